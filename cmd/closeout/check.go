@@ -1,0 +1,196 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/closeout-dev/closeout/policies"
+	"github.com/closeout-dev/closeout/reports"
+	"github.com/closeout-dev/closeout/results"
+	"github.com/closeout-dev/closeout/snapshot"
+	opaversion "github.com/open-policy-agent/opa/v1/version"
+	"github.com/spf13/cobra"
+)
+
+// CheckOptions are the inputs of `closeout check`.
+type CheckOptions struct {
+	IO         *IOStreams
+	Snapshots  []string
+	Format     string
+	OutputPath string
+	FailOn     string
+	Strict     bool
+	PolicyDirs []string
+	Workers    int
+	Verbose    bool
+	factory    *factory
+}
+
+func newCmdCheck(f *factory, runF func(*CheckOptions) error) *cobra.Command {
+	opts := &CheckOptions{IO: f.IO, factory: f}
+	cmd := &cobra.Command{
+		Use:   "check SNAPSHOT...",
+		Short: "Evaluate saved snapshots against the policies, offline",
+		Long: `Evaluate one or more snapshots against the policy set, with no tenant access.
+
+A SNAPSHOT is a closeout.snapshot/v1 JSON file, a JSON Lines file with one
+snapshot per line (.jsonl), or - for standard input. Many accounts stream
+through in constant memory. Findings are printed as a table on a terminal;
+use --format json for the closeout.results/v1 document.`,
+		Example: `  closeout check testdata/snapshots/compromised-remediated.json
+  closeout check --format json -o results.json snapshots.jsonl
+  closeout check --fail-on critical --strict --policy-dir ./our-policies snap.json`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return usageErrorf("check needs at least one snapshot file (or - for stdin)")
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Snapshots = args
+			if runF != nil {
+				return runF(opts)
+			}
+			return checkRun(opts)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVarP(&opts.Format, "format", "f", "table", "output `format`: "+reports.FormatNames())
+	fl.StringVarP(&opts.OutputPath, "output", "o", "", "write the report to `PATH` (mode 0600) instead of stdout")
+	fl.StringVar(&opts.FailOn, "fail-on", "high", "exit 1 when a finding at or above this `severity` fails: critical|high|medium|low|info")
+	fl.BoolVar(&opts.Strict, "strict", false, "count unknown and error findings as failing")
+	fl.StringArrayVar(&opts.PolicyDirs, "policy-dir", nil, "also load custom policies from `DIR` (repeatable)")
+	fl.IntVar(&opts.Workers, "workers", 0, "evaluate with `N` goroutines (default: one per CPU)")
+	fl.BoolVarP(&opts.Verbose, "verbose", "v", false, "report fields the snapshot schema does not know")
+	return cmd
+}
+
+func checkRun(opts *CheckOptions) error {
+	f := opts.factory
+	failOn, err := results.ParseSeverity(opts.FailOn)
+	if err != nil {
+		return usageErrorf("--fail-on: %v", err)
+	}
+	gate := results.Gate{FailOn: failOn, Strict: opts.Strict}
+	if opts.Workers < 0 {
+		return usageErrorf("--workers must be 0 (one per CPU) or more")
+	}
+	if _, err := reports.New(opts.Format, io.Discard, reports.Options{}); err != nil {
+		return usageErrorf("--format: %v", err)
+	}
+	set, err := f.Policies(f.Context, policies.Options{Dirs: opts.PolicyDirs})
+	if err != nil {
+		return &exitError{code: exitInput, err: err}
+	}
+	meta := results.Meta{
+		GeneratedAt: f.Now(),
+		Tool: results.Tool{Name: "closeout", Version: version, Commit: buildCommit(),
+			OPAVersion: opaversion.Version, SchemaInput: snapshot.SchemaVersion},
+		PolicySet: results.PolicySet{Digest: set.Digest, Count: len(set.Policies), Custom: opts.PolicyDirs, Embedded: true},
+		FailOn:    failOn,
+		Strict:    opts.Strict,
+	}
+	render := func(w io.Writer, color bool) (*results.Tally, error) {
+		rep, err := reports.New(opts.Format, w, reports.Options{Color: color})
+		if err != nil {
+			return nil, err
+		}
+		return evaluateStream(opts, set, gate, meta, rep)
+	}
+	var tally *results.Tally
+	if opts.OutputPath == "" {
+		tally, err = render(opts.IO.Out, opts.IO.ColorEnabled())
+	} else {
+		err = writeFileAtomic(opts.OutputPath, func(file *os.File) error {
+			var rerr error
+			tally, rerr = render(file, false)
+			return rerr
+		})
+	}
+	if err != nil {
+		return err
+	}
+	for _, e := range tally.Summary.InputErrors {
+		fmt.Fprintf(opts.IO.ErrOut, "closeout: %s\n", e.Message)
+	}
+	switch {
+	case tally.Summary.InputErrorCount > 0:
+		if extra := tally.Summary.InputErrorCount - len(tally.Summary.InputErrors); extra > 0 {
+			fmt.Fprintf(opts.IO.ErrOut, "closeout: … and %d more input errors\n", extra)
+		}
+		return &exitError{code: exitInput}
+	case tally.Summary.Blocking > 0:
+		return &exitError{code: exitBlocking}
+	}
+	return nil
+}
+
+// evaluateStream reads every snapshot in order, evaluates them concurrently
+// and feeds the reporter as results arrive, keeping nothing but the tally.
+func evaluateStream(opts *CheckOptions, set *policies.Set, gate results.Gate, meta results.Meta, rep reports.Reporter) (*results.Tally, error) {
+	f := opts.factory
+	tally := results.NewTally(gate)
+	if err := rep.Begin(meta); err != nil {
+		return nil, err
+	}
+	next := snapshotSource(opts.Snapshots, opts.IO.In)
+	start := time.Now()
+	err := set.Stream(f.Context, opts.Workers, next, func(sub *results.Subject, inErr error) error {
+		if inErr != nil {
+			tally.AddInputError("", inErr.Error())
+			return nil
+		}
+		if opts.Verbose {
+			reportUnknownFields(opts.IO.ErrOut, sub)
+		}
+		tally.Add(sub)
+		return rep.Subject(sub)
+	})
+	if err != nil {
+		return nil, err
+	}
+	tally.Summary.Timings = results.Timings{
+		LoadPoliciesMs: set.LoadTime.Milliseconds(),
+		EvaluateMs:     time.Since(start).Milliseconds(),
+	}
+	return tally, rep.End(tally.Summary)
+}
+
+func reportUnknownFields(w io.Writer, sub *results.Subject) {
+	if fields := sub.UnknownFields; len(fields) > 0 {
+		fmt.Fprintf(w, "closeout: %s: note: kept unknown top-level fields: %s\n", sub.Source, strings.Join(fields, ", "))
+	}
+}
+
+// snapshotSource yields the documents of every path in turn. A path that
+// cannot be opened, or a document that does not validate, is yielded as an
+// error in its place, and reading goes on with the next.
+func snapshotSource(paths []string, stdin io.Reader) func() (*snapshot.Document, error) {
+	var cur *snapshot.Reader
+	i := 0
+	return func() (*snapshot.Document, error) {
+		for {
+			if cur == nil {
+				if i >= len(paths) {
+					return nil, io.EOF
+				}
+				r, err := snapshot.Open(paths[i], stdin, snapshot.DefaultLimits)
+				i++
+				if err != nil {
+					return nil, err
+				}
+				cur = r
+			}
+			doc, err := cur.Next()
+			if err == io.EOF {
+				cur.Close()
+				cur = nil
+				continue
+			}
+			return doc, err
+		}
+	}
+}

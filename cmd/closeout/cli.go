@@ -1,0 +1,162 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime/debug"
+	"time"
+
+	"github.com/closeout-dev/closeout/policies"
+	"github.com/closeout-dev/closeout/snapshot"
+	"github.com/spf13/cobra"
+)
+
+// Exit codes, as in the README.
+const (
+	exitOK         = 0
+	exitBlocking   = 1 // evaluated; a finding at or above --fail-on failed
+	exitInput      = 2 // usage or input error
+	exitCollection = 3 // collection failed before anything could be evaluated
+)
+
+// exitError carries an exit code. A nil err means the command already said
+// everything it had to say.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string {
+	if e.err == nil {
+		return fmt.Sprintf("exit %d", e.code)
+	}
+	return e.err.Error()
+}
+
+func (e *exitError) Unwrap() error { return e.err }
+
+func usageErrorf(format string, args ...any) error {
+	return &exitError{code: exitInput, err: fmt.Errorf(format, args...)}
+}
+
+// version and commit are set at build time with -ldflags "-X main.version=…".
+var (
+	version = "0.1.0-dev"
+	commit  = ""
+)
+
+// factory holds the dependencies commands share, built lazily.
+type factory struct {
+	IO      *IOStreams
+	Now     func() time.Time
+	Context context.Context
+	// Policies loads and compiles the policy set.
+	Policies func(ctx context.Context, opts policies.Options) (*policies.Set, error)
+}
+
+func newFactory(streams *IOStreams) *factory {
+	return &factory{
+		IO:       streams,
+		Now:      func() time.Time { return time.Now().UTC() },
+		Context:  context.Background(),
+		Policies: policies.Load,
+	}
+}
+
+func buildCommit() string {
+	if commit != "" {
+		return commit
+	}
+	if info, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range info.Settings {
+			if s.Key == "vcs.revision" {
+				return s.Value
+			}
+		}
+	}
+	return "unknown"
+}
+
+// Run runs closeout with args and returns the exit code. Only main exits.
+func Run(args []string, streams *IOStreams) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	f := newFactory(streams)
+	f.Context = ctx
+	root := newRootCmd(f)
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
+	return exitCode(err, streams)
+}
+
+func newRootCmd(f *factory) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "closeout",
+		Short: "Verify that a compromised Microsoft 365 account is fully remediated",
+		Long: `closeout reads an account's security state from Microsoft Graph and Exchange
+Online into a snapshot, evaluates it against the compromised-account hardening
+checklist with Rego policies, and reports what is done, what is still open and
+exactly what to do about it. It never changes anything in the tenant.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		Version:       version,
+	}
+	root.SetIn(f.IO.In)
+	root.SetOut(f.IO.Out)
+	root.SetErr(f.IO.ErrOut)
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
+		return &exitError{code: exitInput, err: err}
+	})
+	root.AddCommand(newCmdCheck(f, nil), newCmdVersion(f, nil))
+	return root
+}
+
+// exitCode maps an error to the exit code and prints it, once, on stderr.
+func exitCode(err error, streams *IOStreams) int {
+	if err == nil {
+		return exitOK
+	}
+	var ee *exitError
+	code := exitInput
+	if errors.As(err, &ee) {
+		code = ee.code
+		if ee.err == nil {
+			return code
+		}
+	}
+	fmt.Fprintf(streams.ErrOut, "closeout: %v\n", err)
+	return code
+}
+
+// writeFileAtomic writes data to path with mode 0600 through a temporary
+// file, so a report or snapshot is never left half-written.
+func writeFileAtomic(path string, write func(*os.File) error) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if err := tmp.Chmod(0o600); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := write(tmp); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+// inputError reports whether err is about the input rather than the tool.
+func inputError(err error) bool {
+	var se *snapshot.Error
+	var le *policies.LoadError
+	return errors.As(err, &se) || errors.As(err, &le)
+}

@@ -1,0 +1,322 @@
+// Package policies is closeout's policy engine and the policy library it
+// embeds: it loads Rego (embedded and from --policy-dir), checks each
+// policy's metadata, compiles everything once in strict mode with a
+// restricted capability set, and evaluates snapshots into findings.
+package policies
+
+import (
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/closeout-dev/closeout/results"
+	"github.com/closeout-dev/closeout/snapshot"
+	"github.com/open-policy-agent/opa/v1/ast"
+)
+
+//go:embed */*.rego
+var embedded embed.FS
+
+// Rule names a policy package may define. deny and warn follow conftest's
+// convention; manual marks a human step that has not been attested.
+const (
+	ruleDeny   = "deny"
+	ruleWarn   = "warn"
+	ruleManual = "manual"
+)
+
+var findingRules = []string{ruleDeny, ruleWarn, ruleManual}
+
+// Policy is one control: a Rego package with its metadata.
+type Policy struct {
+	ID          string           `json:"id"`
+	Title       string           `json:"title"`
+	Description string           `json:"description"`
+	Severity    results.Severity `json:"severity"`
+	Checklist   string           `json:"checklist"`
+	Requires    []string         `json:"requires"`
+	Modes       []string         `json:"modes"`
+	Remediation string           `json:"remediation"`
+	References  []string         `json:"references,omitempty"`
+	Package     string           `json:"package"`
+	File        string           `json:"file"`
+	Custom      bool             `json:"custom"`
+	Rules       []string         `json:"rules"`
+}
+
+// AppliesTo reports whether the policy runs on snapshots of the given mode.
+func (p *Policy) AppliesTo(mode string) bool { return slices.Contains(p.Modes, mode) }
+
+// Modes a policy can declare.
+var knownModes = []string{snapshot.ModeIncident, snapshot.ModePosture}
+
+// LoadError is a policy that cannot be loaded: bad Rego, missing or invalid
+// metadata, a duplicate id, or a forbidden builtin.
+type LoadError struct {
+	File   string
+	Reason string
+}
+
+func (e *LoadError) Error() string { return e.File + ": " + e.Reason }
+
+// moduleFile is one Rego source file.
+type moduleFile struct {
+	name   string // as shown in errors: "policies/mail/x.rego" or "<dir>/x.rego"
+	src    []byte
+	custom bool
+}
+
+// readSources collects the .rego files of the embedded library (unless
+// skipped) and of each custom directory, sorted by name.
+func readSources(dirs []string, withEmbedded bool) ([]moduleFile, error) {
+	var files []moduleFile
+	collect := func(fsys fs.FS, prefix string, custom bool) error {
+		return fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if d.IsDir() || !strings.HasSuffix(p, ".rego") {
+				return nil
+			}
+			src, err := fs.ReadFile(fsys, p)
+			if err != nil {
+				return err
+			}
+			files = append(files, moduleFile{name: path.Join(prefix, p), src: src, custom: custom})
+			return nil
+		})
+	}
+	if withEmbedded {
+		if err := collect(embedded, "policies", false); err != nil {
+			return nil, err
+		}
+	}
+	for _, dir := range dirs {
+		st, err := os.Stat(dir)
+		if err != nil {
+			return nil, &LoadError{File: dir, Reason: "cannot read policy directory: " + strings.TrimPrefix(err.Error(), "stat "+dir+": ")}
+		}
+		if !st.IsDir() {
+			return nil, &LoadError{File: dir, Reason: "is not a directory"}
+		}
+		if err := collect(os.DirFS(dir), dir, true); err != nil {
+			return nil, &LoadError{File: dir, Reason: err.Error()}
+		}
+	}
+	sort.Slice(files, func(i, j int) bool { return files[i].name < files[j].name })
+	return files, nil
+}
+
+func isTestFile(name string) bool { return strings.HasSuffix(name, "_test.rego") }
+
+// digest identifies a policy set: the names and contents of its evaluated files.
+func digest(files []moduleFile) string {
+	h := sha256.New()
+	for _, f := range files {
+		if isTestFile(f.name) {
+			continue
+		}
+		fmt.Fprintf(h, "%s\x00%d\x00", f.name, len(f.src))
+		h.Write(f.src)
+	}
+	return "sha256:" + hex.EncodeToString(h.Sum(nil))
+}
+
+// parseModules parses every file; test files are returned apart.
+func parseModules(files []moduleFile) (mods, tests map[string]*ast.Module, err error) {
+	mods, tests = map[string]*ast.Module{}, map[string]*ast.Module{}
+	opts := ast.ParserOptions{ProcessAnnotation: true, RegoVersion: ast.RegoV1}
+	for _, f := range files {
+		m, err := ast.ParseModuleWithOpts(f.name, string(f.src), opts)
+		if err != nil {
+			return nil, nil, &LoadError{File: f.name, Reason: oneLine(err.Error())}
+		}
+		if isTestFile(f.name) {
+			tests[f.name] = m
+		} else {
+			mods[f.name] = m
+		}
+	}
+	return mods, tests, nil
+}
+
+// policiesOf groups the modules by package and turns every package that
+// defines a finding rule into a Policy, checking its metadata.
+func policiesOf(mods map[string]*ast.Module, custom map[string]bool) ([]*Policy, error) {
+	type pkgInfo struct {
+		files []string
+		rules map[string]bool
+		ann   *ast.Annotations
+		annAt string
+	}
+	pkgs := map[string]*pkgInfo{}
+	names := make([]string, 0, len(mods))
+	for name := range mods {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		m := mods[name]
+		pkgPath := strings.TrimPrefix(m.Package.Path.String(), "data.")
+		info := pkgs[pkgPath]
+		if info == nil {
+			info = &pkgInfo{rules: map[string]bool{}}
+			pkgs[pkgPath] = info
+		}
+		info.files = append(info.files, name)
+		for _, r := range m.Rules {
+			rn := r.Head.Name.String()
+			if len(r.Head.Reference) > 0 {
+				rn = r.Head.Reference[0].Value.(ast.Var).String()
+			}
+			if slices.Contains(findingRules, rn) {
+				info.rules[rn] = true
+			}
+		}
+		for _, a := range m.Annotations {
+			if a.Scope != "package" {
+				continue
+			}
+			if info.ann != nil {
+				return nil, &LoadError{File: name, Reason: fmt.Sprintf("package %s has package METADATA in %s already", pkgPath, info.annAt)}
+			}
+			info.ann, info.annAt = a, name
+		}
+	}
+	var out []*Policy
+	seen := map[string]string{}
+	pkgNames := make([]string, 0, len(pkgs))
+	for p := range pkgs {
+		pkgNames = append(pkgNames, p)
+	}
+	sort.Strings(pkgNames)
+	for _, pkgPath := range pkgNames {
+		info := pkgs[pkgPath]
+		if len(info.rules) == 0 {
+			continue // a library package
+		}
+		file := info.files[0]
+		if info.annAt != "" {
+			file = info.annAt
+		}
+		p, err := policyFromAnnotations(pkgPath, file, info.ann)
+		if err != nil {
+			return nil, err
+		}
+		p.Custom = custom[file]
+		for _, r := range findingRules {
+			if info.rules[r] {
+				p.Rules = append(p.Rules, r)
+			}
+		}
+		if other, dup := seen[p.ID]; dup {
+			return nil, &LoadError{File: file, Reason: fmt.Sprintf("policy id %s is already used by %s", p.ID, other)}
+		}
+		seen[p.ID] = file
+		out = append(out, p)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out, nil
+}
+
+func policyFromAnnotations(pkgPath, file string, a *ast.Annotations) (*Policy, error) {
+	bad := func(format string, args ...any) error {
+		return &LoadError{File: file, Reason: fmt.Sprintf("package %s: ", pkgPath) + fmt.Sprintf(format, args...)}
+	}
+	if a == nil {
+		return nil, bad("defines deny, warn or manual rules but has no package-scope METADATA (title, description, custom.id, severity, checklist, requires, modes, remediation)")
+	}
+	p := &Policy{Package: pkgPath, File: file, Title: strings.TrimSpace(a.Title), Description: strings.TrimSpace(a.Description)}
+	if p.Title == "" {
+		return nil, bad("METADATA has no title")
+	}
+	if p.Description == "" {
+		return nil, bad("METADATA has no description")
+	}
+	str := func(key string) (string, error) {
+		v, ok := a.Custom[key]
+		if !ok {
+			return "", bad("METADATA has no custom.%s", key)
+		}
+		s, ok := v.(string)
+		if !ok || strings.TrimSpace(s) == "" {
+			return "", bad("custom.%s must be a non-empty string", key)
+		}
+		return strings.TrimSpace(s), nil
+	}
+	list := func(key string) ([]string, error) {
+		v, ok := a.Custom[key]
+		if !ok {
+			return nil, bad("METADATA has no custom.%s (a list; [] for none)", key)
+		}
+		items, ok := v.([]any)
+		if !ok {
+			return nil, bad("custom.%s must be a list of strings", key)
+		}
+		out := make([]string, 0, len(items))
+		for _, it := range items {
+			s, ok := it.(string)
+			if !ok {
+				return nil, bad("custom.%s must be a list of strings", key)
+			}
+			out = append(out, s)
+		}
+		return out, nil
+	}
+	var err error
+	if p.ID, err = str("id"); err != nil {
+		return nil, err
+	}
+	sev, err := str("severity")
+	if err != nil {
+		return nil, err
+	}
+	if p.Severity, err = results.ParseSeverity(sev); err != nil {
+		return nil, bad("custom.severity: %v", err)
+	}
+	if p.Checklist, err = str("checklist"); err != nil {
+		return nil, err
+	}
+	if !validChecklistKey(p.Checklist) {
+		return nil, bad("custom.checklist %q is not a checklist key (see DESIGN.md; custom policies may use custom-<name>)", p.Checklist)
+	}
+	if p.Requires, err = list("requires"); err != nil {
+		return nil, err
+	}
+	for _, s := range p.Requires {
+		if !slices.Contains(snapshot.Sections, s) {
+			return nil, bad("custom.requires names unknown section %q (known: %s)", s, strings.Join(snapshot.Sections, ", "))
+		}
+	}
+	if p.Modes, err = list("modes"); err != nil {
+		return nil, err
+	}
+	if len(p.Modes) == 0 {
+		return nil, bad("custom.modes is empty; want incident, posture or both")
+	}
+	for _, m := range p.Modes {
+		if !slices.Contains(knownModes, m) {
+			return nil, bad("custom.modes names unknown mode %q (want incident or posture)", m)
+		}
+	}
+	if p.Remediation, err = str("remediation"); err != nil {
+		return nil, err
+	}
+	for _, r := range a.RelatedResources {
+		p.References = append(p.References, r.Ref.String())
+	}
+	return p, nil
+}
+
+func oneLine(s string) string {
+	s = strings.TrimSpace(s)
+	s = strings.ReplaceAll(s, "\n\t", " ")
+	return strings.ReplaceAll(s, "\n", "; ")
+}

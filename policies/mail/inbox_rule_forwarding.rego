@@ -1,0 +1,66 @@
+# METADATA
+# title: No inbox rule forwards or redirects mail outside the organisation
+# description: >-
+#   An inbox rule that forwards, redirects or forwards as attachment to an
+#   outside address is the most common persistence an attacker leaves in a
+#   mailbox, often hidden from Outlook and named to look harmless. Enabled
+#   rules fail; disabled ones warn, since anyone with access can turn them on.
+# related_resources:
+#   - ref: https://learn.microsoft.com/en-us/defender-office-365/detect-and-remediate-outlook-rules-forms-attack
+#     description: Detect and remediate Outlook rules and custom forms injection attacks
+#   - ref: https://learn.microsoft.com/en-us/powershell/module/exchange/remove-inboxrule
+#     description: Remove-InboxRule
+# custom:
+#   id: CO-MAIL-002
+#   severity: critical
+#   checklist: forwarding-removed
+#   requires: [mailbox.inboxRules]
+#   modes: [incident, posture]
+#   remediation: >-
+#     List every rule, hidden ones included, and remove the forwarding ones:
+#     Get-InboxRule -Mailbox {user} -IncludeHidden | Format-List Name,Identity,ForwardTo,RedirectTo,ForwardAsAttachmentTo;
+#     then Remove-InboxRule -Mailbox {user} -Identity <rule identity> -Confirm:$false
+package closeout.mail.inbox_rule_forwarding
+
+import data.closeout.lib
+
+forwarding_actions := ["forwardTo", "redirectTo", "forwardAsAttachmentTo"]
+
+# outside lists each (rule, action, address) that sends mail outside.
+outside contains [rule, action, address] if {
+	some rule in input.mailbox.inboxRules
+	some action in forwarding_actions
+	some address in rule.actions[action]
+	lib.external_address(address)
+}
+
+deny contains result if {
+	some [rule, action, address] in outside
+	rule.enabled == true
+	result := finding(rule, action, address, "")
+}
+
+warn contains result if {
+	some [rule, action, address] in outside
+	rule.enabled != true
+	result := finding(rule, action, address, " (rule is disabled)")
+}
+
+finding(rule, action, address, note) := {
+	"msg": sprintf("inbox rule %q %s %s, outside the organisation%s%s", [object.get(rule, "name", ""), verbs[action], address, hidden_note(rule), note]),
+	"rule": object.get(rule, "name", ""),
+	"ruleId": object.get(rule, "id", ""),
+	"action": action,
+	"address": address,
+	"hidden": object.get(rule, "hidden", false),
+}
+
+verbs := {
+	"forwardTo": "forwards mail to",
+	"redirectTo": "redirects mail to",
+	"forwardAsAttachmentTo": "forwards mail as attachment to",
+}
+
+default hidden_note(_) := ""
+
+hidden_note(rule) := "; the rule is hidden from Outlook" if rule.hidden == true

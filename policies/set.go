@@ -1,0 +1,397 @@
+package policies
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/closeout-dev/closeout/results"
+	"github.com/closeout-dev/closeout/snapshot"
+	"github.com/open-policy-agent/opa/v1/ast"
+	"github.com/open-policy-agent/opa/v1/rego"
+)
+
+// Options say which policies to load.
+type Options struct {
+	// Dirs are custom policy directories (--policy-dir), loaded beside the
+	// embedded library.
+	Dirs []string
+	// NoEmbedded leaves the embedded library out (for testing custom policies).
+	NoEmbedded bool
+}
+
+// Set is a compiled policy set, ready to evaluate any number of snapshots
+// from any number of goroutines.
+type Set struct {
+	Policies []*Policy
+	Digest   string
+	LoadTime time.Duration
+
+	compiler *ast.Compiler
+	modules  map[string]*ast.Module
+	tests    map[string]*ast.Module
+	byMode   map[string]*modeQuery
+
+	perPolicyOnce sync.Once
+	perPolicy     map[string]rego.PreparedEvalQuery
+	perPolicyErr  error
+}
+
+// modeQuery evaluates, in one pass, the finding rules of every policy that
+// applies to a mode.
+type modeQuery struct {
+	policies []*Policy
+	query    rego.PreparedEvalQuery
+}
+
+// deniedBuiltins reach outside the process or make results depend on when
+// and where they were computed. Policies judge a snapshot against its own
+// collectedAt, so re-running them on old evidence gives the same answer.
+var deniedBuiltins = map[string]bool{
+	"http.send":          true,
+	"net.lookup_ip_addr": true,
+	"opa.runtime":        true,
+	"time.now_ns":        true,
+	"rand.intn":          true,
+	"uuid.rfc4122":       true,
+}
+
+// Capabilities is the restricted builtin set every policy compiles against.
+func Capabilities() *ast.Capabilities {
+	caps := ast.CapabilitiesForThisVersion()
+	kept := caps.Builtins[:0:0]
+	for _, b := range caps.Builtins {
+		if !deniedBuiltins[b.Name] {
+			kept = append(kept, b)
+		}
+	}
+	caps.Builtins = kept
+	return caps
+}
+
+func newCompiler() *ast.Compiler {
+	return ast.NewCompiler().
+		WithStrict(true).
+		WithCapabilities(Capabilities()).
+		WithEnablePrintStatements(false)
+}
+
+// Load reads, checks and compiles the policies, and prepares their queries.
+func Load(ctx context.Context, opts Options) (*Set, error) {
+	start := time.Now()
+	files, err := readSources(opts.Dirs, !opts.NoEmbedded)
+	if err != nil {
+		return nil, err
+	}
+	mods, tests, err := parseModules(files)
+	if err != nil {
+		return nil, err
+	}
+	custom := map[string]bool{}
+	for _, f := range files {
+		custom[f.name] = f.custom
+	}
+	pols, err := policiesOf(mods, custom)
+	if err != nil {
+		return nil, err
+	}
+	if len(pols) == 0 {
+		return nil, &LoadError{File: strings.Join(opts.Dirs, ", "), Reason: "no policies found"}
+	}
+	c := newCompiler()
+	c.Compile(mods)
+	if c.Failed() {
+		return nil, compileError(c.Errors)
+	}
+	s := &Set{Policies: pols, Digest: digest(files), compiler: c, modules: mods, tests: tests, byMode: map[string]*modeQuery{}}
+	for _, mode := range knownModes {
+		var applicable []*Policy
+		for _, p := range pols {
+			if p.AppliesTo(mode) {
+				applicable = append(applicable, p)
+			}
+		}
+		q, err := s.prepare(ctx, applicable)
+		if err != nil {
+			return nil, err
+		}
+		s.byMode[mode] = &modeQuery{policies: applicable, query: q}
+	}
+	s.LoadTime = time.Since(start)
+	return s, nil
+}
+
+func compileError(errs ast.Errors) error {
+	first := errs[0]
+	file := "policies"
+	if first.Location != nil {
+		file = fmt.Sprintf("%s:%d", first.Location.File, first.Location.Row)
+	}
+	reason := first.Code + ": " + first.Message
+	if len(errs) > 1 {
+		reason += fmt.Sprintf(" (and %d more errors)", len(errs)-1)
+	}
+	return &LoadError{File: file, Reason: reason}
+}
+
+// prepare builds one query returning {policy id: {rule: results}} for pols.
+func (s *Set) prepare(ctx context.Context, pols []*Policy) (rego.PreparedEvalQuery, error) {
+	var parts []string
+	for _, p := range pols {
+		var rules []string
+		for _, r := range p.Rules {
+			rules = append(rules, fmt.Sprintf("%q: data.%s.%s", r, p.Package, r))
+		}
+		parts = append(parts, fmt.Sprintf("%q: {%s}", p.ID, strings.Join(rules, ", ")))
+	}
+	q := "x := {" + strings.Join(parts, ", ") + "}"
+	pq, err := rego.New(rego.Compiler(s.compiler), rego.Query(q), rego.Strict(true)).PrepareForEval(ctx)
+	if err != nil {
+		return pq, &LoadError{File: "policies", Reason: "preparing the evaluation query: " + oneLine(err.Error())}
+	}
+	return pq, nil
+}
+
+// preparePerPolicy prepares one query per policy. They are only needed to
+// say which policy failed when the combined query returns an error.
+func (s *Set) preparePerPolicy(ctx context.Context) (map[string]rego.PreparedEvalQuery, error) {
+	s.perPolicyOnce.Do(func() {
+		s.perPolicy = map[string]rego.PreparedEvalQuery{}
+		for _, p := range s.Policies {
+			q, err := s.prepare(ctx, []*Policy{p})
+			if err != nil {
+				s.perPolicyErr = err
+				return
+			}
+			s.perPolicy[p.ID] = q
+		}
+	})
+	return s.perPolicy, s.perPolicyErr
+}
+
+// Evaluate runs every applicable policy on one snapshot.
+func (s *Set) Evaluate(ctx context.Context, doc *snapshot.Document) *results.Subject {
+	mode := doc.Mode()
+	sub := &results.Subject{Subject: doc.Subject(), Source: doc.Source(), SHA256: doc.SHA256, Mode: mode, UnknownFields: doc.UnknownFields}
+	if inc, ok := doc.Value["incident"].(map[string]any); ok {
+		sub.Incident, _ = inc["id"].(string)
+	}
+	mq := s.byMode[mode]
+	input, err := ast.InterfaceToValue(doc.Value)
+	var outputs map[string]any
+	if err == nil {
+		outputs, err = evalQuery(ctx, mq.query, input)
+	}
+	for _, p := range mq.policies {
+		var out any
+		var perr error
+		if err != nil {
+			out, perr = s.evalOne(ctx, p, input, err)
+		} else {
+			out = outputs[p.ID]
+		}
+		sub.Findings = append(sub.Findings, s.finding(p, doc, sub.Subject, out, perr))
+	}
+	sort.SliceStable(sub.Findings, func(i, j int) bool {
+		a, b := &sub.Findings[i], &sub.Findings[j]
+		if ra, rb := checklistRank(a.Checklist), checklistRank(b.Checklist); ra != rb {
+			return ra < rb
+		}
+		if a.Checklist != b.Checklist {
+			return a.Checklist < b.Checklist
+		}
+		return a.PolicyID < b.PolicyID
+	})
+	return sub
+}
+
+// evalOne evaluates a single policy after the combined query failed, so the
+// error lands on the policy that caused it.
+func (s *Set) evalOne(ctx context.Context, p *Policy, input ast.Value, combinedErr error) (any, error) {
+	if input == nil {
+		return nil, combinedErr
+	}
+	qs, err := s.preparePerPolicy(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out, err := evalQuery(ctx, qs[p.ID], input)
+	if err != nil {
+		return nil, err
+	}
+	return out[p.ID], nil
+}
+
+func evalQuery(ctx context.Context, q rego.PreparedEvalQuery, input ast.Value) (map[string]any, error) {
+	rs, err := q.Eval(ctx, rego.EvalParsedInput(input))
+	if err != nil {
+		return nil, errors.New(oneLine(err.Error()))
+	}
+	if len(rs) != 1 {
+		return nil, fmt.Errorf("policy query returned %d results, want 1", len(rs))
+	}
+	out, ok := rs[0].Bindings["x"].(map[string]any)
+	if !ok {
+		return nil, fmt.Errorf("policy query returned %T, want an object", rs[0].Bindings["x"])
+	}
+	return out, nil
+}
+
+// finding turns one policy's rule output into a finding. Missing coverage
+// comes first: whatever the rules said on partial data, the policy cannot
+// pass, and it is not trusted to fail either (an empty list that was never
+// collected looks like "no MFA methods").
+func (s *Set) finding(p *Policy, doc *snapshot.Document, subject string, out any, evalErr error) results.Finding {
+	f := results.Finding{
+		PolicyID:    p.ID,
+		Title:       p.Title,
+		Severity:    p.Severity,
+		Checklist:   p.Checklist,
+		Subject:     subject,
+		Remediation: strings.ReplaceAll(p.Remediation, "{user}", subject),
+		References:  p.References,
+	}
+	var missing []string
+	coverage := map[string]any{}
+	for _, section := range p.Requires {
+		c := doc.Coverage(section)
+		if c.Status != snapshot.StatusCollected {
+			reason := section + " is " + c.Status
+			if c.Detail != "" {
+				reason += " (" + c.Detail + ")"
+			}
+			missing = append(missing, reason)
+			coverage[section] = map[string]any{"status": c.Status, "detail": c.Detail}
+		}
+	}
+	rules, _ := out.(map[string]any)
+	denies, warns, manuals := violations(rules[ruleDeny]), violations(rules[ruleWarn]), violations(rules[ruleManual])
+	switch {
+	case len(missing) > 0:
+		f.Status = results.Unknown
+		f.Message = "cannot evaluate: " + strings.Join(missing, "; ")
+		f.Evidence = map[string]any{"coverage": coverage}
+		if observed := append(denies, warns...); len(observed) > 0 {
+			f.Evidence["observedOnPartialData"] = observed
+		}
+	case evalErr != nil:
+		f.Status = results.Error
+		f.Message = "evaluation failed: " + evalErr.Error()
+	case len(denies) > 0:
+		f.Status, f.Message, f.Evidence = results.Fail, messages(denies), map[string]any{"violations": denies}
+	case len(manuals) > 0:
+		f.Status, f.Message, f.Evidence = results.Manual, messages(manuals), map[string]any{"violations": manuals}
+	case len(warns) > 0:
+		f.Status, f.Message, f.Evidence = results.Warn, messages(warns), map[string]any{"violations": warns}
+	default:
+		f.Status = results.Pass
+		f.Message = "no problem found"
+	}
+	return f
+}
+
+// violations normalises a rule's results: conftest allows plain strings as
+// well as objects with msg; either becomes an object with msg. Order is the
+// order of the set, which OPA keeps sorted, so it is deterministic.
+func violations(v any) []map[string]any {
+	items, _ := v.([]any)
+	out := make([]map[string]any, 0, len(items))
+	for _, it := range items {
+		switch x := it.(type) {
+		case map[string]any:
+			if _, ok := x["msg"].(string); !ok {
+				x["msg"] = fmt.Sprint(x["msg"])
+			}
+			out = append(out, x)
+		default:
+			out = append(out, map[string]any{"msg": fmt.Sprint(x)})
+		}
+	}
+	return out
+}
+
+func messages(vs []map[string]any) string {
+	msgs := make([]string, len(vs))
+	for i, v := range vs {
+		msgs[i] = v["msg"].(string)
+	}
+	return strings.Join(msgs, "; ")
+}
+
+// Stream evaluates the documents next yields, with workers goroutines (0
+// means one per CPU), and calls emit for each in input order: with the
+// subject, or with the input error next returned for that position. Memory
+// is bounded by a small window of documents in flight, whatever the count.
+// next returns io.EOF after the last document. Stream stops at the first
+// error emit returns, or when ctx ends.
+func (s *Set) Stream(ctx context.Context, workers int, next func() (*snapshot.Document, error), emit func(*results.Subject, error) error) error {
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+
+	type slot struct {
+		doc *snapshot.Document
+		err error
+		out chan *results.Subject
+	}
+	jobs := make(chan *slot, workers*2)
+	order := make(chan *slot, workers*4)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for sl := range jobs {
+				sl.out <- s.Evaluate(ctx, sl.doc)
+			}
+		}()
+	}
+	go func() {
+		defer close(order)
+		defer close(jobs)
+		for {
+			doc, err := next()
+			if err == io.EOF {
+				return
+			}
+			sl := &slot{doc: doc, err: err, out: make(chan *results.Subject, 1)}
+			if err != nil {
+				sl.out <- nil
+			} else {
+				select {
+				case jobs <- sl:
+				case <-ctx.Done():
+					return
+				}
+			}
+			select {
+			case order <- sl:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	var emitErr error
+	for sl := range order {
+		if emitErr != nil {
+			continue // drain, so the reader and workers can finish
+		}
+		if e := emit(<-sl.out, sl.err); e != nil {
+			emitErr = e
+			cancel()
+		}
+	}
+	wg.Wait()
+	if emitErr != nil {
+		return emitErr
+	}
+	return ctx.Err()
+}

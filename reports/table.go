@@ -1,0 +1,124 @@
+package reports
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/closeout-dev/closeout/results"
+)
+
+// tableReporter prints each account's checklist as an aligned table.
+type tableReporter struct {
+	w     *bufio.Writer
+	color bool
+	meta  results.Meta
+}
+
+var _ Reporter = (*tableReporter)(nil)
+
+func newTable(w io.Writer, opts Options) Reporter {
+	return &tableReporter{w: bufio.NewWriter(w), color: opts.Color}
+}
+
+const (
+	ansiReset  = "\x1b[0m"
+	ansiBold   = "\x1b[1m"
+	ansiRed    = "\x1b[31m"
+	ansiGreen  = "\x1b[32m"
+	ansiYellow = "\x1b[33m"
+	ansiBlue   = "\x1b[34m"
+	ansiPurple = "\x1b[35m"
+	ansiCyan   = "\x1b[36m"
+	ansiDim    = "\x1b[2m"
+)
+
+var statusColor = map[results.Status]string{
+	results.Fail:    ansiBold + ansiRed,
+	results.Error:   ansiRed,
+	results.Unknown: ansiPurple,
+	results.Manual:  ansiCyan,
+	results.Warn:    ansiYellow,
+	results.Waived:  ansiBlue,
+	results.Pass:    ansiGreen,
+}
+
+func (r *tableReporter) paint(color, s string) string {
+	if !r.color || color == "" {
+		return s
+	}
+	return color + s + ansiReset
+}
+
+func (r *tableReporter) Begin(meta results.Meta) error {
+	r.meta = meta
+	return nil
+}
+
+func (r *tableReporter) Subject(s *results.Subject) error {
+	header := s.Subject
+	if s.Mode == "incident" && s.Incident != "" {
+		header += "  incident " + s.Incident
+	} else {
+		header += "  " + s.Mode
+	}
+	fmt.Fprintf(r.w, "%s  %s\n", r.paint(ansiBold, header), r.paint(ansiDim, s.Source))
+	tw := tabwriter.NewWriter(r.w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "  STATUS\tSEVERITY\tCHECKLIST\tPOLICY\tFINDING")
+	for _, f := range s.Findings {
+		// Pad before painting so escape codes do not upset the alignment.
+		status := r.paint(statusColor[f.Status], fmt.Sprintf("%-7s", strings.ToUpper(string(f.Status))))
+		msg := f.Title
+		if f.Status != results.Pass {
+			msg = f.Message
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", status, f.Severity, f.Checklist, f.PolicyID, msg)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	_, err := r.w.WriteString("\n")
+	return err
+}
+
+func (r *tableReporter) End(sum results.Summary) error {
+	var parts []string
+	for _, st := range results.Statuses {
+		if n := sum.ByStatus[st]; n > 0 {
+			parts = append(parts, r.paint(statusColor[st], fmt.Sprintf("%d %s", n, st)))
+		}
+	}
+	line := fmt.Sprintf("%s, %d findings", plural(sum.Subjects, "account"), sum.Findings)
+	if len(parts) > 0 {
+		line += ": " + strings.Join(parts, ", ")
+	}
+	fmt.Fprintln(r.w, line)
+	gate := fmt.Sprintf("at or above %s", r.meta.FailOn)
+	if r.meta.Strict {
+		gate += ", unknown included (--strict)"
+	}
+	if sum.Blocking > 0 {
+		fmt.Fprintln(r.w, r.paint(ansiBold+ansiRed, fmt.Sprintf("%s %s: not ready to close", plural(sum.Blocking, "blocking finding"), gate)))
+	} else {
+		fmt.Fprintf(r.w, "no blocking finding %s\n", gate)
+	}
+	if sum.InputErrorCount > 0 {
+		fmt.Fprintln(r.w, r.paint(ansiRed, fmt.Sprintf("%s could not be read:", plural(sum.InputErrorCount, "input"))))
+		for _, e := range sum.InputErrors {
+			fmt.Fprintf(r.w, "  %s\n", e.Message)
+		}
+		if extra := sum.InputErrorCount - len(sum.InputErrors); extra > 0 {
+			fmt.Fprintf(r.w, "  … and %d more\n", extra)
+		}
+	}
+	return r.w.Flush()
+}
+
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}

@@ -1,0 +1,199 @@
+// Package results is the findings model, closeout.results/v1: what the policy
+// engine produces and every report renders. It depends on nothing else of
+// closeout, so reports never reach into the engine.
+package results
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// SchemaVersion is the version string of a results document.
+const SchemaVersion = "closeout.results/v1"
+
+// Status is the outcome of one policy for one subject.
+type Status string
+
+// The finding statuses, from DESIGN.md.
+const (
+	Pass    Status = "pass"
+	Fail    Status = "fail"
+	Warn    Status = "warn"
+	Manual  Status = "manual"  // a human step not attested
+	Unknown Status = "unknown" // data the policy needs was not collected
+	Waived  Status = "waived"  // an exception with justification and expiry applies
+	Error   Status = "error"   // evaluation failed
+)
+
+// Statuses lists every status in report order: what needs attention first.
+var Statuses = []Status{Fail, Error, Unknown, Manual, Warn, Waived, Pass}
+
+// Severity ranks how much a failing finding matters.
+type Severity string
+
+// The severities, highest first.
+const (
+	Critical Severity = "critical"
+	High     Severity = "high"
+	Medium   Severity = "medium"
+	Low      Severity = "low"
+	Info     Severity = "info"
+)
+
+// Severities lists every severity, highest first.
+var Severities = []Severity{Critical, High, Medium, Low, Info}
+
+// Rank orders severities: Critical is 4, Info 0, anything else -1.
+func (s Severity) Rank() int {
+	for i, v := range Severities {
+		if v == s {
+			return len(Severities) - 1 - i
+		}
+	}
+	return -1
+}
+
+// ParseSeverity accepts a severity name in any case.
+func ParseSeverity(name string) (Severity, error) {
+	s := Severity(strings.ToLower(strings.TrimSpace(name)))
+	if s.Rank() < 0 {
+		return "", fmt.Errorf("unknown severity %q (want one of critical, high, medium, low, info)", name)
+	}
+	return s, nil
+}
+
+// Finding is the result of one policy for one subject.
+type Finding struct {
+	PolicyID    string         `json:"policyId"`
+	Title       string         `json:"title"`
+	Severity    Severity       `json:"severity"`
+	Status      Status         `json:"status"`
+	Checklist   string         `json:"checklist"`
+	Subject     string         `json:"subject"`
+	Message     string         `json:"message"`
+	Evidence    map[string]any `json:"evidence,omitempty"`
+	Remediation string         `json:"remediation,omitempty"`
+	References  []string       `json:"references,omitempty"`
+}
+
+// Subject is one evaluated document (an account snapshot) and its findings,
+// ordered by checklist key then policy id.
+type Subject struct {
+	Subject  string `json:"subject"`
+	Source   string `json:"source"`
+	SHA256   string `json:"sha256"`
+	Mode     string `json:"mode"`
+	Incident string `json:"incident,omitempty"`
+	// UnknownFields are top-level snapshot fields this version does not know.
+	UnknownFields []string  `json:"unknownFields,omitempty"`
+	Findings      []Finding `json:"findings"`
+}
+
+// Tool names the program that produced a results document.
+type Tool struct {
+	Name        string `json:"name"`
+	Version     string `json:"version"`
+	Commit      string `json:"commit,omitempty"`
+	OPAVersion  string `json:"opaVersion,omitempty"`
+	SchemaInput string `json:"snapshotSchema"`
+}
+
+// PolicySet identifies the policies that were evaluated.
+type PolicySet struct {
+	Digest   string   `json:"digest"`
+	Count    int      `json:"count"`
+	Custom   []string `json:"customDirs,omitempty"`
+	Embedded bool     `json:"embedded"`
+}
+
+// Meta is what a results document says before its subjects.
+type Meta struct {
+	SchemaVersion string    `json:"schemaVersion"`
+	GeneratedAt   time.Time `json:"generatedAt"`
+	Tool          Tool      `json:"tool"`
+	PolicySet     PolicySet `json:"policySet"`
+	FailOn        Severity  `json:"failOn"`
+	Strict        bool      `json:"strict"`
+}
+
+// InputError is a document that could not be evaluated at all.
+type InputError struct {
+	Source  string `json:"source"`
+	Message string `json:"message"`
+}
+
+// Summary is what a results document says after its subjects.
+type Summary struct {
+	Subjects    int            `json:"subjects"`
+	Findings    int            `json:"findings"`
+	ByStatus    map[Status]int `json:"byStatus"`
+	Blocking    int            `json:"blocking"` // findings that make the exit code 1
+	InputErrors []InputError   `json:"inputErrors,omitempty"`
+	// InputErrorCount counts every input error; InputErrors keeps the first
+	// MaxInputErrors of them so that a bad stream cannot grow memory.
+	InputErrorCount int     `json:"inputErrorCount"`
+	Timings         Timings `json:"timings"`
+}
+
+// MaxInputErrors bounds the input errors a summary keeps.
+const MaxInputErrors = 100
+
+// Timings are wall-clock durations of a run, in milliseconds.
+type Timings struct {
+	LoadPoliciesMs int64 `json:"loadPoliciesMs"`
+	EvaluateMs     int64 `json:"evaluateMs"`
+}
+
+// Gate decides which findings block: a failure at or above FailOn, or with
+// Strict an unknown or error at or above it.
+type Gate struct {
+	FailOn Severity
+	Strict bool
+}
+
+// Blocks reports whether f makes the run fail.
+func (g Gate) Blocks(f *Finding) bool {
+	if f.Severity.Rank() < g.FailOn.Rank() {
+		return false
+	}
+	switch f.Status {
+	case Fail:
+		return true
+	case Unknown, Error:
+		return g.Strict
+	}
+	return false
+}
+
+// Tally accumulates a Summary as subjects stream past.
+type Tally struct {
+	Gate    Gate
+	Summary Summary
+}
+
+// NewTally starts an empty summary.
+func NewTally(g Gate) *Tally {
+	return &Tally{Gate: g, Summary: Summary{ByStatus: map[Status]int{}}}
+}
+
+// Add counts one subject's findings.
+func (t *Tally) Add(s *Subject) {
+	t.Summary.Subjects++
+	for i := range s.Findings {
+		f := &s.Findings[i]
+		t.Summary.Findings++
+		t.Summary.ByStatus[f.Status]++
+		if t.Gate.Blocks(f) {
+			t.Summary.Blocking++
+		}
+	}
+}
+
+// AddInputError counts one document that could not be evaluated.
+func (t *Tally) AddInputError(source, message string) {
+	t.Summary.InputErrorCount++
+	if len(t.Summary.InputErrors) < MaxInputErrors {
+		t.Summary.InputErrors = append(t.Summary.InputErrors, InputError{Source: source, Message: message})
+	}
+}

@@ -1,0 +1,276 @@
+// Package snapshot is the contract between collectors and policies: the Go
+// types of closeout.snapshot/v1, its embedded JSON Schema, and the loader that
+// reads, bounds and validates snapshot documents.
+package snapshot
+
+import "time"
+
+// SchemaVersion is the version string every snapshot document carries.
+const SchemaVersion = "closeout.snapshot/v1"
+
+// Coverage statuses. Only StatusCollected lets a policy that needs the
+// section report pass or fail; every other status makes it unknown.
+const (
+	StatusCollected  = "collected"
+	StatusForbidden  = "forbidden"
+	StatusUnlicensed = "unlicensed"
+	StatusNotFound   = "notFound"
+	StatusError      = "error"
+	StatusSkipped    = "skipped"
+)
+
+// Sections lists every coverage section of an account snapshot, in the order
+// DESIGN.md gives them.
+var Sections = []string{
+	"user", "authMethods", "registration", "roles", "risk", "oauthGrants",
+	"appRoleAssignments", "devices", "mailbox.forwarding", "mailbox.protocols",
+	"mailbox.inboxRules", "mailbox.permissions", "signIns", "audits",
+}
+
+// Snapshot is one account's security state as collected at CollectedAt.
+type Snapshot struct {
+	SchemaVersion      string                  `json:"schemaVersion"`
+	CollectedAt        time.Time               `json:"collectedAt"`
+	Source             Source                  `json:"source"`
+	Tenant             Tenant                  `json:"tenant"`
+	Incident           *Incident               `json:"incident,omitempty"`
+	User               User                    `json:"user"`
+	AuthMethods        []AuthMethod            `json:"authMethods,omitempty"`
+	Registration       *Registration           `json:"registration,omitempty"`
+	Roles              []Role                  `json:"roles,omitempty"`
+	Risk               *Risk                   `json:"risk,omitempty"`
+	OAuthGrants        []OAuthGrant            `json:"oauthGrants,omitempty"`
+	AppRoleAssignments []AppRoleAssignment     `json:"appRoleAssignments,omitempty"`
+	Devices            []Device                `json:"devices,omitempty"`
+	Mailbox            *Mailbox                `json:"mailbox,omitempty"`
+	SignIns            []SignIn                `json:"signIns,omitempty"`
+	Audits             []Audit                 `json:"audits,omitempty"`
+	Coverage           map[string]CoverageItem `json:"coverage"`
+}
+
+// Source names the tool and collectors that produced a snapshot.
+type Source struct {
+	Tool       string   `json:"tool"`
+	Version    string   `json:"version"`
+	Collectors []string `json:"collectors"`
+	Cloud      string   `json:"cloud,omitempty"`
+}
+
+// Tenant identifies the Microsoft 365 tenant; Domains decide what is internal.
+type Tenant struct {
+	ID            string   `json:"id"`
+	DefaultDomain string   `json:"defaultDomain"`
+	Domains       []string `json:"domains"`
+}
+
+// Incident is present only in incident mode: the window and what is known of
+// the attacker, and the human steps attested.
+type Incident struct {
+	ID           string                 `json:"id,omitempty"`
+	WindowStart  time.Time              `json:"windowStart"`
+	DetectedAt   *time.Time             `json:"detectedAt,omitempty"`
+	Indicators   Indicators             `json:"indicators"`
+	Attestations map[string]Attestation `json:"attestations,omitempty"`
+}
+
+// Indicators are the attacker's known IP addresses and domains.
+type Indicators struct {
+	IPs     []string `json:"ips"`
+	Domains []string `json:"domains"`
+}
+
+// Attestation records who confirmed a human step, and when.
+type Attestation struct {
+	By   string    `json:"by"`
+	At   time.Time `json:"at"`
+	Note string    `json:"note,omitempty"`
+}
+
+// User is the directory user object.
+type User struct {
+	ID                              string     `json:"id"`
+	UserPrincipalName               string     `json:"userPrincipalName"`
+	DisplayName                     string     `json:"displayName,omitempty"`
+	Mail                            *string    `json:"mail"`
+	UserType                        string     `json:"userType,omitempty"`
+	AccountEnabled                  *bool      `json:"accountEnabled"`
+	CreatedDateTime                 *time.Time `json:"createdDateTime"`
+	LastPasswordChangeDateTime      *time.Time `json:"lastPasswordChangeDateTime"`
+	SignInSessionsValidFromDateTime *time.Time `json:"signInSessionsValidFromDateTime"`
+	PasswordPolicies                *string    `json:"passwordPolicies"`
+	OtherMails                      []string   `json:"otherMails"`
+}
+
+// AuthMethod is one registered authentication method.
+type AuthMethod struct {
+	ID              string     `json:"id"`
+	Type            string     `json:"type"`
+	DisplayName     *string    `json:"displayName"`
+	CreatedDateTime *time.Time `json:"createdDateTime"`
+	PhoneNumber     *string    `json:"phoneNumber,omitempty"`
+	PhoneType       *string    `json:"phoneType,omitempty"`
+	EmailAddress    *string    `json:"emailAddress,omitempty"`
+}
+
+// Registration is the user's MFA registration report entry.
+type Registration struct {
+	IsMfaRegistered   bool     `json:"isMfaRegistered"`
+	MethodsRegistered []string `json:"methodsRegistered"`
+	DefaultMethod     *string  `json:"defaultMethod"`
+}
+
+// Role is a directory role held by the account, directly or transitively.
+type Role struct {
+	ID             string `json:"id"`
+	DisplayName    string `json:"displayName"`
+	RoleTemplateID string `json:"roleTemplateId"`
+	Privileged     bool   `json:"privileged"`
+}
+
+// Risk is the account's Identity Protection state.
+type Risk struct {
+	RiskLevel               *string    `json:"riskLevel"`
+	RiskState               *string    `json:"riskState"`
+	RiskDetail              *string    `json:"riskDetail"`
+	RiskLastUpdatedDateTime *time.Time `json:"riskLastUpdatedDateTime"`
+}
+
+// OAuthGrant is a delegated permission grant, resolved to its client app.
+type OAuthGrant struct {
+	ClientID          string     `json:"clientId"`
+	AppID             string     `json:"appId"`
+	AppDisplayName    string     `json:"appDisplayName"`
+	PublisherTenantID *string    `json:"publisherTenantId"`
+	VerifiedPublisher *string    `json:"verifiedPublisher"`
+	ConsentType       string     `json:"consentType"`
+	Scopes            []string   `json:"scopes"`
+	GrantedDateTime   *time.Time `json:"grantedDateTime"`
+}
+
+// AppRoleAssignment is an application permission assigned to the user.
+type AppRoleAssignment struct {
+	ResourceID          string     `json:"resourceId"`
+	ResourceDisplayName string     `json:"resourceDisplayName"`
+	AppRoleID           string     `json:"appRoleId"`
+	CreatedDateTime     *time.Time `json:"createdDateTime"`
+}
+
+// Device is a device the account registered or owns.
+type Device struct {
+	ID                   string     `json:"id"`
+	DisplayName          string     `json:"displayName"`
+	OperatingSystem      string     `json:"operatingSystem"`
+	TrustType            *string    `json:"trustType"`
+	RegistrationDateTime *time.Time `json:"registrationDateTime"`
+	IsCompliant          *bool      `json:"isCompliant"`
+}
+
+// Mailbox is the Exchange Online state of the account's mailbox.
+type Mailbox struct {
+	ForwardingSMTPAddress      *string      `json:"forwardingSmtpAddress"`
+	ForwardingAddress          *string      `json:"forwardingAddress"`
+	DeliverToMailboxAndForward *bool        `json:"deliverToMailboxAndForward"`
+	Protocols                  *Protocols   `json:"protocols,omitempty"`
+	InboxRules                 []InboxRule  `json:"inboxRules,omitempty"`
+	Permissions                []Permission `json:"permissions,omitempty"`
+	AutoReply                  *AutoReply   `json:"autoReply,omitempty"`
+}
+
+// Protocols says which client protocols the mailbox allows. A nil SMTPAuth
+// means the organisation default applies.
+type Protocols struct {
+	IMAP       *bool `json:"imap"`
+	POP        *bool `json:"pop"`
+	SMTPAuth   *bool `json:"smtpAuth"`
+	ActiveSync *bool `json:"activeSync"`
+	EWS        *bool `json:"ews"`
+	MAPI       *bool `json:"mapi"`
+	OWA        *bool `json:"owa"`
+}
+
+// InboxRule is one inbox rule, from Graph, Exchange or both.
+type InboxRule struct {
+	ID              string         `json:"id"`
+	Name            string         `json:"name"`
+	Enabled         bool           `json:"enabled"`
+	Hidden          bool           `json:"hidden"`
+	Source          string         `json:"source,omitempty"`
+	CreatedDateTime *time.Time     `json:"createdDateTime,omitempty"`
+	Conditions      map[string]any `json:"conditions"`
+	Actions         RuleActions    `json:"actions"`
+}
+
+// RuleActions are what an inbox rule does to matching mail.
+type RuleActions struct {
+	ForwardTo             []string `json:"forwardTo"`
+	RedirectTo            []string `json:"redirectTo"`
+	ForwardAsAttachmentTo []string `json:"forwardAsAttachmentTo"`
+	Delete                bool     `json:"delete"`
+	PermanentDelete       bool     `json:"permanentDelete"`
+	MoveToFolder          *string  `json:"moveToFolder"`
+	MarkAsRead            bool     `json:"markAsRead"`
+	StopProcessingRules   bool     `json:"stopProcessingRules"`
+}
+
+// Permission is a mailbox or calendar permission granted to a trustee.
+type Permission struct {
+	Trustee         string     `json:"trustee"`
+	AccessRights    []string   `json:"accessRights"`
+	CreatedDateTime *time.Time `json:"createdDateTime,omitempty"`
+}
+
+// AutoReply is the mailbox's automatic-reply setting.
+type AutoReply struct {
+	Status           string `json:"status"`
+	ExternalAudience string `json:"externalAudience"`
+}
+
+// SignIn is one sign-in log entry.
+type SignIn struct {
+	CreatedDateTime       time.Time `json:"createdDateTime"`
+	IPAddress             string    `json:"ipAddress"`
+	CountryOrRegion       string    `json:"countryOrRegion"`
+	City                  string    `json:"city"`
+	ClientAppUsed         string    `json:"clientAppUsed"`
+	AppDisplayName        string    `json:"appDisplayName"`
+	ErrorCode             int       `json:"errorCode"`
+	RiskLevelDuringSignIn string    `json:"riskLevelDuringSignIn"`
+	IsInteractive         bool      `json:"isInteractive"`
+}
+
+// Audit is one directory audit entry about the account.
+type Audit struct {
+	ActivityDateTime    time.Time        `json:"activityDateTime"`
+	ActivityDisplayName string           `json:"activityDisplayName"`
+	Category            string           `json:"category"`
+	InitiatedBy         string           `json:"initiatedBy"`
+	Result              string           `json:"result"`
+	TargetProperties    []TargetProperty `json:"targetProperties"`
+}
+
+// TargetProperty is one property an audited activity changed.
+type TargetProperty struct {
+	Name     string  `json:"name"`
+	OldValue *string `json:"oldValue"`
+	NewValue *string `json:"newValue"`
+}
+
+// CoverageItem says whether a section was collected and, if not, why.
+type CoverageItem struct {
+	Status string `json:"status"`
+	Detail string `json:"detail,omitempty"`
+}
+
+// Mode is "incident" when the snapshot carries an incident, else "posture".
+func (s *Snapshot) Mode() string {
+	if s.Incident != nil {
+		return ModeIncident
+	}
+	return ModePosture
+}
+
+// Evaluation modes.
+const (
+	ModeIncident = "incident"
+	ModePosture  = "posture"
+)
