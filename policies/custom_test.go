@@ -1,0 +1,151 @@
+package policies
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/closeout-dev/closeout/results"
+)
+
+func header(id, checklist, requires, modes string) string {
+	return fmt.Sprintf(`# METADATA
+# title: Custom %[1]s
+# description: A custom policy used by the engine tests.
+# custom:
+#   id: %[1]s
+#   severity: high
+#   checklist: %[2]s
+#   requires: %[3]s
+#   modes: %[4]s
+#   remediation: Fix {user}.
+`, id, checklist, requires, modes)
+}
+
+func TestCustomPolicyLoadErrors(t *testing.T) {
+	cases := []struct {
+		name, src, wantErr string
+	}{
+		{"no metadata", "package c\n\ndeny contains \"x\" if input.user\n", "no package-scope METADATA"},
+		{"no id", strings.Replace(header("X-1", "custom-x", "[user]", "[posture]"), "#   id: X-1\n", "", 1) + "package c\n\ndeny contains \"x\" if input.user\n", "no custom.id"},
+		{"duplicate id", header("CO-MFA-001", "custom-x", "[user]", "[posture]") + "package c\n\ndeny contains \"x\" if input.user\n", "CO-MFA-001 is already used"},
+		{"bad severity", strings.Replace(header("X-1", "custom-x", "[user]", "[posture]"), "severity: high", "severity: urgent", 1) + "package c\n\ndeny contains \"x\" if input.user\n", "unknown severity"},
+		{"bad checklist", header("X-1", "sessions-nuked", "[user]", "[posture]") + "package c\n\ndeny contains \"x\" if input.user\n", "not a checklist key"},
+		{"bad section", header("X-1", "custom-x", "[mailbox]", "[posture]") + "package c\n\ndeny contains \"x\" if input.user\n", "unknown section \"mailbox\""},
+		{"bad mode", header("X-1", "custom-x", "[user]", "[always]") + "package c\n\ndeny contains \"x\" if input.user\n", "unknown mode"},
+		{"no modes", header("X-1", "custom-x", "[user]", "[]") + "package c\n\ndeny contains \"x\" if input.user\n", "modes is empty"},
+		{"http.send", header("X-1", "custom-x", "[user]", "[posture]") + "package c\n\ndeny contains \"x\" if http.send({\"method\": \"get\", \"url\": \"http://127.0.0.1/\"})\n", "undefined function http.send"},
+		{"net lookup", header("X-1", "custom-x", "[user]", "[posture]") + "package c\n\ndeny contains \"x\" if net.lookup_ip_addr(\"example.com\")\n", "undefined function net.lookup_ip_addr"},
+		{"opa.runtime", header("X-1", "custom-x", "[user]", "[posture]") + "package c\n\ndeny contains x if x := opa.runtime().env\n", "undefined function opa.runtime"},
+		{"time.now_ns", header("X-1", "custom-x", "[user]", "[posture]") + "package c\n\ndeny contains \"x\" if time.now_ns() > 0\n", "undefined function time.now_ns"},
+		{"strict unused local", header("X-1", "custom-x", "[user]", "[posture]") + "package c\n\ndeny contains \"x\" if {\n\ty := 1\n\tinput.user\n}\n", "assigned var y unused"},
+		{"syntax", "package c\n\ndeny contains if {\n", "rego_parse_error"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			writePolicy(t, dir, "c.rego", tc.src)
+			_, err := Load(ctx, Options{Dirs: []string{dir}})
+			if err == nil {
+				t.Fatalf("Load succeeded, want error containing %q", tc.wantErr)
+			}
+			if !strings.Contains(err.Error(), tc.wantErr) {
+				t.Errorf("error %q does not contain %q", err, tc.wantErr)
+			}
+			if !strings.Contains(err.Error(), dir) && tc.name != "duplicate id" {
+				t.Errorf("error %q does not name the file under %s", err, dir)
+			}
+		})
+	}
+}
+
+func TestCustomPolicyDirMissing(t *testing.T) {
+	_, err := Load(ctx, Options{Dirs: []string{filepath.Join(t.TempDir(), "nope")}})
+	if err == nil || !strings.Contains(err.Error(), "cannot read policy directory") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+// Every status the engine produces, from one custom policy set.
+func TestCustomPolicyStatuses(t *testing.T) {
+	dir := t.TempDir()
+	writePolicy(t, dir, "warn.rego", header("X-WARN", "custom-x", "[user]", "[incident, posture]")+
+		"package x.warn\n\nwarn contains {\"msg\": \"careful\", \"upn\": input.user.userPrincipalName} if input.user\n")
+	writePolicy(t, dir, "manual.rego", header("X-MANUAL", "user-notified", "[]", "[incident]")+
+		"package x.manual\n\nmanual contains \"user not yet notified\" if not input.incident.attestations.userNotified.by\n")
+	writePolicy(t, dir, "posture_only.rego", header("X-POSTURE", "custom-x", "[user]", "[posture]")+
+		"package x.posture\n\ndeny contains \"posture\" if input.user\n")
+	writePolicy(t, dir, "conflict.rego", header("X-ERROR", "custom-x", "[user]", "[incident, posture]")+
+		"package x.conflict\n\nv := input.user.userPrincipalName\n\nv := input.user.id\n\ndeny contains \"never\" if v == \"\"\n")
+	writePolicy(t, dir, "plain.rego", header("X-STRING", "custom-x", "[user]", "[incident, posture]")+
+		"package x.plain\n\ndeny contains \"plain string result\" if input.user\n")
+	set, err := Load(ctx, Options{Dirs: []string{dir}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub := set.Evaluate(ctx, loadDoc(t, filepath.Join("..", "testdata", "snapshots", "compromised-remediated.json")))
+	got := statuses(sub)
+	want := map[string]results.Status{
+		"X-WARN": results.Warn, "X-MANUAL": results.Manual, "X-ERROR": results.Error, "X-STRING": results.Fail,
+		// The embedded library is still evaluated beside the custom policies,
+		// and an error in one policy does not spoil the others.
+		"CO-SESS-001": results.Pass, "CO-PWD-002": results.Pass,
+	}
+	for id, w := range want {
+		if got[id] != w {
+			t.Errorf("%s: got %q, want %q", id, got[id], w)
+		}
+	}
+	if _, ok := got["X-POSTURE"]; ok {
+		t.Errorf("posture-only policy reported on an incident snapshot")
+	}
+	for _, f := range sub.Findings {
+		switch f.PolicyID {
+		case "X-ERROR":
+			if !strings.Contains(f.Message, "conflict") {
+				t.Errorf("error finding does not say why: %q", f.Message)
+			}
+		case "X-WARN":
+			v := f.Evidence["violations"].([]map[string]any)[0]
+			if v["upn"] != "bob@contoso.com" || v["msg"] != "careful" {
+				t.Errorf("warn evidence = %v", v)
+			}
+		case "X-STRING":
+			if f.Message != "plain string result" {
+				t.Errorf("conftest-style string result message = %q", f.Message)
+			}
+		case "X-MANUAL":
+			if f.Remediation != "Fix bob@contoso.com." {
+				t.Errorf("remediation = %q", f.Remediation)
+			}
+		}
+	}
+	posture := set.Evaluate(ctx, loadDoc(t, filepath.Join("..", "testdata", "snapshots", "clean-hardened.json")))
+	if got := statuses(posture); got["X-POSTURE"] != results.Fail || got["X-MANUAL"] != "" {
+		t.Errorf("posture statuses = %v", got)
+	}
+}
+
+// The digest changes with any policy byte, and not otherwise.
+func TestDigest(t *testing.T) {
+	a, b := loadEmbedded(t), loadEmbedded(t)
+	if a.Digest != b.Digest || !strings.HasPrefix(a.Digest, "sha256:") {
+		t.Fatalf("digests %s %s", a.Digest, b.Digest)
+	}
+	dir := t.TempDir()
+	writePolicy(t, dir, "p.rego", header("X-1", "custom-x", "[user]", "[posture]")+"package p\n\ndeny contains \"x\" if input.nope\n")
+	c, err := Load(ctx, Options{Dirs: []string{dir}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	writePolicy(t, dir, "p.rego", header("X-1", "custom-x", "[user]", "[posture]")+"package p\n\ndeny contains \"y\" if input.nope\n")
+	d, err := Load(ctx, Options{Dirs: []string{dir}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Digest == a.Digest || c.Digest == d.Digest {
+		t.Errorf("digest did not change: %s %s %s", a.Digest, c.Digest, d.Digest)
+	}
+}

@@ -1,0 +1,54 @@
+package closeout.mail.inbox_rule_forwarding_test
+
+import data.closeout.fixtures
+import data.closeout.mail.inbox_rule_forwarding
+
+rule(enabled, actions) := {
+	"id": "r9",
+	"name": ".",
+	"enabled": enabled,
+	"hidden": true,
+	"actions": object.union({"forwardTo": [], "redirectTo": [], "forwardAsAttachmentTo": []}, actions),
+}
+
+with_rules(rules) := object.union(fixtures.posture_input, {"mailbox": {"inboxRules": rules}})
+
+test_allow_rule_without_forwarding if {
+	count(inbox_rule_forwarding.deny) == 0 with input as fixtures.posture_input
+	count(inbox_rule_forwarding.warn) == 0 with input as fixtures.posture_input
+}
+
+test_deny_redirect_outside_in_exchange_form if {
+	inp := with_rules([rule(true, {"redirectTo": [`"collector" [SMTP:collector@evil.example]`]})])
+	some result in inbox_rule_forwarding.deny with input as inp
+	result.action == "redirectTo"
+	result.hidden == true
+	contains(result.msg, "hidden from Outlook")
+}
+
+test_deny_forward_as_attachment if {
+	inp := with_rules([rule(true, {"forwardAsAttachmentTo": ["x@evil.example"]})])
+	count(inbox_rule_forwarding.deny) == 1 with input as inp
+}
+
+test_deny_each_outside_recipient if {
+	inp := with_rules([rule(true, {"forwardTo": ["a@evil.example", "b@contoso.com", "c@other.example"]})])
+	count(inbox_rule_forwarding.deny) == 2 with input as inp
+}
+
+test_allow_internal_forward if {
+	inp := with_rules([rule(true, {"forwardTo": ["SMTP:team@Contoso.com"]})])
+	count(inbox_rule_forwarding.deny) == 0 with input as inp
+}
+
+test_warn_disabled_rule if {
+	inp := with_rules([rule(false, {"forwardTo": ["a@evil.example"]})])
+	count(inbox_rule_forwarding.deny) == 0 with input as inp
+	some result in inbox_rule_forwarding.warn with input as inp
+	contains(result.msg, "disabled")
+}
+
+test_allow_null_recipient_lists if {
+	inp := with_rules([{"id": "r1", "name": "x", "enabled": true, "actions": {"forwardTo": null}}])
+	count(inbox_rule_forwarding.deny) == 0 with input as inp
+}

@@ -1,0 +1,73 @@
+package policies
+
+import (
+	"context"
+	"sort"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+	"github.com/open-policy-agent/opa/v1/cover"
+	"github.com/open-policy-agent/opa/v1/storage/inmem"
+	"github.com/open-policy-agent/opa/v1/tester"
+)
+
+// TestReport is the outcome of the policies' own Rego unit tests.
+type TestReport struct {
+	Results  []*tester.Result
+	Coverage *cover.Report // nil unless coverage was asked for
+}
+
+// Failed counts tests that failed or errored.
+func (r *TestReport) Failed() int {
+	n := 0
+	for _, res := range r.Results {
+		if res.Fail || res.Error != nil {
+			n++
+		}
+	}
+	return n
+}
+
+// RunTests runs the _test.rego files loaded with the set, in-process with
+// OPA's tester, compiled with the same restricted capabilities and strict mode.
+func (s *Set) RunTests(ctx context.Context, withCoverage bool) (*TestReport, error) {
+	mods := make(map[string]*ast.Module, len(s.modules)+len(s.tests))
+	for name, m := range s.modules {
+		mods[name] = m.Copy()
+	}
+	for name, m := range s.tests {
+		mods[name] = m.Copy()
+	}
+	runner := tester.NewRunner().
+		SetCompiler(newCompiler()).
+		SetStore(inmem.New()).
+		SetModules(mods)
+	var cov *cover.Cover
+	if withCoverage {
+		cov = cover.New()
+		runner = runner.SetCoverageQueryTracer(cov)
+	}
+	ch, err := runner.RunTests(ctx, nil)
+	if err != nil {
+		return nil, &LoadError{File: "policies", Reason: "compiling tests: " + oneLine(err.Error())}
+	}
+	rep := &TestReport{}
+	for res := range ch {
+		rep.Results = append(rep.Results, res)
+	}
+	sort.Slice(rep.Results, func(i, j int) bool {
+		a, b := rep.Results[i], rep.Results[j]
+		if a.Package != b.Package {
+			return a.Package < b.Package
+		}
+		return a.Name < b.Name
+	})
+	if cov != nil {
+		policyMods := make(map[string]*ast.Module, len(s.modules))
+		for name, m := range s.modules {
+			policyMods[name] = m
+		}
+		r := cov.Report(policyMods)
+		rep.Coverage = &r
+	}
+	return rep, nil
+}
