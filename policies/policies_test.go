@@ -281,4 +281,3 @@ func writePolicy(t *testing.T, dir, name, src string) {
 		t.Fatal(err)
 	}
 }
-

@@ -16,6 +16,7 @@ import (
 	"sync"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
+	"github.com/santhosh-tekuri/jsonschema/v6/kind"
 	"golang.org/x/text/language"
 	"golang.org/x/text/message"
 )
@@ -143,7 +144,11 @@ func Parse(data []byte, file string, line int, limits Limits) (*Document, error)
 			return nil, fail(0, nil, "%v", err)
 		}
 		leaf := firstLeaf(ve)
-		return nil, fail(-1, leaf.InstanceLocation, "%s", leaf.ErrorKind.LocalizedString(printer))
+		reason := leaf.ErrorKind.LocalizedString(printer)
+		if enum, ok := leaf.ErrorKind.(*kind.Enum); ok {
+			reason = fmt.Sprintf("got %s; %s", jsonText(enum.Got), reason)
+		}
+		return nil, fail(-1, leaf.InstanceLocation, "%s", reason)
 	}
 	sum := sha256.Sum256(data)
 	return &Document{
