@@ -84,6 +84,10 @@ func (r *tableReporter) Subject(s *results.Subject) error {
 }
 
 func (r *tableReporter) End(sum results.Summary) error {
+	if sum.Subjects == 0 {
+		// Nothing was evaluated: the input errors on stderr say it all.
+		return r.w.Flush()
+	}
 	var parts []string
 	for _, st := range results.Statuses {
 		if n := sum.ByStatus[st]; n > 0 {
@@ -105,13 +109,7 @@ func (r *tableReporter) End(sum results.Summary) error {
 		fmt.Fprintf(r.w, "no blocking finding %s\n", gate)
 	}
 	if sum.InputErrorCount > 0 {
-		fmt.Fprintln(r.w, r.paint(ansiRed, fmt.Sprintf("%s could not be read:", plural(sum.InputErrorCount, "input"))))
-		for _, e := range sum.InputErrors {
-			fmt.Fprintf(r.w, "  %s\n", e.Message)
-		}
-		if extra := sum.InputErrorCount - len(sum.InputErrors); extra > 0 {
-			fmt.Fprintf(r.w, "  … and %d more\n", extra)
-		}
+		fmt.Fprintln(r.w, r.paint(ansiRed, fmt.Sprintf("%s could not be read; the errors are on stderr", plural(sum.InputErrorCount, "input"))))
 	}
 	return r.w.Flush()
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -140,7 +141,7 @@ func evaluateStream(opts *CheckOptions, set *policies.Set, gate results.Gate, me
 	start := time.Now()
 	err := set.Stream(f.Context, opts.Workers, next, func(sub *results.Subject, inErr error) error {
 		if inErr != nil {
-			tally.AddInputError("", inErr.Error())
+			tally.AddInputError(inputSource(inErr), inErr.Error())
 			return nil
 		}
 		if opts.Verbose {
@@ -193,4 +194,16 @@ func snapshotSource(paths []string, stdin io.Reader) func() (*snapshot.Document,
 			return doc, err
 		}
 	}
+}
+
+// inputSource is "file:line" for an input error, or "" when it names none.
+func inputSource(err error) string {
+	var se *snapshot.Error
+	if !errors.As(err, &se) {
+		return ""
+	}
+	if se.Line > 0 {
+		return fmt.Sprintf("%s:%d", se.File, se.Line)
+	}
+	return se.File
 }

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/closeout-dev/closeout/policies"
-	"github.com/closeout-dev/closeout/snapshot"
 	"github.com/spf13/cobra"
 )
 
@@ -152,11 +151,4 @@ func writeFileAtomic(path string, write func(*os.File) error) error {
 		return err
 	}
 	return os.Rename(tmp.Name(), path)
-}
-
-// inputError reports whether err is about the input rather than the tool.
-func inputError(err error) bool {
-	var se *snapshot.Error
-	var le *policies.LoadError
-	return errors.As(err, &se) || errors.As(err, &le)
 }
