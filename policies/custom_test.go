@@ -74,7 +74,7 @@ func TestCustomPolicyStatuses(t *testing.T) {
 	writePolicy(t, dir, "warn.rego", header("X-WARN", "custom-x", "[user]", "[incident, posture]")+
 		"package x.warn\n\nwarn contains {\"msg\": \"careful\", \"upn\": input.user.userPrincipalName} if input.user\n")
 	writePolicy(t, dir, "manual.rego", header("X-MANUAL", "user-notified", "[]", "[incident]")+
-		"package x.manual\n\nmanual contains \"user not yet notified\" if not input.incident.attestations.userNotified.by\n")
+		"package x.manual\n\nmanual contains \"call the user\" if input.incident\n")
 	writePolicy(t, dir, "posture_only.rego", header("X-POSTURE", "custom-x", "[user]", "[posture]")+
 		"package x.posture\n\ndeny contains \"posture\" if input.user\n")
 	writePolicy(t, dir, "conflict.rego", header("X-ERROR", "custom-x", "[user]", "[incident, posture]")+

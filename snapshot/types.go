@@ -24,7 +24,7 @@ const (
 var Sections = []string{
 	"user", "authMethods", "registration", "roles", "risk", "oauthGrants",
 	"appRoleAssignments", "devices", "mailbox.forwarding", "mailbox.protocols",
-	"mailbox.inboxRules", "mailbox.permissions", "signIns", "audits",
+	"mailbox.inboxRules", "mailbox.permissions", "mailbox.autoReply", "signIns", "audits",
 }
 
 // Snapshot is one account's security state as collected at CollectedAt.
@@ -110,6 +110,8 @@ type AuthMethod struct {
 	PhoneNumber     *string    `json:"phoneNumber,omitempty"`
 	PhoneType       *string    `json:"phoneType,omitempty"`
 	EmailAddress    *string    `json:"emailAddress,omitempty"`
+	// IsUsable is set for Temporary Access Passes: whether it can still sign in.
+	IsUsable *bool `json:"isUsable,omitempty"`
 }
 
 // Registration is the user's MFA registration report entry.

@@ -37,6 +37,39 @@ remediation_floor := {"name": "incident.detectedAt"} if {
 
 remediation_floor_text := input.incident[trim_prefix(remediation_floor.name, "incident.")]
 
+# revoked_ns is when sessions were last revoked, when that is recorded.
+revoked_ns := ns(input.user.signInSessionsValidFromDateTime) if has_time(input.user, "signInSessionsValidFromDateTime")
+
+# remediated_ns is the session revocation that ended the compromise: one at
+# or after the remediation floor. An earlier one (the attacker's own password
+# change moves it too) does not count.
+remediated_ns := revoked_ns if revoked_ns >= remediation_floor_ns
+
+# window_end_ns closes the compromise window at that revocation, if there was
+# one: changes made after it were made by someone holding the new credentials.
+default window_end_ns := 9223372036854775807
+
+window_end_ns := remediated_ns
+
+# in_window holds for a timestamp inside the compromise window.
+in_window(ts) if {
+	is_string(ts)
+	ns(ts) >= window_start_ns
+	ns(ts) < window_end_ns
+}
+
+# after_window_start holds for a timestamp at or after the window start.
+after_window_start(ts) if {
+	is_string(ts)
+	ns(ts) >= window_start_ns
+}
+
+# attested holds when a human step was attested by someone, at a time.
+attested(step) if {
+	present(input.incident.attestations[step].by)
+	is_string(input.incident.attestations[step].at)
+}
+
 # address_domain is the lower-cased domain of an address as Graph or Exchange
 # write it: "bob@x.com", "SMTP:bob@x.com", "\"Bob\" [SMTP:bob@x.com]",
 # "Bob <bob@x.com>". Undefined when the value holds no address.
@@ -63,4 +96,26 @@ external_address(addr) if not internal_domain(address_domain(addr))
 present(value) if {
 	is_string(value)
 	trim_space(value) != ""
+}
+
+# unattested is the manual finding for a human step nobody has attested.
+unattested(step) := {result |
+	not attested(step)
+	result := {
+		"msg": sprintf("not attested: record who did it and when in incident.attestations.%s", [step]),
+		"attestation": step,
+	}
+}
+
+# misdated is the failure for an attestation dated before the compromise
+# began, which cannot be about this incident.
+misdated(step) := {result |
+	attested(step)
+	at := input.incident.attestations[step].at
+	ns(at) < window_start_ns
+	result := {
+		"msg": sprintf("attestation %s is dated %s, before the compromise began %s", [step, at, input.incident.windowStart]),
+		"attestation": step,
+		"at": at,
+	}
 }

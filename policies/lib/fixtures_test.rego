@@ -7,7 +7,7 @@ collected := {section: {"status": "collected"} |
 	some section in [
 		"user", "authMethods", "registration", "roles", "risk", "oauthGrants",
 		"appRoleAssignments", "devices", "mailbox.forwarding", "mailbox.protocols",
-		"mailbox.inboxRules", "mailbox.permissions", "signIns", "audits",
+		"mailbox.inboxRules", "mailbox.permissions", "mailbox.autoReply", "signIns", "audits",
 	]
 }
 
@@ -20,17 +20,50 @@ incident_input := {
 		"windowStart": "2026-11-20T08:00:00Z",
 		"detectedAt": "2026-11-21T09:30:00Z",
 		"indicators": {"ips": ["203.0.113.7"], "domains": ["evil.example"]},
+		"attestations": {step: {"by": "responder@contoso.com", "at": "2026-11-22T10:00:00Z"} |
+			some step in ["userNotified", "rootCauseIdentified", "incidentDocumented", "activityReviewed", "devicesScanned"]
+		},
 	},
 	"user": {
 		"id": "user-1",
 		"userPrincipalName": "bob@contoso.com",
 		"lastPasswordChangeDateTime": "2026-11-21T09:44:12Z",
 		"signInSessionsValidFromDateTime": "2026-11-21T09:44:12Z",
+		"accountEnabled": true,
+		"passwordPolicies": "None",
 	},
 	"authMethods": [
 		{"id": "m1", "type": "password", "createdDateTime": "2021-02-01T09:00:00Z"},
 		{"id": "m2", "type": "microsoftAuthenticator", "createdDateTime": "2022-09-01T07:00:00Z"},
 	],
+	"roles": [{"id": "r-1", "displayName": "Reports Reader", "roleTemplateId": "4a5d8f65-41da-4de4-8968-e035b65339cf", "privileged": false}],
+	"risk": {"riskLevel": "none", "riskState": "remediated"},
+	"oauthGrants": [{
+		"clientId": "sp-teams",
+		"appId": "1fec8e78-bce4-4aaf-ab1b-5451cc387264",
+		"appDisplayName": "Microsoft Teams",
+		"publisherTenantId": "f8cdef31-a31e-4b4a-93e4-5f571e91255a",
+		"verifiedPublisher": "Microsoft Corporation",
+		"consentType": "AllPrincipals",
+		"scopes": ["User.Read", "Mail.Read", "offline_access"],
+		"grantedDateTime": "2022-03-01T00:00:00Z",
+	}],
+	"appRoleAssignments": [{"resourceId": "res-1", "resourceDisplayName": "Payroll", "appRoleId": "role-1", "createdDateTime": "2023-01-01T00:00:00Z"}],
+	"devices": [{"id": "d-1", "displayName": "BOB-LAPTOP", "operatingSystem": "Windows", "registrationDateTime": "2024-05-01T08:00:00Z"}],
+	"signIns": [{
+		"createdDateTime": "2026-11-22T08:02:11Z",
+		"ipAddress": "198.51.100.20",
+		"countryOrRegion": "NL",
+		"errorCode": 0,
+		"riskLevelDuringSignIn": "none",
+	}],
+	"audits": [{
+		"activityDateTime": "2026-11-21T09:44:12Z",
+		"activityDisplayName": "Reset user password",
+		"initiatedBy": "responder@contoso.com",
+		"result": "success",
+		"targetProperties": [],
+	}],
 	"mailbox": {
 		"forwardingSmtpAddress": null,
 		"forwardingAddress": null,
@@ -43,6 +76,8 @@ incident_input := {
 			"hidden": false,
 			"actions": {"forwardTo": [], "redirectTo": [], "forwardAsAttachmentTo": [], "moveToFolder": "Newsletters"},
 		}],
+		"permissions": [{"trustee": "alice@contoso.com", "accessRights": ["Calendar:Reviewer"], "createdDateTime": "2024-01-01T00:00:00Z"}],
+		"autoReply": {"status": "disabled", "externalAudience": "none"},
 	},
 	"coverage": collected,
 }

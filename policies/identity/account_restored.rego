@@ -1,0 +1,24 @@
+# METADATA
+# title: Sign-in unblocked once remediated
+# description: >-
+#   Blocking sign-in is the right first move, but a ticket is not closed while
+#   the user still cannot work. Once the other checks pass, re-enable the
+#   account; until then this is a reminder, not a blocker.
+# related_resources:
+#   - ref: https://learn.microsoft.com/en-us/entra/fundamentals/users-revoke-access
+#     description: Revoke user access in Microsoft Entra ID
+# custom:
+#   id: CO-ACCT-001
+#   severity: low
+#   checklist: account-restored
+#   requires: [user]
+#   modes: [incident]
+#   remediation: >-
+#     When every other item passes, unblock sign-in: PATCH https://graph.microsoft.com/v1.0/users/{user} with {"accountEnabled": true}
+#     (PowerShell: Update-MgUser -UserId {user} -AccountEnabled:$true).
+package closeout.identity.account_restored
+
+warn contains result if {
+	input.user.accountEnabled == false
+	result := {"msg": "sign-in is still blocked (accountEnabled is false); unblock it once remediation is verified"}
+}

@@ -1,0 +1,49 @@
+# METADATA
+# title: No unjustified privileged directory role
+# description: >-
+#   A privileged directory role (Global Administrator, Exchange Administrator,
+#   Privileged Role Administrator, ...) on an account turns its compromise into
+#   a tenant compromise. In incident mode each privileged role fails until it
+#   is removed or waived with a justification; in a posture scan standing
+#   privileged roles on ordinary accounts are a warning.
+# related_resources:
+#   - ref: https://learn.microsoft.com/en-us/entra/identity/role-based-access-control/privileged-roles-permissions
+#     description: Privileged roles and permissions in Microsoft Entra ID
+#   - ref: https://learn.microsoft.com/en-us/graph/api/directoryrole-delete-member
+#     description: Remove directory role member
+# custom:
+#   id: CO-ROLE-001
+#   severity: high
+#   checklist: admin-roles-reviewed
+#   requires: [roles]
+#   modes: [incident, posture]
+#   remediation: >-
+#     Remove each privileged role that is not justified, or move it to just-in-time PIM activation:
+#     Get-MgUserTransitiveMemberOfAsDirectoryRole -UserId {user}; then
+#     Remove-MgDirectoryRoleMemberDirectoryObjectByRef -DirectoryRoleId <role id> -DirectoryObjectId <user id>.
+package closeout.identity.admin_roles
+
+import data.closeout.lib
+
+privileged contains role if {
+	some role in input.roles
+	role.privileged == true
+}
+
+deny contains result if {
+	lib.incident_mode
+	some role in privileged
+	result := finding(role, "the compromised account holds privileged role %s; remove it or record a justified exception")
+}
+
+warn contains result if {
+	not lib.incident_mode
+	some role in privileged
+	result := finding(role, "account holds standing privileged role %s; prefer just-in-time activation (PIM)")
+}
+
+finding(role, format) := {
+	"msg": sprintf(format, [role.displayName]),
+	"role": role.displayName,
+	"roleTemplateId": object.get(role, "roleTemplateId", null),
+}
