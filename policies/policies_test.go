@@ -3,10 +3,10 @@ package policies
 import (
 	"context"
 	"encoding/json"
-	"slices"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
