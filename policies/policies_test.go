@@ -12,8 +12,11 @@ import (
 
 	"github.com/closeout-dev/closeout/results"
 	"github.com/closeout-dev/closeout/snapshot"
+	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/format"
 	"github.com/open-policy-agent/opa/v1/rego"
+	"github.com/open-policy-agent/opa/v1/storage/inmem"
+	"github.com/open-policy-agent/opa/v1/tester"
 )
 
 var ctx = context.Background()
@@ -366,4 +369,47 @@ func writePolicy(t *testing.T, dir, name, src string) {
 	if err := os.WriteFile(filepath.Join(dir, name), []byte(src), 0o644); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// Every input a Rego test evaluates a policy with must be a snapshot a
+// collector could write: the tests run traced, and each distinct input seen
+// is validated against snapshot.schema.json.
+func TestRegoTestInputsAreValidSnapshots(t *testing.T) {
+	set := loadEmbedded(t)
+	mods := map[string]*ast.Module{}
+	for name, m := range set.modules {
+		mods[name] = m.Copy()
+	}
+	for name, m := range set.tests {
+		mods[name] = m.Copy()
+	}
+	ch, err := tester.NewRunner().SetCompiler(newCompiler()).SetStore(inmem.New()).
+		EnableTracing(true).SetModules(mods).RunTests(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[int]string{}
+	for res := range ch {
+		for _, ev := range res.Trace {
+			in := ev.Input()
+			if in == nil {
+				continue
+			}
+			if _, ok := seen[in.Hash()]; ok {
+				continue
+			}
+			seen[in.Hash()] = res.Package + "." + res.Name
+			raw, err := json.Marshal(ast.MustJSON(in.Value))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := snapshot.Parse(raw, res.Package+"."+res.Name, 1, snapshot.DefaultLimits); err != nil {
+				t.Errorf("%s.%s uses an input that is not a valid snapshot: %v", res.Package, res.Name, err)
+			}
+		}
+	}
+	if len(seen) < 50 {
+		t.Fatalf("only %d distinct test inputs seen; is tracing working?", len(seen))
+	}
+	t.Logf("%d distinct Rego test inputs validated", len(seen))
 }
