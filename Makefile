@@ -36,6 +36,11 @@ fmt: ## Format Go (gofmt) and Rego (opa fmt)
 	gofmt -w $$(git ls-files '*.go')
 	$(OPA) fmt -w policies
 
+.PHONY: docs
+docs: build ## Regenerate docs/policies.md from the policies' METADATA
+	$(BIN)/closeout policy doc -o docs/policies.md
+	chmod 644 docs/policies.md
+
 .PHONY: demo
 demo: build ## Evaluate the bundled scenario snapshots and write reports to out/demo
 	@mkdir -p $(DEMO_OUT)

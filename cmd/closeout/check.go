@@ -82,9 +82,9 @@ func checkRun(opts *CheckOptions) error {
 	if _, err := reports.New(opts.Format, io.Discard, reports.Options{}); err != nil {
 		return usageErrorf("--format: %v", err)
 	}
-	set, err := f.Policies(f.Context, policies.Options{Dirs: opts.PolicyDirs})
+	set, err := loadPolicies(f, opts.PolicyDirs)
 	if err != nil {
-		return &exitError{code: exitInput, err: err}
+		return err
 	}
 	meta := results.Meta{
 		GeneratedAt: f.Now(),

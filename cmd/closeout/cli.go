@@ -110,7 +110,7 @@ exactly what to do about it. It never changes anything in the tenant.`,
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
 		return &exitError{code: exitInput, err: err}
 	})
-	root.AddCommand(newCmdCheck(f, nil), newCmdVersion(f, nil))
+	root.AddCommand(newCmdCheck(f, nil), newCmdPolicy(f), newCmdVersion(f, nil))
 	return root
 }
 

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"runtime"
 
-	"github.com/closeout-dev/closeout/policies"
 	"github.com/closeout-dev/closeout/snapshot"
 	opaversion "github.com/open-policy-agent/opa/v1/version"
 	"github.com/spf13/cobra"
@@ -35,9 +34,9 @@ func newCmdVersion(f *factory, runF func(*VersionOptions) error) *cobra.Command 
 }
 
 func versionRun(opts *VersionOptions) error {
-	set, err := opts.factory.Policies(opts.factory.Context, policies.Options{Dirs: opts.PolicyDirs})
+	set, err := loadPolicies(opts.factory, opts.PolicyDirs)
 	if err != nil {
-		return &exitError{code: exitInput, err: err}
+		return err
 	}
 	w := opts.IO.Out
 	fmt.Fprintf(w, "closeout %s\n", version)

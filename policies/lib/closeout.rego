@@ -58,12 +58,6 @@ in_window(ts) if {
 	ns(ts) < window_end_ns
 }
 
-# after_window_start holds for a timestamp at or after the window start.
-after_window_start(ts) if {
-	is_string(ts)
-	ns(ts) >= window_start_ns
-}
-
 # attested holds when a human step was attested by someone, at a time.
 attested(step) if {
 	present(input.incident.attestations[step].by)
