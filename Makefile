@@ -6,6 +6,8 @@ VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.
 COMMIT    ?= $(shell git rev-parse --short HEAD 2>/dev/null)
 LDFLAGS   := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 OPA       := $(GO) run github.com/open-policy-agent/opa@v1.22.2
+CONFTEST_VERSION ?= v0.71.1
+CONFTEST  := $(BIN)/conftest
 DEMO_OUT  ?= out/demo
 FUZZTIME  ?= 5m
 CORPUS_N  ?= 10000
@@ -64,6 +66,17 @@ bench-rss: build ## Peak memory of check over 10,000 and 100,000 accounts of JSO
 		$(GO) run ./tools/gencorpus -n $$n testdata/snapshots/*.json > out/bench/corpus-$$n.jsonl; \
 		/usr/bin/time -f "$$n accounts: %e s, peak RSS %M KiB" $(BIN)/closeout check -f json -o out/bench/results-$$n.json out/bench/corpus-$$n.jsonl || true; \
 	done
+
+$(CONFTEST):
+	GOBIN=$(abspath $(BIN)) $(GO) install github.com/open-policy-agent/conftest@$(CONFTEST_VERSION)
+
+.PHONY: conftest-check
+conftest-check: $(CONFTEST) ## Check that conftest gives the same denies and warnings on the scenario snapshots
+	CONFTEST=$(abspath $(CONFTEST)) $(GO) test -count=1 -run TestConftestGivesSameDenies -v ./policies
+
+.PHONY: bench-conftest
+bench-conftest: build $(CONFTEST) ## Accounts/s of closeout check and conftest over the same library and corpus
+	tools/bench-conftest.sh $(BIN)/closeout $(CONFTEST) 2000
 
 .PHONY: fuzz
 fuzz: ## Fuzz the loader and engine for FUZZTIME (default 5m)

@@ -277,14 +277,20 @@ func (s *Set) finding(p *Policy, doc *snapshot.Document, subject string, out any
 		f.Status = results.Unknown
 		f.Message = "cannot evaluate: " + strings.Join(missing, "; ")
 		f.Evidence = map[string]any{"coverage": coverage}
-		if observed := append(denies, warns...); len(observed) > 0 {
-			f.Evidence["observedOnPartialData"] = observed
+		if len(denies) > 0 {
+			f.Evidence["observedViolations"] = denies
+		}
+		if len(warns) > 0 {
+			f.Evidence["observedWarnings"] = warns
 		}
 	case evalErr != nil:
 		f.Status = results.Error
 		f.Message = "evaluation failed: " + evalErr.Error()
 	case len(denies) > 0:
 		f.Status, f.Message, f.Evidence = results.Fail, messages(denies), map[string]any{"violations": denies}
+		if len(warns) > 0 {
+			f.Evidence["warnings"] = warns
+		}
 	case len(manuals) > 0:
 		f.Status, f.Message, f.Evidence = results.Manual, messages(manuals), map[string]any{"violations": manuals}
 	case len(warns) > 0:

@@ -53,9 +53,9 @@ window_end_ns := remediated_ns
 
 # in_window holds for a timestamp inside the compromise window.
 in_window(ts) if {
-	is_string(ts)
-	ns(ts) >= window_start_ns
-	ns(ts) < window_end_ns
+	t := ns(ts)
+	t >= window_start_ns
+	t < window_end_ns
 }
 
 # attested holds when a human step was attested by someone, at a time.

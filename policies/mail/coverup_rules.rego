@@ -69,11 +69,11 @@ deny contains result if {
 warn contains result if {
 	some rule in input.mailbox.inboxRules
 	count(hiding_actions(rule)) > 0
-	not deny_rule(rule)
+	not blocking(rule)
 	result := finding(rule)
 }
 
-deny_rule(rule) if {
+blocking(rule) if {
 	rule.enabled == true
 	suspicious(rule)
 }
