@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -116,6 +117,16 @@ func TestEmbeddedMetadata(t *testing.T) {
 		}
 		if p.Custom {
 			t.Errorf("%s: embedded policy marked custom", p.ID)
+		}
+	}
+	// conftest takes any rule named deny_*, warn_* or violation_* for a
+	// finding rule; helpers must not be named so.
+	conftestRule := regexp.MustCompile(`^(deny|violation|warn)(_.*)?$`)
+	for name, m := range set.modules {
+		for _, r := range m.Rules {
+			if n := r.Head.Name.String(); conftestRule.MatchString(n) && n != ruleDeny && n != ruleWarn {
+				t.Errorf("%s: rule %s would be run by conftest as a finding rule", name, n)
+			}
 		}
 	}
 }
