@@ -175,12 +175,28 @@ func (s *Set) preparePerPolicy(ctx context.Context) (map[string]rego.PreparedEva
 	return s.perPolicy, s.perPolicyErr
 }
 
+// Info describes the set's policies for a results document.
+func (s *Set) Info() []results.PolicyInfo {
+	out := make([]results.PolicyInfo, len(s.Policies))
+	for i, p := range s.Policies {
+		out[i] = results.PolicyInfo{ID: p.ID, Title: p.Title, Description: p.Description, Severity: p.Severity,
+			Checklist: p.Checklist, Modes: p.Modes, Requires: p.Requires, Remediation: p.Remediation, References: p.References}
+	}
+	return out
+}
+
 // Evaluate runs every applicable policy on one snapshot.
 func (s *Set) Evaluate(ctx context.Context, doc *snapshot.Document) *results.Subject {
 	mode := doc.Mode()
 	sub := &results.Subject{Subject: doc.Subject(), Source: doc.Source(), SHA256: doc.SHA256, Mode: mode, UnknownFields: doc.UnknownFields}
 	if inc, ok := doc.Value["incident"].(map[string]any); ok {
 		sub.Incident, _ = inc["id"].(string)
+	}
+	if user, ok := doc.Value["user"].(map[string]any); ok {
+		sub.DisplayName, _ = user["displayName"].(string)
+	}
+	if tenant, ok := doc.Value["tenant"].(map[string]any); ok {
+		sub.Tenant, _ = tenant["id"].(string)
 	}
 	mq := s.byMode[mode]
 	input, err := ast.InterfaceToValue(doc.Value)

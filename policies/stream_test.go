@@ -2,11 +2,11 @@ package policies
 
 import (
 	"bytes"
-	"os"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"reflect"
 	"runtime"

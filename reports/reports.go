@@ -1,6 +1,8 @@
 // Package reports renders closeout.results/v1 documents. Every format is a
 // Reporter that receives the document as a stream (meta, then each subject,
-// then the summary), so a tenant of any size renders in bounded memory.
+// then the summary). table, json, junit and ocsf write as results arrive, so
+// a tenant of any size renders in bounded memory; markdown, html and sarif
+// need the whole document and hold it until the end.
 package reports
 
 import (
@@ -27,14 +29,20 @@ type Options struct {
 // Format describes one output format, for --format help and validation.
 type Format struct {
 	Name        string
+	Extension   string
 	Description string
 	new         func(w io.Writer, opts Options) Reporter
 }
 
 // Formats lists every output format.
 var Formats = []Format{
-	{"table", "human-readable checklist per account, coloured on a terminal", newTable},
-	{"json", "closeout.results/v1 JSON: every finding with evidence, digests and summary", newJSON},
+	{"table", "txt", "human-readable checklist per account, coloured on a terminal", newTable},
+	{"json", "json", "closeout.results/v1: every finding with evidence, digests and summary", newJSON},
+	{"markdown", "md", "paste-ready for a ticket or $GITHUB_STEP_SUMMARY: summary, then open items with remediation", newMarkdown},
+	{"html", "html", "one self-contained page: summary, per-account and per-checklist views, filters, evidence", newHTML},
+	{"sarif", "sarif", "SARIF 2.1.0 for code-scanning views, one rule per policy", newSARIF},
+	{"junit", "xml", "JUnit XML: a test suite per account, a test case per policy", newJUnit},
+	{"ocsf", "jsonl", "OCSF Compliance Finding events (class 2003), one per line, for a SIEM", newOCSF},
 }
 
 // FormatNames is the list of format names, for help text.
@@ -54,4 +62,101 @@ func New(format string, w io.Writer, opts Options) (Reporter, error) {
 		}
 	}
 	return nil, fmt.Errorf("unknown format %q (want one of %s)", format, FormatNames())
+}
+
+// Render feeds a whole document to a reporter.
+func Render(r Reporter, meta results.Meta, subjects []*results.Subject, sum results.Summary) error {
+	if err := r.Begin(meta); err != nil {
+		return err
+	}
+	for _, s := range subjects {
+		if err := r.Subject(s); err != nil {
+			return err
+		}
+	}
+	return r.End(sum)
+}
+
+// Multi sends one document to several reporters.
+func Multi(reps ...Reporter) Reporter { return multi(reps) }
+
+type multi []Reporter
+
+func (m multi) Begin(meta results.Meta) error {
+	for _, r := range m {
+		if err := r.Begin(meta); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (m multi) Subject(s *results.Subject) error {
+	for _, r := range m {
+		if err := r.Subject(s); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (m multi) End(sum results.Summary) error {
+	for _, r := range m {
+		if err := r.End(sum); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// document is a whole results document, for the formats that need it all.
+type document struct {
+	Meta     results.Meta
+	Subjects []*results.Subject
+	Summary  results.Summary
+}
+
+// buffered collects the document and renders it at the end.
+type buffered struct {
+	w      io.Writer
+	doc    document
+	render func(io.Writer, *document) error
+}
+
+func (b *buffered) Begin(meta results.Meta) error { b.doc.Meta = meta; return nil }
+
+func (b *buffered) Subject(s *results.Subject) error {
+	b.doc.Subjects = append(b.doc.Subjects, s)
+	return nil
+}
+
+func (b *buffered) End(sum results.Summary) error {
+	b.doc.Summary = sum
+	return b.render(b.w, &b.doc)
+}
+
+// open reports whether a finding needs attention (anything but pass or waived).
+func open(f *results.Finding) bool { return f.Status != results.Pass && f.Status != results.Waived }
+
+// verdict is the one-line answer for a document.
+func verdict(sum results.Summary) string {
+	switch {
+	case sum.InputErrorCount > 0:
+		return "incomplete: some inputs could not be read"
+	case sum.Blocking > 0:
+		return "not ready to close"
+	default:
+		return "ready to close"
+	}
+}
+
+// statusLabel is how a checklist reads a status.
+var statusLabel = map[results.Status]string{
+	results.Pass:    "Done",
+	results.Fail:    "Open",
+	results.Warn:    "Check",
+	results.Manual:  "Needs a human",
+	results.Unknown: "Unknown",
+	results.Waived:  "Waived",
+	results.Error:   "Error",
 }

@@ -80,11 +80,13 @@ type Finding struct {
 // Subject is one evaluated document (an account snapshot) and its findings,
 // ordered by checklist key then policy id.
 type Subject struct {
-	Subject  string `json:"subject"`
-	Source   string `json:"source"`
-	SHA256   string `json:"sha256"`
-	Mode     string `json:"mode"`
-	Incident string `json:"incident,omitempty"`
+	Subject     string `json:"subject"`
+	DisplayName string `json:"displayName,omitempty"`
+	Tenant      string `json:"tenant,omitempty"`
+	Source      string `json:"source"`
+	SHA256      string `json:"sha256"`
+	Mode        string `json:"mode"`
+	Incident    string `json:"incident,omitempty"`
 	// UnknownFields are top-level snapshot fields this version does not know.
 	UnknownFields []string  `json:"unknownFields,omitempty"`
 	Findings      []Finding `json:"findings"`
@@ -107,14 +109,39 @@ type PolicySet struct {
 	Embedded bool     `json:"embedded"`
 }
 
+// PolicyInfo describes one policy of the evaluated set, so a results
+// document can be re-rendered (SARIF rules, report help) without the engine.
+type PolicyInfo struct {
+	ID          string   `json:"id"`
+	Title       string   `json:"title"`
+	Description string   `json:"description"`
+	Severity    Severity `json:"severity"`
+	Checklist   string   `json:"checklist"`
+	Modes       []string `json:"modes"`
+	Requires    []string `json:"requires"`
+	Remediation string   `json:"remediation"`
+	References  []string `json:"references,omitempty"`
+}
+
 // Meta is what a results document says before its subjects.
 type Meta struct {
-	SchemaVersion string    `json:"schemaVersion"`
-	GeneratedAt   time.Time `json:"generatedAt"`
-	Tool          Tool      `json:"tool"`
-	PolicySet     PolicySet `json:"policySet"`
-	FailOn        Severity  `json:"failOn"`
-	Strict        bool      `json:"strict"`
+	SchemaVersion string       `json:"schemaVersion"`
+	GeneratedAt   time.Time    `json:"generatedAt"`
+	Tool          Tool         `json:"tool"`
+	PolicySet     PolicySet    `json:"policySet"`
+	FailOn        Severity     `json:"failOn"`
+	Strict        bool         `json:"strict"`
+	Policies      []PolicyInfo `json:"policies,omitempty"`
+}
+
+// Policy returns the description of policy id, if the meta carries it.
+func (m *Meta) Policy(id string) (PolicyInfo, bool) {
+	for _, p := range m.Policies {
+		if p.ID == id {
+			return p, true
+		}
+	}
+	return PolicyInfo{}, false
 }
 
 // InputError is a document that could not be evaluated at all.

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"time"
 
@@ -20,8 +19,7 @@ import (
 type CheckOptions struct {
 	IO         *IOStreams
 	Snapshots  []string
-	Format     string
-	OutputPath string
+	Output     outputFlags
 	FailOn     string
 	Strict     bool
 	PolicyDirs []string
@@ -43,6 +41,8 @@ through in constant memory. Findings are printed as a table on a terminal;
 use --format json for the closeout.results/v1 document.`,
 		Example: `  closeout check testdata/snapshots/compromised-remediated.json
   closeout check --format json -o results.json snapshots.jsonl
+  closeout check -o json=results.json -o html=report.html -o sarif=closeout.sarif snap.json
+  closeout check --redact -f markdown snap.json
   closeout check --fail-on critical --strict --policy-dir ./our-policies snap.json`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
@@ -59,8 +59,7 @@ use --format json for the closeout.results/v1 document.`,
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVarP(&opts.Format, "format", "f", "table", "output `format`: "+reports.FormatNames())
-	fl.StringVarP(&opts.OutputPath, "output", "o", "", "write the report to `PATH` (mode 0600) instead of stdout")
+	opts.Output.register(fl)
 	fl.StringVar(&opts.FailOn, "fail-on", "high", "exit 1 when a finding at or above this `severity` fails: critical|high|medium|low|info")
 	fl.BoolVar(&opts.Strict, "strict", false, "count unknown and error findings as failing")
 	fl.StringArrayVar(&opts.PolicyDirs, "policy-dir", nil, "also load custom policies from `DIR` (repeatable)")
@@ -79,11 +78,13 @@ func checkRun(opts *CheckOptions) error {
 	if opts.Workers < 0 {
 		return usageErrorf("--workers must be 0 (one per CPU) or more")
 	}
-	if _, err := reports.New(opts.Format, io.Discard, reports.Options{}); err != nil {
-		return usageErrorf("--format: %v", err)
+	rep, finish, err := openReports(opts.IO, &opts.Output)
+	if err != nil {
+		return err
 	}
 	set, err := loadPolicies(f, opts.PolicyDirs)
 	if err != nil {
+		finish(false)
 		return err
 	}
 	meta := results.Meta{
@@ -93,23 +94,11 @@ func checkRun(opts *CheckOptions) error {
 		PolicySet: results.PolicySet{Digest: set.Digest, Count: len(set.Policies), Custom: opts.PolicyDirs, Embedded: true},
 		FailOn:    failOn,
 		Strict:    opts.Strict,
+		Policies:  set.Info(),
 	}
-	render := func(w io.Writer, color bool) (*results.Tally, error) {
-		rep, err := reports.New(opts.Format, w, reports.Options{Color: color})
-		if err != nil {
-			return nil, err
-		}
-		return evaluateStream(opts, set, gate, meta, rep)
-	}
-	var tally *results.Tally
-	if opts.OutputPath == "" {
-		tally, err = render(opts.IO.Out, opts.IO.ColorEnabled())
-	} else {
-		err = writeFileAtomic(opts.OutputPath, func(file *os.File) error {
-			var rerr error
-			tally, rerr = render(file, false)
-			return rerr
-		})
+	tally, err := evaluateStream(opts, set, gate, meta, rep)
+	if ferr := finish(err == nil); err == nil {
+		err = ferr
 	}
 	if err != nil {
 		return err

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"runtime/debug"
 	"time"
 
@@ -110,7 +109,7 @@ exactly what to do about it. It never changes anything in the tenant.`,
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
 		return &exitError{code: exitInput, err: err}
 	})
-	root.AddCommand(newCmdCheck(f, nil), newCmdPolicy(f), newCmdVersion(f, nil))
+	root.AddCommand(newCmdCheck(f, nil), newCmdReport(f, nil), newCmdPolicy(f), newCmdVersion(f, nil))
 	return root
 }
 
@@ -129,26 +128,4 @@ func exitCode(err error, streams *IOStreams) int {
 	}
 	fmt.Fprintf(streams.ErrOut, "closeout: %v\n", err)
 	return code
-}
-
-// writeFileAtomic writes data to path with mode 0600 through a temporary
-// file, so a report or snapshot is never left half-written.
-func writeFileAtomic(path string, write func(*os.File) error) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if err := tmp.Chmod(0o600); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := write(tmp); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }

@@ -1,0 +1,157 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/closeout-dev/closeout/reports"
+	"github.com/spf13/pflag"
+)
+
+// outputFlags are the report outputs every evaluating command takes.
+type outputFlags struct {
+	Format  string
+	Outputs []string
+	Redact  bool
+}
+
+func (o *outputFlags) register(fl *pflag.FlagSet) {
+	fl.StringVarP(&o.Format, "format", "f", "table", "report `format` on stdout: "+reports.FormatNames())
+	fl.StringArrayVarP(&o.Outputs, "output", "o", nil, "write a report to a file: `[FORMAT=]PATH` (repeatable; FORMAT defaults to --format; mode 0600; - is stdout)")
+	fl.BoolVar(&o.Redact, "redact", false, "replace UPNs, emails, display names, IPs and phone numbers with pseudonyms in every output")
+}
+
+// output is one report destination.
+type output struct {
+	format string
+	path   string // "-" for stdout
+}
+
+// outputs turns the flags into destinations: --format to stdout unless
+// --output names files, then each file in its format.
+func (o *outputFlags) outputs() ([]output, error) {
+	if len(o.Outputs) == 0 {
+		o.Outputs = []string{"-"}
+	}
+	var outs []output
+	stdout := 0
+	for _, spec := range o.Outputs {
+		out := output{format: o.Format, path: spec}
+		if name, path, ok := strings.Cut(spec, "="); ok && !strings.ContainsAny(name, `/\.`) {
+			if !isFormat(name) {
+				return nil, usageErrorf("--output %s: unknown format %q (want one of %s)", spec, name, reports.FormatNames())
+			}
+			out = output{format: name, path: path}
+		}
+		if _, err := reports.New(out.format, io.Discard, reports.Options{}); err != nil {
+			return nil, usageErrorf("--format: %v", err)
+		}
+		if out.path == "" {
+			return nil, usageErrorf("--output %q: no path", spec)
+		}
+		if out.path == "-" {
+			stdout++
+		}
+		outs = append(outs, out)
+	}
+	if stdout > 1 {
+		return nil, usageErrorf("--output: only one report can go to stdout")
+	}
+	return outs, nil
+}
+
+func isFormat(name string) bool {
+	for _, f := range reports.Formats {
+		if f.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+// openReports opens every destination and returns one reporter feeding
+// them all, and a function that commits the files (or, on failure,
+// removes them so no half-written report is left).
+func openReports(io *IOStreams, flags *outputFlags) (reports.Reporter, func(ok bool) error, error) {
+	outs, err := flags.outputs()
+	if err != nil {
+		return nil, nil, err
+	}
+	var reps []reports.Reporter
+	var files []*atomicFile
+	finish := func(ok bool) error {
+		var first error
+		for _, f := range files {
+			if err := f.finish(ok); err != nil && first == nil {
+				first = err
+			}
+		}
+		return first
+	}
+	for _, out := range outs {
+		w, color := io.Out, io.ColorEnabled()
+		if out.path != "-" {
+			f, err := createAtomic(out.path)
+			if err != nil {
+				finish(false)
+				return nil, nil, &exitError{code: exitInput, err: fmt.Errorf("--output %s: %w", out.path, err)}
+			}
+			files = append(files, f)
+			w, color = f, false
+		}
+		rep, _ := reports.New(out.format, w, reports.Options{Color: color})
+		reps = append(reps, rep)
+	}
+	rep := reports.Multi(reps...)
+	if flags.Redact {
+		rep = reports.Redact(rep, reports.NewRedactor(nil))
+	}
+	return rep, finish, nil
+}
+
+// atomicFile is written under a temporary name with mode 0600 and renamed
+// into place only when complete.
+type atomicFile struct {
+	*os.File
+	path string
+}
+
+func createAtomic(path string) (*atomicFile, error) {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return nil, err
+	}
+	if err := tmp.Chmod(0o600); err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return nil, err
+	}
+	return &atomicFile{File: tmp, path: path}, nil
+}
+
+func (f *atomicFile) finish(ok bool) error {
+	err := f.Close()
+	if ok && err == nil {
+		if err = os.Rename(f.Name(), f.path); err == nil {
+			return nil
+		}
+	}
+	os.Remove(f.Name())
+	return err
+}
+
+// writeFileAtomic writes one file through an atomicFile.
+func writeFileAtomic(path string, write func(*os.File) error) error {
+	f, err := createAtomic(path)
+	if err != nil {
+		return err
+	}
+	if err := write(f.File); err != nil {
+		f.finish(false)
+		return err
+	}
+	return f.finish(true)
+}

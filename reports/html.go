@@ -1,0 +1,120 @@
+package reports
+
+import (
+	"embed"
+	"encoding/json"
+	"html/template"
+	"io"
+	"strings"
+
+	"github.com/closeout-dev/closeout/results"
+)
+
+//go:embed html/report.html.tmpl html/report.css html/report.js
+var htmlAssets embed.FS
+
+var htmlTemplate = template.Must(template.New("report.html.tmpl").Funcs(template.FuncMap{
+	"evidence": func(v map[string]any) string {
+		if len(v) == 0 {
+			return ""
+		}
+		b, _ := json.MarshalIndent(v, "", "  ")
+		return string(b)
+	},
+	"label": func(s results.Status) string { return statusLabel[s] },
+	"counts": func(s *results.Subject) []htmlCount {
+		n := map[results.Status]int{}
+		for _, f := range s.Findings {
+			n[f.Status]++
+		}
+		var out []htmlCount
+		for _, st := range results.Statuses {
+			if n[st] > 0 {
+				out = append(out, htmlCount{Status: st, Label: statusLabel[st], Count: n[st]})
+			}
+		}
+		return out
+	},
+	"lower": strings.ToLower,
+	"css": func() template.CSS {
+		b, _ := htmlAssets.ReadFile("html/report.css")
+		return template.CSS(b)
+	},
+	"js": func() template.JS {
+		b, _ := htmlAssets.ReadFile("html/report.js")
+		return template.JS(b)
+	},
+}).ParseFS(htmlAssets, "html/report.html.tmpl"))
+
+func newHTML(w io.Writer, _ Options) Reporter {
+	return &buffered{w: w, render: renderHTML}
+}
+
+// htmlView is what the template renders.
+type htmlView struct {
+	Doc        *document
+	Verdict    string
+	Blocked    bool
+	Statuses   []htmlCount
+	Severities []results.Severity
+	Checklist  []htmlChecklistItem
+}
+
+type htmlCount struct {
+	Status results.Status
+	Label  string
+	Count  int
+}
+
+type htmlChecklistItem struct {
+	Key   string
+	Worst results.Status
+	Rows  []htmlChecklistRow
+}
+
+type htmlChecklistRow struct {
+	Subject string
+	Finding results.Finding
+}
+
+// worse orders statuses by how much attention they need.
+func worse(a, b results.Status) bool {
+	rank := func(s results.Status) int {
+		for i, st := range results.Statuses {
+			if st == s {
+				return i
+			}
+		}
+		return len(results.Statuses)
+	}
+	return rank(a) < rank(b)
+}
+
+func renderHTML(w io.Writer, doc *document) error {
+	view := htmlView{
+		Doc:        doc,
+		Verdict:    verdict(doc.Summary),
+		Blocked:    doc.Summary.Blocking > 0 || doc.Summary.InputErrorCount > 0,
+		Severities: results.Severities,
+	}
+	for _, st := range results.Statuses {
+		view.Statuses = append(view.Statuses, htmlCount{Status: st, Label: statusLabel[st], Count: doc.Summary.ByStatus[st]})
+	}
+	index := map[string]int{}
+	for _, s := range doc.Subjects {
+		for _, f := range s.Findings {
+			i, ok := index[f.Checklist]
+			if !ok {
+				i = len(view.Checklist)
+				index[f.Checklist] = i
+				view.Checklist = append(view.Checklist, htmlChecklistItem{Key: f.Checklist, Worst: f.Status})
+			}
+			item := &view.Checklist[i]
+			item.Rows = append(item.Rows, htmlChecklistRow{Subject: s.Subject, Finding: f})
+			if worse(f.Status, item.Worst) {
+				item.Worst = f.Status
+			}
+		}
+	}
+	return htmlTemplate.Execute(w, view)
+}

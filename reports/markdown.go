@@ -1,0 +1,103 @@
+package reports
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/closeout-dev/closeout/results"
+)
+
+func newMarkdown(w io.Writer, _ Options) Reporter {
+	return &buffered{w: w, render: renderMarkdown}
+}
+
+var statusIcon = map[results.Status]string{
+	results.Pass:    "✅",
+	results.Fail:    "❌",
+	results.Warn:    "⚠️",
+	results.Manual:  "✋",
+	results.Unknown: "❔",
+	results.Waived:  "➖",
+	results.Error:   "💥",
+}
+
+// mdCell makes text safe inside a Markdown table cell.
+func mdCell(s string) string {
+	s = strings.ReplaceAll(s, "|", `\|`)
+	s = strings.ReplaceAll(s, "\r", "")
+	return strings.ReplaceAll(s, "\n", "<br>")
+}
+
+func renderMarkdown(w io.Writer, doc *document) error {
+	var b strings.Builder
+	sum := doc.Summary
+	fmt.Fprintf(&b, "# closeout: %s\n\n", verdict(sum))
+	b.WriteString("| accounts |")
+	for _, st := range results.Statuses {
+		fmt.Fprintf(&b, " %s %s |", statusIcon[st], st)
+	}
+	b.WriteString(" blocking |\n|---:|")
+	for range results.Statuses {
+		b.WriteString("---:|")
+	}
+	fmt.Fprintf(&b, "---:|\n| %d |", sum.Subjects)
+	for _, st := range results.Statuses {
+		fmt.Fprintf(&b, " %d |", sum.ByStatus[st])
+	}
+	fmt.Fprintf(&b, " %d |\n\n", sum.Blocking)
+	gate := fmt.Sprintf("Blocking: a failure at or above **%s**", doc.Meta.FailOn)
+	if doc.Meta.Strict {
+		gate += ", or an unknown (strict)"
+	}
+	fmt.Fprintf(&b, "%s. closeout %s, policy set `%s` (%d policies).\n",
+		gate, doc.Meta.Tool.Version, doc.Meta.PolicySet.Digest, doc.Meta.PolicySet.Count)
+	if sum.InputErrorCount > 0 {
+		fmt.Fprintf(&b, "\n**%d inputs could not be read:**\n\n", sum.InputErrorCount)
+		for _, e := range sum.InputErrors {
+			fmt.Fprintf(&b, "- `%s`\n", e.Message)
+		}
+	}
+	for _, s := range doc.Subjects {
+		renderMarkdownSubject(&b, s)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func renderMarkdownSubject(b *strings.Builder, s *results.Subject) {
+	title := s.Subject
+	if s.DisplayName != "" {
+		title = fmt.Sprintf("%s (%s)", s.DisplayName, s.Subject)
+	}
+	context := "posture scan"
+	if s.Mode == "incident" {
+		context = "incident " + s.Incident
+	}
+	fmt.Fprintf(b, "\n## %s\n\n%s · snapshot `%s` · sha256 `%s`\n\n", title, context, s.Source, s.SHA256)
+	var openItems []results.Finding
+	done := 0
+	for _, f := range s.Findings {
+		if open(&f) {
+			openItems = append(openItems, f)
+		} else {
+			done++
+		}
+	}
+	if len(openItems) == 0 {
+		fmt.Fprintf(b, "All %d checks passed.\n", done)
+		return
+	}
+	b.WriteString("| | status | severity | checklist | policy | finding |\n|---|---|---|---|---|---|\n")
+	for _, f := range openItems {
+		fmt.Fprintf(b, "| %s | %s | %s | `%s` | %s | %s |\n", statusIcon[f.Status], statusLabel[f.Status], f.Severity,
+			f.Checklist, f.PolicyID, mdCell(f.Message))
+	}
+	fmt.Fprintf(b, "\n%d other checks passed.\n\n### What to do\n\n", done)
+	for _, f := range openItems {
+		if f.Remediation == "" {
+			continue
+		}
+		fmt.Fprintf(b, "- **%s %s**: %s\n", f.PolicyID, f.Title, f.Remediation)
+	}
+}

@@ -1,0 +1,217 @@
+package reports
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"unicode"
+
+	"github.com/closeout-dev/closeout/results"
+	"github.com/owenrumney/go-sarif/v3/pkg/report"
+	"github.com/owenrumney/go-sarif/v3/pkg/report/v210/sarif"
+)
+
+const informationURI = "https://github.com/closeout-dev/closeout"
+
+// fingerprintKey names closeout's partial fingerprint. It hashes the tenant,
+// the account and the policy, nothing that changes between runs, so code
+// scanning tracks one finding across runs and tells accounts apart.
+const fingerprintKey = "closeoutFinding/v1"
+
+func newSARIF(w io.Writer, _ Options) Reporter {
+	return &buffered{w: w, render: renderSARIF}
+}
+
+// securitySeverity is GitHub's numeric scale: over 9 critical, 7 to 8.9
+// high, 4 to 6.9 medium, under 4 low.
+var securitySeverity = map[results.Severity]string{
+	results.Critical: "9.5", results.High: "8.0", results.Medium: "5.5", results.Low: "3.0", results.Info: "0.0",
+}
+
+var sarifLevel = map[results.Status]string{
+	results.Fail:    "error",
+	results.Error:   "error",
+	results.Warn:    "warning",
+	results.Unknown: "note",
+}
+
+// Fingerprint is a finding's stable identity across runs.
+func Fingerprint(tenant, subject, policyID string) string {
+	sum := sha256.Sum256([]byte(strings.ToLower(tenant) + "\x00" + strings.ToLower(subject) + "\x00" + policyID))
+	return hex.EncodeToString(sum[:])
+}
+
+func buildSARIF(doc *document) *sarif.Report {
+	rep := report.NewV210Report()
+	run := sarif.NewRunWithInformationURI("closeout", informationURI)
+	run.Tool.Driver.WithVersion(doc.Meta.Tool.Version).WithSemanticVersion(semver(doc.Meta.Tool.Version))
+	for _, p := range doc.Meta.Policies {
+		props := sarif.NewPropertyBag().
+			Add("security-severity", securitySeverity[p.Severity]).
+			Add("precision", "high").
+			AddTag("security").
+			AddTag(p.Checklist)
+		help := fmt.Sprintf("%s\n\nRemediation: %s", p.Description, p.Remediation)
+		helpMarkdown := fmt.Sprintf("%s\n\n**Remediation:** %s", p.Description, p.Remediation)
+		if len(p.References) > 0 {
+			help += "\n\nReferences:\n" + strings.Join(p.References, "\n")
+			helpMarkdown += "\n\n**References:**\n\n- " + strings.Join(p.References, "\n- ")
+		}
+		rule := run.AddRule(p.ID).
+			WithName(ruleName(p.Title)).
+			WithShortDescription(sarif.NewMultiformatMessageString().WithText(p.Title)).
+			WithFullDescription(sarif.NewMultiformatMessageString().WithText(p.Description)).
+			WithHelp(sarif.NewMultiformatMessageString().WithText(help).WithMarkdown(helpMarkdown)).
+			WithDefaultConfiguration(sarif.NewReportingConfiguration().WithLevel(defaultLevel(p.Severity))).
+			WithProperties(props)
+		if len(p.References) > 0 {
+			rule.WithHelpURI(p.References[0])
+		}
+	}
+	for _, s := range doc.Subjects {
+		file, line := splitSource(s.Source)
+		for _, f := range s.Findings {
+			level, reported := sarifLevel[f.Status]
+			if !reported {
+				continue
+			}
+			if run.GetRuleIndex(f.PolicyID) < 0 {
+				run.AddRule(f.PolicyID).WithShortDescription(sarif.NewMultiformatMessageString().WithText(f.Title))
+			}
+			text := fmt.Sprintf("%s: %s", s.Subject, f.Message)
+			if f.Status == results.Unknown {
+				text = fmt.Sprintf("%s: not evaluated (%s)", s.Subject, f.Message)
+			}
+			region := sarif.NewRegion().WithStartLine(line)
+			physical := sarif.NewPhysicalLocation().
+				WithArtifactLocation(sarif.NewArtifactLocation().WithURI(file)).
+				WithRegion(region)
+			logical := sarif.NewLogicalLocation().
+				WithName(s.Subject).
+				WithFullyQualifiedName(strings.Trim(s.Tenant+"/"+s.Subject, "/")).
+				WithKind("account")
+			res := run.CreateResultForRule(f.PolicyID).
+				WithLevel(level).
+				WithMessage(sarif.NewTextMessage(text)).
+				WithLocations([]*sarif.Location{sarif.NewLocationWithPhysicalLocation(physical).WithLogicalLocations([]*sarif.LogicalLocation{logical})}).
+				WithPartialFingerprints(map[string]string{fingerprintKey: Fingerprint(s.Tenant, s.Subject, f.PolicyID)})
+			props := sarif.NewPropertyBag().Add("status", string(f.Status)).Add("checklist", f.Checklist).Add("snapshotSha256", s.SHA256)
+			if s.Incident != "" {
+				props.Add("incident", s.Incident)
+			}
+			res.WithProperties(props)
+		}
+	}
+	rep.AddRun(run)
+	return rep
+}
+
+func renderSARIF(w io.Writer, doc *document) error {
+	var buf bytes.Buffer
+	if err := buildSARIF(doc).Write(&buf); err != nil {
+		return err
+	}
+	var v any
+	if err := json.Unmarshal(buf.Bytes(), &v); err != nil {
+		return err
+	}
+	out, err := json.MarshalIndent(prune(v), "", "  ")
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(append(out, '\n'))
+	return err
+}
+
+// prune drops what go-sarif fills in by default but says nothing: empty
+// arrays and objects, and -1 "not set" indices.
+func prune(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, val := range x {
+			val = prune(val)
+			switch p := val.(type) {
+			case []any:
+				if len(p) == 0 {
+					delete(x, k)
+					continue
+				}
+			case map[string]any:
+				if len(p) == 0 {
+					delete(x, k)
+					continue
+				}
+			case float64:
+				if p == -1 && strings.HasSuffix(k, "ndex") {
+					delete(x, k)
+					continue
+				}
+			}
+			x[k] = val
+		}
+		return x
+	case []any:
+		for i := range x {
+			x[i] = prune(x[i])
+		}
+		return x
+	}
+	return v
+}
+
+func defaultLevel(s results.Severity) string {
+	if s.Rank() >= results.High.Rank() {
+		return "error"
+	}
+	if s.Rank() >= results.Medium.Rank() {
+		return "warning"
+	}
+	return "note"
+}
+
+// ruleName turns a title into the PascalCase name SARIF viewers show.
+func ruleName(title string) string {
+	var b strings.Builder
+	upper := true
+	for _, r := range title {
+		switch {
+		case unicode.IsLetter(r) || unicode.IsDigit(r):
+			if upper {
+				r = unicode.ToUpper(r)
+			}
+			b.WriteRune(r)
+			upper = false
+		default:
+			upper = true
+		}
+	}
+	return b.String()
+}
+
+// splitSource splits "file:line" into its parts; a bare file is line 1.
+func splitSource(source string) (string, int) {
+	if i := strings.LastIndexByte(source, ':'); i > 0 {
+		if n, err := strconv.Atoi(source[i+1:]); err == nil && n > 0 {
+			return source[:i], n
+		}
+	}
+	return source, 1
+}
+
+// semver keeps a version's leading dotted numbers, for semanticVersion.
+func semver(v string) string {
+	v = strings.TrimPrefix(v, "v")
+	end := 0
+	for end < len(v) && (v[end] == '.' || (v[end] >= '0' && v[end] <= '9')) {
+		end++
+	}
+	if end == 0 {
+		return "0.0.0"
+	}
+	return strings.TrimSuffix(v[:end], ".")
+}
