@@ -70,11 +70,20 @@ func (r *tableReporter) Subject(s *results.Subject) error {
 	for _, f := range s.Findings {
 		// Pad before painting so escape codes do not upset the alignment.
 		status := r.paint(statusColor[f.Status], fmt.Sprintf("%-7s", strings.ToUpper(string(f.Status))))
+		severity := fmt.Sprintf("%-8s", f.Severity)
+		switch f.Severity {
+		case results.Critical:
+			severity = r.paint(ansiBold+ansiRed, severity)
+		case results.High:
+			severity = r.paint(ansiRed, severity)
+		case results.Medium:
+			severity = r.paint(ansiYellow, severity)
+		}
 		msg := f.Title
 		if f.Status != results.Pass {
 			msg = f.Message
 		}
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", status, f.Severity, f.Checklist, f.PolicyID, msg)
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", status, severity, f.Checklist, f.PolicyID, msg)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
