@@ -1,0 +1,219 @@
+package fake
+
+import (
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Fault makes requests whose path (after /v1.0) matches Path misbehave.
+type Fault struct {
+	Path       string        // regular expression over the request path
+	Status     int           // answer with this status and a Graph error (0: answer normally)
+	Code       string        // the Graph error code
+	Message    string        // the Graph error message
+	RetryAfter int           // Retry-After seconds, with Status 429 or 503
+	Times      int           // misbehave this many times, then answer normally (0: always)
+	Latency    time.Duration // wait before answering
+	Truncate   bool          // send half of the real body, then close
+	Drop       bool          // close the connection without answering
+}
+
+type faultState struct {
+	Fault
+	re   *regexp.Regexp
+	used int
+}
+
+// AddFault switches a fault on.
+func (s *Server) AddFault(f Fault) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults = append(s.faults, &faultState{Fault: f, re: regexp.MustCompile(f.Path)})
+}
+
+// ClearFaults switches every fault off.
+func (s *Server) ClearFaults() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults = nil
+}
+
+// Section paths, for faults aimed at one snapshot section.
+var SectionPaths = map[string]string{
+	"user":               `^/users/[^/]+$`,
+	"authMethods":        `/authentication/methods$`,
+	"registration":       `^/reports/authenticationMethods/userRegistrationDetails/`,
+	"roles":              `/transitiveMemberOf/`,
+	"risk":               `^/identityProtection/riskyUsers/`,
+	"oauthGrants":        `oauth2PermissionGrants$`,
+	"appRoleAssignments": `/appRoleAssignments$`,
+	"devices":            `^/devices$`,
+	"mailbox.inboxRules": `/messageRules$`,
+	"mailbox.autoReply":  `/mailboxSettings$`,
+	"mailbox.calendar":   `/calendar/calendarPermissions$`,
+	"signIns":            `^/auditLogs/signIns$`,
+	"audits":             `^/auditLogs/directoryAudits$`,
+	"tenant":             `^/organization$`,
+}
+
+// Forbidden is the 403 Graph answers when the app lacks a permission.
+func Forbidden(section string) Fault {
+	return Fault{Path: SectionPaths[section], Status: http.StatusForbidden, Code: "Authorization_RequestDenied",
+		Message: "Insufficient privileges to complete the operation."}
+}
+
+// Unlicensed is the 403 Graph answers when the tenant lacks Entra ID P1/P2.
+func Unlicensed(section string) Fault {
+	return Fault{Path: SectionPaths[section], Status: http.StatusForbidden, Code: "Authentication_RequestFromNonPremiumTenantOrB2CTenant",
+		Message: "Neither tenant is B2C or tenant doesn't have premium license"}
+}
+
+func (s *Server) fault(path string) *faultState {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, f := range s.faults {
+		if f.re.MatchString(path) && (f.Times == 0 || f.used < f.Times) {
+			f.used++
+			return f
+		}
+	}
+	return nil
+}
+
+// apply misbehaves; it reports whether it answered the request.
+func (f *faultState) apply(w http.ResponseWriter, r *http.Request, s *Server) bool {
+	if f.Latency > 0 {
+		select {
+		case <-time.After(f.Latency):
+		case <-r.Context().Done():
+			return true
+		}
+	}
+	switch {
+	case f.Drop:
+		if h, ok := w.(http.Hijacker); ok {
+			if conn, _, err := h.Hijack(); err == nil {
+				conn.Close()
+			}
+		}
+		return true
+	case f.Truncate:
+		rec := &bufferWriter{header: http.Header{}}
+		s.route(rec, r, strings.TrimPrefix(r.URL.Path, "/v1.0"))
+		for k, v := range rec.header {
+			w.Header()[k] = v
+		}
+		w.Header().Set("Content-Length", strconv.Itoa(len(rec.body)))
+		w.WriteHeader(rec.status)
+		w.Write(rec.body[:len(rec.body)/2])
+		if h, ok := w.(http.Hijacker); ok {
+			if conn, _, err := h.Hijack(); err == nil {
+				conn.Close()
+			}
+		}
+		return true
+	case f.Status != 0:
+		if f.RetryAfter > 0 {
+			w.Header().Set("Retry-After", strconv.Itoa(f.RetryAfter))
+		}
+		writeError(w, f.Status, f.Code, f.Message)
+		return true
+	}
+	return false
+}
+
+type bufferWriter struct {
+	header http.Header
+	status int
+	body   []byte
+}
+
+func (b *bufferWriter) Header() http.Header         { return b.header }
+func (b *bufferWriter) WriteHeader(code int)        { b.status = code }
+func (b *bufferWriter) Write(p []byte) (int, error) { b.body = append(b.body, p...); return len(p), nil }
+
+// Throttle is Microsoft's throttling, scaled down for tests: identity and
+// access resource units per 10 seconds (users and oauth2PermissionGrants cost
+// 2, other reads 1), Outlook's concurrent requests per mailbox, and the
+// reports endpoints' requests per 10 seconds. Zero switches a limit off.
+type Throttle struct {
+	IdentityUnitsPer10s int
+	MailboxConcurrency  int
+	ReportsPer10s       int
+	// Window is the budget window; 10 s unless set (tests shorten it).
+	Window time.Duration
+}
+
+type throttleState struct {
+	Throttle
+	windowStart time.Time
+	units       int
+	reports     int
+	inFlight    map[string]int
+}
+
+// SetThrottle switches the throttle model on (a zero Throttle: off).
+func (s *Server) SetThrottle(t Throttle) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if t.Window == 0 {
+		t.Window = 10 * time.Second
+	}
+	s.throttle = &throttleState{Throttle: t, inFlight: map[string]int{}}
+}
+
+var reMailbox = regexp.MustCompile(`^/users/([^/]+)/(mailFolders|mailboxSettings|calendar)`)
+
+// throttled charges a request to the budgets and says whether it must be
+// refused, with the Retry-After seconds.
+func (s *Server) throttled(path string) (int, int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := s.throttle
+	if t == nil {
+		return 0, 0
+	}
+	now := time.Now()
+	if now.Sub(t.windowStart) >= t.Window {
+		t.windowStart, t.units, t.reports = now, 0, 0
+	}
+	retry := int((t.Window-now.Sub(t.windowStart))/time.Second) + 1
+	if m := reMailbox.FindStringSubmatch(path); m != nil {
+		if t.MailboxConcurrency > 0 && t.inFlight[m[1]] >= t.MailboxConcurrency {
+			return http.StatusTooManyRequests, 1
+		}
+		t.inFlight[m[1]]++
+		return 0, 0
+	}
+	if strings.HasPrefix(path, "/auditLogs/") {
+		if t.ReportsPer10s > 0 && t.reports >= t.ReportsPer10s {
+			return http.StatusTooManyRequests, retry
+		}
+		t.reports++
+		return 0, 0
+	}
+	cost := 1
+	if strings.HasPrefix(path, "/users") || strings.Contains(path, "oauth2PermissionGrants") {
+		cost = 2
+	}
+	if t.IdentityUnitsPer10s > 0 && t.units+cost > t.IdentityUnitsPer10s {
+		return http.StatusTooManyRequests, retry
+	}
+	t.units += cost
+	return 0, 0
+}
+
+// release ends a mailbox request's hold on its concurrency slot.
+func (s *Server) release(path string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.throttle == nil {
+		return
+	}
+	if m := reMailbox.FindStringSubmatch(path); m != nil && s.throttle.inFlight[m[1]] > 0 {
+		s.throttle.inFlight[m[1]]--
+	}
+}

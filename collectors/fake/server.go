@@ -1,0 +1,491 @@
+package fake
+
+import (
+	"bufio"
+	"compress/gzip"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Server serves a Tenant over HTTP.
+type Server struct {
+	tenant *Tenant
+	// Token, when set, is the only bearer token accepted.
+	Token string
+	// PageSize is the page size when a request sets no $top (Graph's
+	// default varies by endpoint; 100 is common).
+	PageSize int
+
+	mu       sync.Mutex
+	faults   []*faultState
+	requests []Request
+	throttle *throttleState
+
+	http *httptest.Server
+}
+
+// Request is one request the server answered, for tests.
+type Request struct {
+	Method        string
+	Path          string
+	Query         url.Values
+	Authorization string
+	Status        int
+}
+
+// New returns a server for the tenant; call Start or use Handler.
+func New(t *Tenant) *Server {
+	return &Server{tenant: t, PageSize: 100}
+}
+
+// Start serves on a loopback port until Close.
+func (s *Server) Start() string {
+	s.http = httptest.NewServer(s)
+	return s.http.URL
+}
+
+// URL is the base URL of a started server.
+func (s *Server) URL() string { return s.http.URL }
+
+// Close stops a started server.
+func (s *Server) Close() {
+	if s.http != nil {
+		s.http.Close()
+	}
+}
+
+// Requests returns the requests answered so far.
+func (s *Server) Requests() []Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Request(nil), s.requests...)
+}
+
+// ServeHTTP answers one Graph request.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	path := strings.TrimPrefix(r.URL.Path, "/v1.0")
+	rec := &statusRecorder{ResponseWriter: w, status: 200}
+	defer func() {
+		s.mu.Lock()
+		s.requests = append(s.requests, Request{Method: r.Method, Path: path, Query: r.URL.Query(), Authorization: r.Header.Get("Authorization"), Status: rec.status})
+		s.mu.Unlock()
+	}()
+	if s.Token != "" && r.Header.Get("Authorization") != "Bearer "+s.Token {
+		writeError(rec, http.StatusUnauthorized, "InvalidAuthenticationToken", "Access token is empty or invalid.")
+		return
+	}
+	if f := s.fault(path); f != nil {
+		if f.apply(rec, r, s) {
+			return
+		}
+	}
+	if status, retry := s.throttled(path); status != 0 {
+		rec.Header().Set("Retry-After", strconv.Itoa(retry))
+		writeError(rec, status, "TooManyRequests", "Too many requests.")
+		return
+	}
+	defer s.release(path)
+	s.route(rec, r, path)
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (r *statusRecorder) WriteHeader(code int) { r.status = code; r.ResponseWriter.WriteHeader(code) }
+
+// Hijack lets a fault drop the connection.
+func (r *statusRecorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	h, ok := r.ResponseWriter.(http.Hijacker)
+	if !ok {
+		return nil, nil, fmt.Errorf("connection cannot be hijacked")
+	}
+	return h.Hijack()
+}
+
+var (
+	reUser          = regexp.MustCompile(`^/users/([^/]+)$`)
+	reUserMethods   = regexp.MustCompile(`^/users/([^/]+)/authentication/methods$`)
+	reUserRules     = regexp.MustCompile(`^/users/([^/]+)/mailFolders/inbox/messageRules$`)
+	reUserMailbox   = regexp.MustCompile(`^/users/([^/]+)/mailboxSettings$`)
+	reUserFolder    = regexp.MustCompile(`^/users/([^/]+)/mailFolders/([^/]+)$`)
+	reUserCalendar  = regexp.MustCompile(`^/users/([^/]+)/calendar/calendarPermissions$`)
+	reUserAppRoles  = regexp.MustCompile(`^/users/([^/]+)/appRoleAssignments$`)
+	reUserGrants    = regexp.MustCompile(`^/users/([^/]+)/oauth2PermissionGrants$`)
+	reUserRoles     = regexp.MustCompile(`^/users/([^/]+)/transitiveMemberOf/(microsoft\.)?graph\.directoryRole$`)
+	reServicePrin   = regexp.MustCompile(`^/servicePrincipals/([^/]+)$`)
+	reRiskyUser     = regexp.MustCompile(`^/identityProtection/riskyUsers/([^/]+)$`)
+	reRegistration  = regexp.MustCompile(`^/reports/authenticationMethods/userRegistrationDetails/([^/]+)$`)
+	reSignInFilter  = regexp.MustCompile(`^userId eq '([^']+)' and createdDateTime ge (\S+)$`)
+	reAuditFilter   = regexp.MustCompile(`^targetResources/any\(t:\s*t/id eq '([^']+)'\) and activityDateTime ge (\S+)$`)
+	reAuditByFilter = regexp.MustCompile(`^initiatedBy/user/id eq '([^']+)' and activityDateTime ge (\S+)$`)
+	reConsentFilter = regexp.MustCompile(`^consentType eq '(\w+)'$`)
+)
+
+func (s *Server) route(w http.ResponseWriter, r *http.Request, path string) {
+	base := "https://graph.microsoft.com/v1.0"
+	if path == "/$batch" && r.Method == http.MethodPost {
+		s.batch(w, r)
+		return
+	}
+	if r.Method != http.MethodGet {
+		writeError(w, http.StatusMethodNotAllowed, "Request_BadRequest", "This fake tenant is read-only.")
+		return
+	}
+	t := s.tenant
+	userFor := func(re *regexp.Regexp) (map[string]any, bool) {
+		m := re.FindStringSubmatch(path)
+		if m == nil {
+			return nil, false
+		}
+		key, _ := url.PathUnescape(m[1])
+		u := t.user(key)
+		if u == nil {
+			writeError(w, http.StatusNotFound, "Request_ResourceNotFound", fmt.Sprintf("Resource '%s' does not exist or one of its queried reference-property objects are not present.", key))
+			return nil, true
+		}
+		return u, true
+	}
+	switch {
+	case path == "/organization":
+		s.list(w, r, base+"/$metadata#organization", t.Organization)
+	case reUser.MatchString(path):
+		if u, ok := userFor(reUser); u != nil {
+			s.object(w, r, base+"/$metadata#users/$entity", u)
+		} else if !ok {
+			notFound(w)
+		}
+	case reUserMethods.MatchString(path):
+		if u, _ := userFor(reUserMethods); u != nil {
+			s.list(w, r, base+"/$metadata#users('"+id(u)+"')/authentication/methods", t.resources(id(u)).AuthenticationMethods)
+		}
+	case reUserRules.MatchString(path):
+		if u, _ := userFor(reUserRules); u != nil {
+			s.list(w, r, base+"/$metadata#users('"+id(u)+"')/mailFolders('inbox')/messageRules", t.resources(id(u)).MessageRules)
+		}
+	case reUserMailbox.MatchString(path):
+		if u, _ := userFor(reUserMailbox); u != nil {
+			settings := t.resources(id(u)).MailboxSettings
+			if settings == nil {
+				writeError(w, http.StatusNotFound, "MailboxNotEnabledForRESTAPI", "The mailbox is either inactive, soft-deleted, or is hosted on-premise.")
+				return
+			}
+			s.object(w, r, base+"/$metadata#users('"+id(u)+"')/mailboxSettings", settings)
+		}
+	case reUserFolder.MatchString(path):
+		if u, _ := userFor(reUserFolder); u != nil {
+			folder := findByID(t.resources(id(u)).MailFolders, reUserFolder.FindStringSubmatch(path)[2])
+			if folder == nil {
+				writeError(w, http.StatusNotFound, "ErrorItemNotFound", "The specified object was not found in the store.")
+				return
+			}
+			s.object(w, r, base+"/$metadata#users('"+id(u)+"')/mailFolders/$entity", folder)
+		}
+	case reUserCalendar.MatchString(path):
+		if u, _ := userFor(reUserCalendar); u != nil {
+			s.list(w, r, base+"/$metadata#users('"+id(u)+"')/calendar/calendarPermissions", t.resources(id(u)).CalendarPermissions)
+		}
+	case reUserAppRoles.MatchString(path):
+		if u, _ := userFor(reUserAppRoles); u != nil {
+			s.list(w, r, base+"/$metadata#users('"+id(u)+"')/appRoleAssignments", t.resources(id(u)).AppRoleAssignments)
+		}
+	case reUserGrants.MatchString(path):
+		if u, _ := userFor(reUserGrants); u != nil {
+			var grants []map[string]any
+			for _, g := range t.OAuth2PermissionGrants {
+				if g["principalId"] == id(u) {
+					grants = append(grants, g)
+				}
+			}
+			s.list(w, r, base+"/$metadata#oauth2PermissionGrants", grants)
+		}
+	case reUserRoles.MatchString(path):
+		if u, _ := userFor(reUserRoles); u != nil {
+			var roles []map[string]any
+			for _, role := range t.DirectoryRoles {
+				for _, member := range t.RoleMembers[id(role)] {
+					if member == id(u) {
+						roles = append(roles, withType(role, "#microsoft.graph.directoryRole"))
+					}
+				}
+			}
+			s.list(w, r, base+"/$metadata#directoryObjects/microsoft.graph.directoryRole", roles)
+		}
+	case path == "/oauth2PermissionGrants":
+		filter := r.URL.Query().Get("$filter")
+		m := reConsentFilter.FindStringSubmatch(filter)
+		if filter != "" && m == nil {
+			badFilter(w, filter)
+			return
+		}
+		var grants []map[string]any
+		for _, g := range t.OAuth2PermissionGrants {
+			if m == nil || g["consentType"] == m[1] {
+				grants = append(grants, g)
+			}
+		}
+		s.list(w, r, base+"/$metadata#oauth2PermissionGrants", grants)
+	case reServicePrin.MatchString(path):
+		sp := findByID(t.ServicePrincipals, reServicePrin.FindStringSubmatch(path)[1])
+		if sp == nil {
+			notFound(w)
+			return
+		}
+		s.object(w, r, base+"/$metadata#servicePrincipals/$entity", sp)
+	case reRiskyUser.MatchString(path):
+		risky := findByID(t.RiskyUsers, reRiskyUser.FindStringSubmatch(path)[1])
+		if risky == nil {
+			notFound(w)
+			return
+		}
+		s.object(w, r, base+"/$metadata#identityProtection/riskyUsers/$entity", risky)
+	case reRegistration.MatchString(path):
+		details := findByID(t.RegistrationDetails, reRegistration.FindStringSubmatch(path)[1])
+		if details == nil {
+			notFound(w)
+			return
+		}
+		s.object(w, r, base+"/$metadata#reports/authenticationMethods/userRegistrationDetails/$entity", details)
+	case path == "/devices":
+		devices := make([]map[string]any, 0, len(t.Devices))
+		expand := r.URL.Query().Get("$expand")
+		for _, d := range t.Devices {
+			d = copyMap(d)
+			if strings.HasPrefix(expand, "registeredOwners") {
+				owners := []any{}
+				for _, uid := range t.DeviceOwners[id(d)] {
+					owners = append(owners, map[string]any{"@odata.type": "#microsoft.graph.user", "id": uid})
+				}
+				d["registeredOwners"] = owners
+			}
+			devices = append(devices, d)
+		}
+		s.list(w, r, base+"/$metadata#devices", devices)
+	case path == "/auditLogs/signIns":
+		filter := r.URL.Query().Get("$filter")
+		m := reSignInFilter.FindStringSubmatch(filter)
+		if m == nil {
+			badFilter(w, filter)
+			return
+		}
+		s.list(w, r, base+"/$metadata#auditLogs/signIns", since(t.SignIns, "userId", m[1], "createdDateTime", m[2]))
+	case path == "/auditLogs/directoryAudits":
+		filter := r.URL.Query().Get("$filter")
+		if m := reAuditByFilter.FindStringSubmatch(filter); m != nil {
+			var audits []map[string]any
+			for _, a := range since(t.DirectoryAudits, "", "", "activityDateTime", m[2]) {
+				by, _ := a["initiatedBy"].(map[string]any)
+				user, _ := by["user"].(map[string]any)
+				if user != nil && user["id"] == m[1] {
+					audits = append(audits, a)
+				}
+			}
+			s.list(w, r, base+"/$metadata#auditLogs/directoryAudits", audits)
+			return
+		}
+		m := reAuditFilter.FindStringSubmatch(filter)
+		if m == nil {
+			badFilter(w, filter)
+			return
+		}
+		var audits []map[string]any
+		for _, a := range since(t.DirectoryAudits, "", "", "activityDateTime", m[2]) {
+			targets, _ := a["targetResources"].([]any)
+			for _, tr := range targets {
+				if trm, ok := tr.(map[string]any); ok && trm["id"] == m[1] {
+					audits = append(audits, a)
+					break
+				}
+			}
+		}
+		s.list(w, r, base+"/$metadata#auditLogs/directoryAudits", audits)
+	default:
+		notFound(w)
+	}
+}
+
+func id(obj map[string]any) string { v, _ := obj["id"].(string); return v }
+
+func withType(obj map[string]any, odataType string) map[string]any {
+	c := copyMap(obj)
+	c["@odata.type"] = odataType
+	return c
+}
+
+func copyMap(m map[string]any) map[string]any {
+	c := make(map[string]any, len(m)+1)
+	for k, v := range m {
+		c[k] = v
+	}
+	return c
+}
+
+// since keeps items whose key equals want (when key is set) and whose time
+// field is at or after from, newest first as Graph returns sign-ins.
+func since(items []map[string]any, key, want, timeField, from string) []map[string]any {
+	cutoff, err := time.Parse(time.RFC3339, from)
+	if err != nil {
+		return nil
+	}
+	var out []map[string]any
+	for _, it := range items {
+		if key != "" && it[key] != want {
+			continue
+		}
+		ts, err := time.Parse(time.RFC3339, fmt.Sprint(it[timeField]))
+		if err != nil || ts.Before(cutoff) {
+			continue
+		}
+		out = append(out, it)
+	}
+	sort.SliceStable(out, func(i, j int) bool { return fmt.Sprint(out[i][timeField]) > fmt.Sprint(out[j][timeField]) })
+	return out
+}
+
+// list answers one page of a collection, with @odata.nextLink to the next.
+func (s *Server) list(w http.ResponseWriter, r *http.Request, context string, items []map[string]any) {
+	q := r.URL.Query()
+	size := s.PageSize
+	if top, err := strconv.Atoi(q.Get("$top")); err == nil && top > 0 {
+		size = top
+	}
+	skip, _ := strconv.Atoi(q.Get("$skiptoken"))
+	end := min(skip+size, len(items))
+	page := []any{}
+	fields := selected(q)
+	for _, it := range items[min(skip, len(items)):end] {
+		page = append(page, project(it, fields))
+	}
+	body := map[string]any{"@odata.context": context, "value": page}
+	if end < len(items) {
+		next := *r.URL
+		nq := next.Query()
+		nq.Set("$skiptoken", strconv.Itoa(end))
+		next.RawQuery = nq.Encode()
+		next.Scheme, next.Host = "http", r.Host
+		body["@odata.nextLink"] = next.String()
+	}
+	writeJSON(w, http.StatusOK, body)
+}
+
+func (s *Server) object(w http.ResponseWriter, r *http.Request, context string, obj map[string]any) {
+	out := project(obj, selected(r.URL.Query()))
+	out["@odata.context"] = context
+	writeJSON(w, http.StatusOK, out)
+}
+
+// selected lists the properties $select keeps; $expand-ed navigation
+// properties are returned whatever $select says, as Graph does.
+func selected(q url.Values) []string {
+	sel := q.Get("$select")
+	if sel == "" {
+		return nil
+	}
+	fields := strings.Split(sel, ",")
+	for _, e := range strings.Split(q.Get("$expand"), ",") {
+		if name, _, _ := strings.Cut(e, "("); name != "" {
+			fields = append(fields, name)
+		}
+	}
+	return fields
+}
+
+// project keeps the $select-ed properties (and @odata.type and id).
+func project(obj map[string]any, fields []string) map[string]any {
+	if fields == nil {
+		return copyMap(obj)
+	}
+	out := map[string]any{}
+	for _, f := range append(fields, "@odata.type", "id") {
+		if v, ok := obj[strings.TrimSpace(f)]; ok {
+			out[strings.TrimSpace(f)] = v
+		}
+	}
+	return out
+}
+
+// batch answers a JSON $batch request (gzip bodies accepted, as the SDK's
+// default middleware sends them) by running each step through the server.
+func (s *Server) batch(w http.ResponseWriter, r *http.Request) {
+	var body io.Reader = r.Body
+	if r.Header.Get("Content-Encoding") == "gzip" {
+		gz, err := gzip.NewReader(r.Body)
+		if err != nil {
+			writeError(w, http.StatusBadRequest, "BadRequest", "Invalid gzip body.")
+			return
+		}
+		body = gz
+	}
+	var req struct {
+		Requests []struct {
+			ID     string `json:"id"`
+			Method string `json:"method"`
+			URL    string `json:"url"`
+		} `json:"requests"`
+	}
+	if err := json.NewDecoder(body).Decode(&req); err != nil {
+		writeError(w, http.StatusBadRequest, "BadRequest", "Invalid batch payload.")
+		return
+	}
+	if len(req.Requests) > 20 {
+		writeError(w, http.StatusBadRequest, "BadRequest", "The number of batch requests exceeds 20.")
+		return
+	}
+	var responses []map[string]any
+	for _, step := range req.Requests {
+		inner := httptest.NewRequest(step.Method, "/v1.0/"+strings.TrimPrefix(step.URL, "/"), nil)
+		inner.Host = r.Host
+		inner.Header.Set("Authorization", r.Header.Get("Authorization"))
+		rec := httptest.NewRecorder()
+		s.ServeHTTP(rec, inner)
+		var stepBody any
+		json.Unmarshal(rec.Body.Bytes(), &stepBody)
+		headers := map[string]string{"Content-Type": "application/json"}
+		if ra := rec.Header().Get("Retry-After"); ra != "" {
+			headers["Retry-After"] = ra
+		}
+		responses = append(responses, map[string]any{"id": step.ID, "status": rec.Code, "headers": headers, "body": stepBody})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"responses": responses})
+}
+
+func writeJSON(w http.ResponseWriter, status int, body any) {
+	b, _ := json.Marshal(body)
+	w.Header().Set("Content-Type", "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8")
+	w.WriteHeader(status)
+	w.Write(b)
+}
+
+// writeError answers in Graph's error shape.
+func writeError(w http.ResponseWriter, status int, code, message string) {
+	writeJSON(w, status, map[string]any{"error": map[string]any{
+		"code":    code,
+		"message": message,
+		"innerError": map[string]any{
+			"date":              "2026-11-23T10:00:00",
+			"request-id":        "00000000-0000-4000-8000-000000000001",
+			"client-request-id": "00000000-0000-4000-8000-000000000002",
+		},
+	}})
+}
+
+func notFound(w http.ResponseWriter) {
+	writeError(w, http.StatusNotFound, "Request_ResourceNotFound", "Resource not found.")
+}
+
+func badFilter(w http.ResponseWriter, filter string) {
+	writeError(w, http.StatusBadRequest, "Request_UnsupportedQuery", fmt.Sprintf("Invalid filter clause: %q is not supported by the fake tenant.", filter))
+}
+

@@ -1,0 +1,137 @@
+package graph
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+
+	abs "github.com/microsoft/kiota-abstractions-go"
+	"github.com/microsoftgraph/msgraph-sdk-go/models/odataerrors"
+
+	"github.com/closeout-dev/closeout/snapshot"
+)
+
+// Permissions lists, per section, the application permission it needs.
+var Permissions = []struct {
+	Section    string
+	Permission string
+	Licence    string
+}{
+	{"user", "User.Read.All", ""},
+	{"authMethods", "UserAuthenticationMethod.Read.All", ""},
+	{"registration", "AuditLog.Read.All", "Entra ID P1"},
+	{"roles", "RoleManagement.Read.Directory", ""},
+	{"risk", "IdentityRiskyUser.Read.All", "Entra ID P2"},
+	{"oauthGrants", "DelegatedPermissionGrant.Read.All, Application.Read.All", ""},
+	{"appRoleAssignments", "Directory.Read.All", ""},
+	{"devices", "Device.Read.All", ""},
+	{"mailbox.inboxRules", "MailboxSettings.Read", ""},
+	{"mailbox.autoReply", "MailboxSettings.Read", ""},
+	{"mailbox.permissions", "Calendars.Read (calendar delegates; the rest is Exchange)", ""},
+	{"signIns", "AuditLog.Read.All", "Entra ID P1"},
+	{"audits", "AuditLog.Read.All", ""},
+	{"tenant", "Organization.Read.All", ""},
+}
+
+func permissionFor(section string) string {
+	for _, p := range Permissions {
+		if p.Section == section {
+			return p.Permission
+		}
+	}
+	return "a Graph permission"
+}
+
+// licenceCodes are the error codes Graph answers when the tenant lacks the
+// Entra ID P1/P2 licence a report needs.
+var licenceCodes = map[string]bool{
+	"Authentication_RequestFromNonPremiumTenantOrB2CTenant": true,
+}
+
+// coverageFor turns a section's error into its coverage entry.
+func coverageFor(section string, err error) snapshot.CoverageItem {
+	status, code, msg := describe(err)
+	switch {
+	case status == 403 && licenceCodes[code]:
+		return snapshot.CoverageItem{Status: snapshot.StatusUnlicensed, Detail: fmt.Sprintf("the tenant has no licence for this report (%s): %s", code, msg)}
+	case status == 403:
+		return snapshot.CoverageItem{Status: snapshot.StatusForbidden, Detail: fmt.Sprintf("grant the application permission %s (%s: %s)", permissionFor(section), code, msg)}
+	case status == 404:
+		return snapshot.CoverageItem{Status: snapshot.StatusNotFound, Detail: fmt.Sprintf("%s: %s", code, msg)}
+	default:
+		return snapshot.CoverageItem{Status: snapshot.StatusError, Detail: oneLine(err)}
+	}
+}
+
+// describe extracts the HTTP status, Graph error code and message.
+func describe(err error) (int, string, string) {
+	if err == nil {
+		return 0, "", ""
+	}
+	var odata *odataerrors.ODataError
+	if errors.As(err, &odata) {
+		code, msg := "", odata.Error()
+		if main := odata.GetErrorEscaped(); main != nil {
+			if c := main.GetCode(); c != nil {
+				code = *c
+			}
+			if m := main.GetMessage(); m != nil {
+				msg = *m
+			}
+		}
+		return odata.ResponseStatusCode, code, msg
+	}
+	var api *abs.ApiError
+	if errors.As(err, &api) {
+		return api.ResponseStatusCode, "", api.Error()
+	}
+	return 0, "", oneLine(err)
+}
+
+func oneLine(err error) string {
+	s := strings.ReplaceAll(err.Error(), "\n", " ")
+	if len(s) > 300 {
+		s = s[:300] + "…"
+	}
+	return s
+}
+
+// CollectionError is a failure that leaves nothing to evaluate: the account
+// or the tenant could not be read at all (authentication, network, access).
+type CollectionError struct {
+	What string
+	Err  error
+	Fix  string
+}
+
+func (e *CollectionError) Error() string {
+	msg := fmt.Sprintf("collecting %s: %s", e.What, oneLine(e.Err))
+	if e.Fix != "" {
+		msg += "; " + e.Fix
+	}
+	return msg
+}
+
+func (e *CollectionError) Unwrap() error { return e.Err }
+
+// fatal wraps an error that stops the collection, with what to fix.
+func fatal(what string, err error) error {
+	status, code, _ := describe(err)
+	fix := ""
+	var netErr net.Error
+	switch {
+	case errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &netErr) && netErr.Timeout()):
+		fix = "Graph did not answer in time: check the network path or raise --timeout"
+	case status == 401:
+		fix = "the credentials were refused (" + code + "): check the token or the app registration's secret or certificate"
+	case status == 403:
+		fix = "the application lacks " + permissionFor(what) + ": run 'closeout permissions' for the full list"
+	case status == 404:
+		fix = "no such user in this tenant: check the UPN or object id"
+	case status == 0:
+		fix = "Graph could not be reached: check --graph-url, --cloud, DNS and proxy settings"
+	}
+	return &CollectionError{What: what, Err: err, Fix: fix}
+}
