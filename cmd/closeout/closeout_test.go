@@ -7,9 +7,15 @@ import (
 	"path/filepath"
 	"strconv"
 	"testing"
+	"time"
 
+	"github.com/closeout-dev/closeout/collectors/fake"
 	"github.com/rogpeppe/go-internal/testscript"
 )
+
+// fakeToken is a JWT-shaped token whose roles grant every Graph section
+// but sign-in logs, so scripts can check both the happy path and a gap.
+const fakeToken = "eyJhbGciOiJub25lIn0.eyJyb2xlcyI6WyJEaXJlY3RvcnkuUmVhZC5BbGwiLCJVc2VyQXV0aGVudGljYXRpb25NZXRob2QuUmVhZC5BbGwiLCJJZGVudGl0eVJpc2t5VXNlci5SZWFkLkFsbCIsIk1haWxib3hTZXR0aW5ncy5SZWFkIiwiQ2FsZW5kYXJzLlJlYWQiXX0.c2ln"
 
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
@@ -24,17 +30,29 @@ func TestScripts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	tenant, err := fake.LoadTenant(filepath.Join("..", "..", "testdata", "tenants", "contoso.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	testscript.Run(t, testscript.Params{
 		Dir: filepath.Join("..", "..", "testdata", "script"),
 		Setup: func(env *testscript.Env) error {
 			env.Setenv("SNAPSHOTS", snapshots)
 			env.Setenv("NO_COLOR", "1")
+			// Every script gets its own fake tenant on loopback.
+			srv := fake.New(tenant)
+			srv.Token = fakeToken
+			env.Setenv("GRAPH_URL", srv.Start())
+			env.Setenv("FAKE_TOKEN", fakeToken)
+			env.Defer(srv.Close)
+			env.Values["fake"] = srv
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"exits":    cmdExits,
-			"filemode": cmdFileMode,
-			"bigfile":  cmdBigFile,
+			"exits":      cmdExits,
+			"filemode":   cmdFileMode,
+			"bigfile":    cmdBigFile,
+			"fake-fault": cmdFakeFault,
 		},
 	})
 }
@@ -92,4 +110,23 @@ func cmdBigFile(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Check(err)
 	}
 	fmt.Fprint(f, "\"\n}\n")
+}
+
+// fake-fault SECTION forbidden|unlicensed|slow switches a fault on in the
+// script's fake tenant.
+func cmdFakeFault(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: fake-fault SECTION forbidden|unlicensed|slow")
+	}
+	srv := ts.Value("fake").(*fake.Server)
+	switch args[1] {
+	case "forbidden":
+		srv.AddFault(fake.Forbidden(args[0]))
+	case "unlicensed":
+		srv.AddFault(fake.Unlicensed(args[0]))
+	case "slow":
+		srv.AddFault(fake.Fault{Path: fake.SectionPaths[args[0]], Latency: 5 * time.Second})
+	default:
+		ts.Fatalf("unknown fault %q", args[1])
+	}
 }

@@ -13,26 +13,28 @@ import (
 	"github.com/closeout-dev/closeout/snapshot"
 )
 
-// Permissions lists, per section, the application permission it needs.
+// Permissions lists, per section, the application permission it needs, the
+// broader ones that also grant it, and the licence it needs beyond Graph.
 var Permissions = []struct {
 	Section    string
 	Permission string
+	AlsoBy     []string
 	Licence    string
 }{
-	{"user", "User.Read.All", ""},
-	{"authMethods", "UserAuthenticationMethod.Read.All", ""},
-	{"registration", "AuditLog.Read.All", "Entra ID P1"},
-	{"roles", "RoleManagement.Read.Directory", ""},
-	{"risk", "IdentityRiskyUser.Read.All", "Entra ID P2"},
-	{"oauthGrants", "DelegatedPermissionGrant.Read.All, Application.Read.All", ""},
-	{"appRoleAssignments", "Directory.Read.All", ""},
-	{"devices", "Device.Read.All", ""},
-	{"mailbox.inboxRules", "MailboxSettings.Read", ""},
-	{"mailbox.autoReply", "MailboxSettings.Read", ""},
-	{"mailbox.permissions", "Calendars.Read (calendar delegates; the rest is Exchange)", ""},
-	{"signIns", "AuditLog.Read.All", "Entra ID P1"},
-	{"audits", "AuditLog.Read.All", ""},
-	{"tenant", "Organization.Read.All", ""},
+	{"tenant", "Organization.Read.All", []string{"Directory.Read.All"}, ""},
+	{"user", "User.Read.All", []string{"Directory.Read.All"}, ""},
+	{"authMethods", "UserAuthenticationMethod.Read.All", nil, ""},
+	{"registration", "AuditLog.Read.All", nil, "Entra ID P1"},
+	{"roles", "RoleManagement.Read.Directory", []string{"Directory.Read.All"}, ""},
+	{"risk", "IdentityRiskyUser.Read.All", nil, "Entra ID P2"},
+	{"oauthGrants", "DelegatedPermissionGrant.Read.All", []string{"Directory.Read.All"}, ""},
+	{"appRoleAssignments", "Directory.Read.All", nil, ""},
+	{"devices", "Device.Read.All", []string{"Directory.Read.All"}, ""},
+	{"mailbox.inboxRules", "MailboxSettings.Read", nil, ""},
+	{"mailbox.autoReply", "MailboxSettings.Read", nil, ""},
+	{"mailbox.permissions", "Calendars.Read", nil, ""},
+	{"signIns", "AuditLog.Read.All", nil, "Entra ID P1"},
+	{"audits", "AuditLog.Read.All", nil, ""},
 }
 
 func permissionFor(section string) string {

@@ -1,0 +1,58 @@
+// Command closeout-fake serves a fake Microsoft 365 tenant on loopback for
+// the demo and for trying closeout without a tenant:
+//
+//	closeout-fake -tenant testdata/tenants/contoso.json -listen 127.0.0.1:8089 -token demo
+package main
+
+import (
+	"flag"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+
+	"github.com/closeout-dev/closeout/collectors/fake"
+)
+
+func main() {
+	tenantPath := flag.String("tenant", "testdata/tenants/contoso.json", "tenant fixture")
+	listen := flag.String("listen", "127.0.0.1:8089", "loopback address to serve on")
+	token := flag.String("token", "", "the bearer token to require (none: any)")
+	flag.Parse()
+	tenant, err := fake.LoadTenant(*tenantPath)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "closeout-fake:", err)
+		os.Exit(2)
+	}
+	host, _, err := net.SplitHostPort(*listen)
+	if ip := net.ParseIP(host); err != nil || ip == nil || !ip.IsLoopback() {
+		fmt.Fprintf(os.Stderr, "closeout-fake: -listen %s: serve on a loopback address only\n", *listen)
+		os.Exit(2)
+	}
+	srv := fake.New(tenant)
+	srv.Token = *token
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "closeout-fake:", err)
+		os.Exit(1)
+	}
+	fmt.Printf("fake tenant %s serving Graph at http://%s\n", tenant.TenantID(), ln.Addr())
+	go func() {
+		stop := make(chan os.Signal, 1)
+		signal.Notify(stop, os.Interrupt)
+		<-stop
+		ln.Close()
+	}()
+	if err := http.Serve(ln, srv); err != nil && !isClosed(err) {
+		fmt.Fprintln(os.Stderr, "closeout-fake:", err)
+		os.Exit(1)
+	}
+}
+
+func isClosed(err error) bool { return err != nil && (err == http.ErrServerClosed || isNetClosed(err)) }
+
+func isNetClosed(err error) bool {
+	ne, ok := err.(*net.OpError)
+	return ok && ne.Err != nil && ne.Err.Error() == "use of closed network connection"
+}

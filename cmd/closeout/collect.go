@@ -1,0 +1,220 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/closeout-dev/closeout/collectors/graph"
+	"github.com/closeout-dev/closeout/snapshot"
+	"github.com/spf13/cobra"
+)
+
+// connectionFlags say how to reach Microsoft 365; collect, permissions and
+// (later) verify and scan share them.
+type connectionFlags struct {
+	Cloud          string
+	GraphURL       string
+	Token          string
+	Auth           string
+	Timeout        time.Duration
+	RequestTimeout time.Duration
+	MaxRetries     int
+	Debug          bool
+}
+
+func (c *connectionFlags) register(cmd *cobra.Command) {
+	fl := cmd.Flags()
+	fl.StringVar(&c.Cloud, "cloud", "global", "national cloud: global|usgov|usgovdod|china")
+	fl.StringVar(&c.GraphURL, "graph-url", "", "Graph endpoint `URL`, overriding --cloud (the fake tenant uses this)")
+	fl.StringVar(&c.Token, "token", "", "static bearer `TOKEN` for Graph (default $CLOSEOUT_TOKEN); never logged")
+	fl.StringVar(&c.Auth, "auth", "default", "azidentity mode: "+strings.Join(graph.AuthModes, "|"))
+	fl.DurationVar(&c.Timeout, "timeout", 10*time.Minute, "overall deadline for the collection")
+	fl.DurationVar(&c.RequestTimeout, "request-timeout", 100*time.Second, "deadline for one request, retries included")
+	fl.IntVar(&c.MaxRetries, "max-retries", 5, "retries of a throttled (429) or unavailable (503, 504) request")
+	fl.BoolVar(&c.Debug, "debug", false, "log each Graph request (method, URL, status) on stderr; headers and tokens are never logged")
+}
+
+// clientOptions turns the flags into graph client options.
+func (c *connectionFlags) clientOptions(io *IOStreams) (graph.ClientOptions, error) {
+	opts := graph.ClientOptions{Cloud: c.Cloud, GraphURL: c.GraphURL, MaxRetries: c.MaxRetries, RequestTimeout: c.RequestTimeout}
+	if c.Debug {
+		opts.Debug = io.ErrOut
+	}
+	token := c.Token
+	if token == "" {
+		token = os.Getenv("CLOSEOUT_TOKEN")
+	}
+	if token != "" {
+		opts.Credential = graph.StaticToken(token)
+		return opts, nil
+	}
+	cred, err := graph.NewCredential(c.Auth, c.Cloud, io.ErrOut)
+	if err != nil {
+		return opts, &exitError{code: exitCollection, err: err}
+	}
+	opts.Credential = cred
+	return opts, nil
+}
+
+// incidentFlags describe an incident; collect and verify share them.
+type incidentFlags struct {
+	Start      string
+	ID         string
+	DetectedAt string
+	IPs        []string
+	Domains    []string
+}
+
+func (i *incidentFlags) register(cmd *cobra.Command) {
+	fl := cmd.Flags()
+	fl.StringVar(&i.Start, "incident-start", "", "earliest attacker activity believed, RFC 3339 (makes an incident-mode snapshot)")
+	fl.StringVar(&i.ID, "incident-id", "", "the incident's ticket `ID`")
+	fl.StringVar(&i.DetectedAt, "detected-at", "", "when the compromise was detected, RFC 3339")
+	fl.StringArrayVar(&i.IPs, "indicator-ip", nil, "an attacker `IP` address (repeatable)")
+	fl.StringArrayVar(&i.Domains, "indicator-domain", nil, "an attacker `DOMAIN` (repeatable)")
+}
+
+// incident builds the snapshot's incident, or nil in posture mode.
+func (i *incidentFlags) incident() (*snapshot.Incident, error) {
+	if i.Start == "" {
+		if i.ID != "" || i.DetectedAt != "" || len(i.IPs) > 0 || len(i.Domains) > 0 {
+			return nil, usageErrorf("--incident-id, --detected-at and the indicators need --incident-start")
+		}
+		return nil, nil
+	}
+	start, err := time.Parse(time.RFC3339, i.Start)
+	if err != nil {
+		return nil, usageErrorf("--incident-start %q: want an RFC 3339 time such as 2026-11-20T08:00:00Z", i.Start)
+	}
+	inc := &snapshot.Incident{ID: i.ID, WindowStart: start.UTC(), Indicators: snapshot.Indicators{IPs: []string{}, Domains: []string{}}}
+	if i.DetectedAt != "" {
+		d, err := time.Parse(time.RFC3339, i.DetectedAt)
+		if err != nil {
+			return nil, usageErrorf("--detected-at %q: want an RFC 3339 time", i.DetectedAt)
+		}
+		if d.Before(start) {
+			return nil, usageErrorf("--detected-at %s is before --incident-start %s", i.DetectedAt, i.Start)
+		}
+		d = d.UTC()
+		inc.DetectedAt = &d
+	}
+	for _, ip := range i.IPs {
+		if net.ParseIP(ip) == nil {
+			return nil, usageErrorf("--indicator-ip %q is not an IP address", ip)
+		}
+		inc.Indicators.IPs = append(inc.Indicators.IPs, ip)
+	}
+	inc.Indicators.Domains = append(inc.Indicators.Domains, i.Domains...)
+	return inc, nil
+}
+
+// CollectOptions are the inputs of `closeout collect`.
+type CollectOptions struct {
+	IO         *IOStreams
+	User       string
+	OutputPath string
+	Connection connectionFlags
+	Incident   incidentFlags
+	factory    *factory
+}
+
+func newCmdCollect(f *factory, runF func(*CollectOptions) error) *cobra.Command {
+	opts := &CollectOptions{IO: f.IO, factory: f}
+	cmd := &cobra.Command{
+		Use:   "collect --user UPN",
+		Short: "Read an account's security state from Microsoft 365 into a snapshot",
+		Long: `Read one account from Microsoft Graph into a closeout.snapshot/v1 document.
+Read-only: nothing in the tenant changes. A section the app may not read is
+recorded as forbidden or unlicensed in the snapshot's coverage, and the
+policies that need it report unknown.`,
+		Example: `  closeout collect --user bob@contoso.com --incident-start 2026-11-20T08:00:00Z --incident-id INC-4711 -o bob.json
+  CLOSEOUT_TOKEN=... closeout collect --user alice@contoso.com --graph-url http://127.0.0.1:8080`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if runF != nil {
+				return runF(opts)
+			}
+			return collectRun(opts)
+		},
+	}
+	cmd.Flags().StringVarP(&opts.User, "user", "u", "", "the account's user principal name or object id (required)")
+	cmd.Flags().StringVarP(&opts.OutputPath, "output", "o", "", "write the snapshot to `FILE` (mode 0600) instead of stdout")
+	opts.Connection.register(cmd)
+	opts.Incident.register(cmd)
+	return cmd
+}
+
+func collectRun(opts *CollectOptions) error {
+	snap, err := collectOne(opts.factory, opts.User, &opts.Connection, &opts.Incident)
+	if err != nil {
+		return err
+	}
+	write := func(w io.Writer) error {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(snap)
+	}
+	if opts.OutputPath == "" {
+		if err := write(opts.IO.Out); err != nil {
+			return err
+		}
+	} else if err := writeFileAtomic(opts.OutputPath, func(f *os.File) error { return write(f) }); err != nil {
+		return err
+	}
+	reportCoverage(opts.IO.ErrOut, snap)
+	return nil
+}
+
+// collectOne collects one account, mapping a failed collection to exit 3.
+func collectOne(f *factory, user string, conn *connectionFlags, inc *incidentFlags) (*snapshot.Snapshot, error) {
+	if strings.TrimSpace(user) == "" {
+		return nil, usageErrorf("--user is required")
+	}
+	incident, err := inc.incident()
+	if err != nil {
+		return nil, err
+	}
+	client, err := conn.clientOptions(f.IO)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(f.Context, conn.Timeout)
+	defer cancel()
+	snap, err := graph.Collect(ctx, graph.Options{ClientOptions: client, User: user, Incident: incident, Version: version, Now: f.Now})
+	if err != nil {
+		var ce *graph.CollectionError
+		if errors.As(err, &ce) {
+			return nil, &exitError{code: exitCollection, err: err}
+		}
+		return nil, &exitError{code: exitCollection, err: fmt.Errorf("collecting %s: %w", user, err)}
+	}
+	return snap, nil
+}
+
+// reportCoverage says on stderr which sections could not be collected.
+func reportCoverage(w io.Writer, snap *snapshot.Snapshot) {
+	collected := 0
+	var gaps []string
+	for _, section := range snapshot.Sections {
+		c, ok := snap.Coverage[section]
+		switch {
+		case ok && c.Status == snapshot.StatusCollected:
+			collected++
+		case ok:
+			gaps = append(gaps, fmt.Sprintf("  %s: %s (%s)", section, c.Status, c.Detail))
+		default:
+			gaps = append(gaps, fmt.Sprintf("  %s: not collected", section))
+		}
+	}
+	fmt.Fprintf(w, "closeout: collected %d of %d sections for %s\n", collected, len(snapshot.Sections), snap.User.UserPrincipalName)
+	for _, g := range gaps {
+		fmt.Fprintln(w, g)
+	}
+}
