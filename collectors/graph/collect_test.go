@@ -271,3 +271,62 @@ func TestTokenNeverLeaks(t *testing.T) {
 		t.Errorf("debug log is empty or lacks statuses:\n%s", debug.String())
 	}
 }
+
+// A truncated body and a dropped connection are retried once; the section
+// is collected.
+func TestCollectRecoversFromBrokenConnections(t *testing.T) {
+	srv := startFake(t)
+	srv.AddFault(fake.Fault{Path: fake.SectionPaths["authMethods"], Truncate: true, Times: 1})
+	srv.AddFault(fake.Fault{Path: fake.SectionPaths["signIns"], Drop: true, Times: 1})
+	snap, err := Collect(context.Background(), options(srv, "bob@contoso.com"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, section := range []string{"authMethods", "signIns"} {
+		if c := snap.Coverage[section]; c.Status != snapshot.StatusCollected {
+			t.Errorf("%s: %+v", section, c)
+		}
+	}
+	if len(snap.AuthMethods) != 2 || len(snap.SignIns) != 2 {
+		t.Errorf("after retry: %d methods, %d sign-ins", len(snap.AuthMethods), len(snap.SignIns))
+	}
+	// Broken twice in a row: recorded as an error, never as empty.
+	srv.ClearFaults()
+	srv.AddFault(fake.Fault{Path: fake.SectionPaths["authMethods"], Drop: true})
+	snap, err = Collect(context.Background(), options(srv, "bob@contoso.com"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := snap.Coverage["authMethods"]; c.Status != snapshot.StatusError {
+		t.Errorf("authMethods after repeated drops: %+v", c)
+	}
+}
+
+// Under the throttle model (identity units, Outlook's per-mailbox
+// concurrency, the reports budget) the collection completes by honouring
+// Retry-After.
+func TestCollectUnderThrottleModel(t *testing.T) {
+	srv := startFake(t)
+	srv.SetThrottle(fake.Throttle{IdentityUnitsPer10s: 12, MailboxConcurrency: 1, ReportsPer10s: 2, Window: time.Second})
+	opts := options(srv, "bob@contoso.com")
+	opts.MaxRetries = 10
+	snap, err := Collect(context.Background(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for section, c := range snap.Coverage {
+		if c.Status == snapshot.StatusError {
+			t.Errorf("%s: %s", section, c.Detail)
+		}
+	}
+	throttled := 0
+	for _, r := range srv.Requests() {
+		if r.Status == 429 {
+			throttled++
+		}
+	}
+	if throttled == 0 {
+		t.Error("the throttle model never throttled: the test proves nothing")
+	}
+	t.Logf("%d requests throttled and retried", throttled)
+}
