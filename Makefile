@@ -46,16 +46,9 @@ docs: build ## Regenerate docs/policies.md from the policies' METADATA
 	chmod 644 docs/policies.md
 
 .PHONY: demo
-demo: build ## Evaluate the bundled scenario snapshots and write reports to out/demo
-	@mkdir -p $(DEMO_OUT)
-	@echo "closeout check over testdata/snapshots (no Microsoft tenant needed)"
-	@echo
-	@$(BIN)/closeout check testdata/snapshots/*.json; \
-		echo "(closeout exited $$?: 1 means blocking findings, expected for the compromised scenarios)"
-	@$(BIN)/closeout check -o $(DEMO_OUT)/report.txt testdata/snapshots/*.json || true
-	@$(BIN)/closeout check -f json -o $(DEMO_OUT)/results.json testdata/snapshots/*.json || true
-	@echo
-	@echo "reports written: $(DEMO_OUT)/report.txt $(DEMO_OUT)/results.json"
+demo: build ## Collect two accounts from a fake tenant, check them and the scenarios; reports in out/demo
+	$(GO) build -o $(BIN)/closeout-fake ./cmd/closeout-fake
+	BIN=$(BIN) DEMO_OUT=$(DEMO_OUT) tools/demo.sh
 
 .PHONY: bench
 bench: ## Benchmark policy evaluation (snapshots/s, one worker and all)

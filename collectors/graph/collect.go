@@ -526,7 +526,7 @@ func (c *collector) inboxRules(ctx context.Context, snap *snapshot.Snapshot) err
 	}
 	snap.Mailbox = &snapshot.Mailbox{InboxRules: rules}
 	snap.Coverage["mailbox.inboxRules"] = snapshot.CoverageItem{Status: snapshot.StatusSkipped,
-		Detail: fmt.Sprintf("Graph lists only the %d visible rules; hidden rules need the exchange collector", len(rules))}
+		Detail: fmt.Sprintf("Graph lists only visible rules (%d found); hidden rules need the exchange collector", len(rules))}
 	return nil
 }
 
