@@ -131,9 +131,12 @@ type bufferWriter struct {
 	body   []byte
 }
 
-func (b *bufferWriter) Header() http.Header         { return b.header }
-func (b *bufferWriter) WriteHeader(code int)        { b.status = code }
-func (b *bufferWriter) Write(p []byte) (int, error) { b.body = append(b.body, p...); return len(p), nil }
+func (b *bufferWriter) Header() http.Header  { return b.header }
+func (b *bufferWriter) WriteHeader(code int) { b.status = code }
+func (b *bufferWriter) Write(p []byte) (int, error) {
+	b.body = append(b.body, p...)
+	return len(p), nil
+}
 
 // Throttle is Microsoft's throttling, scaled down for tests: identity and
 // access resource units per 10 seconds (users and oauth2PermissionGrants cost

@@ -488,4 +488,3 @@ func notFound(w http.ResponseWriter) {
 func badFilter(w http.ResponseWriter, filter string) {
 	writeError(w, http.StatusBadRequest, "Request_UnsupportedQuery", fmt.Sprintf("Invalid filter clause: %q is not supported by the fake tenant.", filter))
 }
-
