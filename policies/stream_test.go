@@ -39,6 +39,18 @@ func corpus(t testing.TB, n int) []*snapshot.Document {
 	return docs
 }
 
+// sliceSource yields docs in order, then io.EOF.
+func sliceSource(docs []*snapshot.Document) func() (*snapshot.Document, error) {
+	i := 0
+	return func() (*snapshot.Document, error) {
+		if i >= len(docs) {
+			return nil, io.EOF
+		}
+		i++
+		return docs[i-1], nil
+	}
+}
+
 func TestStreamKeepsInputOrder(t *testing.T) {
 	set := loadEmbedded(t)
 	docs := corpus(t, 300)
@@ -87,15 +99,7 @@ func TestStreamKeepsInputOrder(t *testing.T) {
 
 func TestStreamStopsOnEmitError(t *testing.T) {
 	set := loadEmbedded(t)
-	docs := corpus(t, 100)
-	i := 0
-	next := func() (*snapshot.Document, error) {
-		if i >= len(docs) {
-			return nil, io.EOF
-		}
-		i++
-		return docs[i-1], nil
-	}
+	next := sliceSource(corpus(t, 100))
 	boom := errors.New("disk full")
 	n := 0
 	err := set.Stream(ctx, 3, next, func(*results.Subject, error) error {
@@ -154,15 +158,7 @@ func benchmarkEvaluate(b *testing.B, set *Set) {
 			b.ReportAllocs()
 			evaluated := 0
 			for b.Loop() {
-				i := 0
-				next := func() (*snapshot.Document, error) {
-					if i >= len(docs) {
-						return nil, io.EOF
-					}
-					i++
-					return docs[i-1], nil
-				}
-				if err := set.Stream(ctx, workers, next, func(*results.Subject, error) error { evaluated++; return nil }); err != nil {
+				if err := set.Stream(ctx, workers, sliceSource(docs), func(*results.Subject, error) error { evaluated++; return nil }); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -237,27 +237,7 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, path string) {
 			}
 		}
 		s.list(w, r, base+"/$metadata#oauth2PermissionGrants", grants)
-	case reServicePrin.MatchString(path):
-		sp := findByID(t.ServicePrincipals, reServicePrin.FindStringSubmatch(path)[1])
-		if sp == nil {
-			notFound(w)
-			return
-		}
-		s.object(w, r, base+"/$metadata#servicePrincipals/$entity", sp)
-	case reRiskyUser.MatchString(path):
-		risky := findByID(t.RiskyUsers, reRiskyUser.FindStringSubmatch(path)[1])
-		if risky == nil {
-			notFound(w)
-			return
-		}
-		s.object(w, r, base+"/$metadata#identityProtection/riskyUsers/$entity", risky)
-	case reRegistration.MatchString(path):
-		details := findByID(t.RegistrationDetails, reRegistration.FindStringSubmatch(path)[1])
-		if details == nil {
-			notFound(w)
-			return
-		}
-		s.object(w, r, base+"/$metadata#reports/authenticationMethods/userRegistrationDetails/$entity", details)
+	case s.entityByID(w, r, path):
 	case path == "/devices":
 		devices := make([]map[string]any, 0, len(t.Devices))
 		expand := r.URL.Query().Get("$expand")
@@ -283,37 +263,71 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, path string) {
 		s.list(w, r, base+"/$metadata#auditLogs/signIns", since(t.SignIns, "userId", m[1], "createdDateTime", m[2]))
 	case path == "/auditLogs/directoryAudits":
 		filter := r.URL.Query().Get("$filter")
-		if m := reAuditByFilter.FindStringSubmatch(filter); m != nil {
-			var audits []map[string]any
-			for _, a := range since(t.DirectoryAudits, "", "", "activityDateTime", m[2]) {
-				by, _ := a["initiatedBy"].(map[string]any)
-				user, _ := by["user"].(map[string]any)
-				if user != nil && user["id"] == m[1] {
-					audits = append(audits, a)
-				}
-			}
-			s.list(w, r, base+"/$metadata#auditLogs/directoryAudits", audits)
-			return
-		}
+		var match func(audit map[string]any, id string) bool
 		m := reAuditFilter.FindStringSubmatch(filter)
-		if m == nil {
+		if m != nil {
+			match = auditTargets
+		} else if m = reAuditByFilter.FindStringSubmatch(filter); m != nil {
+			match = auditInitiatedBy
+		} else {
 			badFilter(w, filter)
 			return
 		}
 		var audits []map[string]any
 		for _, a := range since(t.DirectoryAudits, "", "", "activityDateTime", m[2]) {
-			targets, _ := a["targetResources"].([]any)
-			for _, tr := range targets {
-				if trm, ok := tr.(map[string]any); ok && trm["id"] == m[1] {
-					audits = append(audits, a)
-					break
-				}
+			if match(a, m[1]) {
+				audits = append(audits, a)
 			}
 		}
 		s.list(w, r, base+"/$metadata#auditLogs/directoryAudits", audits)
 	default:
 		notFound(w)
 	}
+}
+
+// entityByID answers the routes that read one object by id from a
+// tenant-wide collection; it reports whether the path was one of them.
+func (s *Server) entityByID(w http.ResponseWriter, r *http.Request, path string) bool {
+	t := s.tenant
+	for _, e := range []struct {
+		re      *regexp.Regexp
+		items   []map[string]any
+		context string
+	}{
+		{reServicePrin, t.ServicePrincipals, "servicePrincipals/$entity"},
+		{reRiskyUser, t.RiskyUsers, "identityProtection/riskyUsers/$entity"},
+		{reRegistration, t.RegistrationDetails, "reports/authenticationMethods/userRegistrationDetails/$entity"},
+	} {
+		m := e.re.FindStringSubmatch(path)
+		if m == nil {
+			continue
+		}
+		if obj := findByID(e.items, m[1]); obj != nil {
+			s.object(w, r, "https://graph.microsoft.com/v1.0/$metadata#"+e.context, obj)
+		} else {
+			notFound(w)
+		}
+		return true
+	}
+	return false
+}
+
+// auditTargets holds for an audit entry about the object id.
+func auditTargets(audit map[string]any, id string) bool {
+	targets, _ := audit["targetResources"].([]any)
+	for _, tr := range targets {
+		if trm, ok := tr.(map[string]any); ok && trm["id"] == id {
+			return true
+		}
+	}
+	return false
+}
+
+// auditInitiatedBy holds for an audit entry the user id initiated.
+func auditInitiatedBy(audit map[string]any, id string) bool {
+	by, _ := audit["initiatedBy"].(map[string]any)
+	user, _ := by["user"].(map[string]any)
+	return user != nil && user["id"] == id
 }
 
 func id(obj map[string]any) string { v, _ := obj["id"].(string); return v }

@@ -210,13 +210,7 @@ func TestCollectSurvivesThrottling(t *testing.T) {
 			t.Errorf("%s failed under throttling: %s", section, c.Detail)
 		}
 	}
-	throttled := 0
-	for _, r := range srv.Requests() {
-		if r.Status == 429 {
-			throttled++
-		}
-	}
-	if throttled != 6 {
+	if throttled := countStatus(srv, 429); throttled != 6 {
 		t.Errorf("%d throttled answers, want 6", throttled)
 	}
 	if time.Since(start) < time.Second {
@@ -319,14 +313,20 @@ func TestCollectUnderThrottleModel(t *testing.T) {
 			t.Errorf("%s: %s", section, c.Detail)
 		}
 	}
-	throttled := 0
-	for _, r := range srv.Requests() {
-		if r.Status == 429 {
-			throttled++
-		}
-	}
+	throttled := countStatus(srv, 429)
 	if throttled == 0 {
 		t.Error("the throttle model never throttled: the test proves nothing")
 	}
 	t.Logf("%d requests throttled and retried", throttled)
+}
+
+// countStatus counts the fake's answers with a status.
+func countStatus(srv *fake.Server, status int) int {
+	n := 0
+	for _, r := range srv.Requests() {
+		if r.Status == status {
+			n++
+		}
+	}
+	return n
 }
