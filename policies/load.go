@@ -44,6 +44,11 @@ type Policy struct {
 	Requires    []string         `json:"requires"`
 	Modes       []string         `json:"modes"`
 	Remediation string           `json:"remediation"`
+	// FailsOnPartialData marks a policy whose denies only ever name things
+	// present in the data (a rule, a grant, a sign-in), never the absence of
+	// something. Such a deny is proof even when a section is incomplete, so
+	// it fails rather than hides behind unknown.
+	FailsOnPartialData bool `json:"failsOnPartialData,omitempty"`
 	References  []string         `json:"references,omitempty"`
 	Package     string           `json:"package"`
 	File        string           `json:"file"`
@@ -308,6 +313,13 @@ func policyFromAnnotations(pkgPath, file string, a *ast.Annotations) (*Policy, e
 	}
 	if p.Remediation, err = str("remediation"); err != nil {
 		return nil, err
+	}
+	if v, ok := a.Custom["fails_on_partial_data"]; ok {
+		b, isBool := v.(bool)
+		if !isBool {
+			return nil, bad("custom.fails_on_partial_data must be true or false")
+		}
+		p.FailsOnPartialData = b
 	}
 	for _, r := range a.RelatedResources {
 		p.References = append(p.References, r.Ref.String())

@@ -269,6 +269,32 @@ func TestScenarios(t *testing.T) {
 	}
 }
 
+// A presence-based policy fails on what a partial section already shows; an
+// absence-based one stays unknown, since an empty list never collected looks
+// like "no MFA method".
+func TestPartialDataFailsOnlyWhatItProves(t *testing.T) {
+	set := loadEmbedded(t)
+	doc := cloneDoc(t, loadDoc(t, filepath.Join("..", "testdata", "snapshots", "compromised-unremediated.json")))
+	cov := doc.Value["coverage"].(map[string]any)
+	cov["mailbox.inboxRules"] = map[string]any{"status": "skipped", "detail": "Graph lists only visible rules"}
+	cov["authMethods"] = map[string]any{"status": "forbidden", "detail": "no permission"}
+	doc.Value["authMethods"] = []any{}
+	got := statuses(set.Evaluate(ctx, cloneDoc(t, doc)))
+	for id, want := range map[string]results.Status{
+		"CO-MAIL-002": results.Fail, "CO-RULE-001": results.Fail, // the forwarding, cover-up rule is there
+		"CO-MFA-001": results.Unknown, "CO-MFA-004": results.Unknown, // nothing proves anything
+	} {
+		if got[id] != want {
+			t.Errorf("%s: %s, want %s", id, got[id], want)
+		}
+	}
+	for _, p := range set.Policies {
+		if p.FailsOnPartialData && p.ID == "CO-MFA-001" {
+			t.Error("CO-MFA-001 denies on absence and must not fail on partial data")
+		}
+	}
+}
+
 // No false alarms: a clean, hardened account has no fail and no warn, in
 // posture mode and as the subject of an incident whose steps are attested.
 func TestCleanAccountRaisesNothing(t *testing.T) {
@@ -353,8 +379,14 @@ func TestMissingCoverageIsUnknownNeverPass(t *testing.T) {
 					if got == nil {
 						t.Fatalf("%s: %s not reported", base, p.ID)
 					}
-					if got.Status != results.Unknown || !strings.Contains(got.Message, section) {
-						t.Errorf("%s with %s %q: %s is %s (%q), want unknown naming the section", base, section, status, p.ID, got.Status, got.Message)
+					// A policy whose denies only name things present may fail
+					// on what was collected; nothing may pass.
+					want := results.Unknown
+					if p.FailsOnPartialData && got.Status == results.Fail {
+						want = results.Fail
+					}
+					if got.Status != want || !strings.Contains(got.Message, section) {
+						t.Errorf("%s with %s %q: %s is %s (%q), want %s naming the section", base, section, status, p.ID, got.Status, got.Message, want)
 					}
 				}
 			}

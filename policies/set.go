@@ -289,6 +289,12 @@ func (s *Set) finding(p *Policy, doc *snapshot.Document, subject string, out any
 	rules, _ := out.(map[string]any)
 	denies, warns, manuals := violations(rules[ruleDeny]), violations(rules[ruleWarn]), violations(rules[ruleManual])
 	switch {
+	case len(missing) > 0 && p.FailsOnPartialData && len(denies) > 0:
+		// What was collected already proves the failure; what was not can
+		// only add to it.
+		f.Status = results.Fail
+		f.Message = messages(denies) + " (and possibly more: " + strings.Join(missing, "; ") + ")"
+		f.Evidence = map[string]any{"violations": denies, "coverage": coverage}
 	case len(missing) > 0:
 		f.Status = results.Unknown
 		f.Message = "cannot evaluate: " + strings.Join(missing, "; ")

@@ -13,6 +13,7 @@
 #   checklist: oauth-apps-reviewed
 #   requires: [appRoleAssignments]
 #   modes: [incident]
+#   fails_on_partial_data: true
 #   remediation: >-
 #     Remove the assignment: DELETE https://graph.microsoft.com/v1.0/users/{user}/appRoleAssignments/<id>
 #     (PowerShell: Remove-MgUserAppRoleAssignment -UserId {user} -AppRoleAssignmentId <id>).

@@ -14,6 +14,7 @@
 #   checklist: oauth-apps-reviewed
 #   requires: [oauthGrants]
 #   modes: [incident]
+#   fails_on_partial_data: true
 #   remediation: >-
 #     Revoke the grant: DELETE https://graph.microsoft.com/v1.0/oauth2PermissionGrants/<id>
 #     (PowerShell: Get-MgUserOauth2PermissionGrant -UserId {user}; Remove-MgOauth2PermissionGrant -OAuth2PermissionGrantId <id>).

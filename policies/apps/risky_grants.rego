@@ -18,6 +18,7 @@
 #   checklist: oauth-apps-reviewed
 #   requires: [oauthGrants]
 #   modes: [incident, posture]
+#   fails_on_partial_data: true
 #   remediation: >-
 #     Revoke the grant: GET https://graph.microsoft.com/v1.0/users/{user}/oauth2PermissionGrants, then
 #     DELETE https://graph.microsoft.com/v1.0/oauth2PermissionGrants/<id>

@@ -14,6 +14,7 @@
 #   checklist: devices-reviewed
 #   requires: [devices]
 #   modes: [incident]
+#   fails_on_partial_data: true
 #   remediation: >-
 #     Confirm the device with {user}; if it is not theirs, delete it:
 #     DELETE https://graph.microsoft.com/v1.0/devices/<id> (PowerShell: Remove-MgDevice -DeviceId <id>).

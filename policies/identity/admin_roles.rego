@@ -17,6 +17,7 @@
 #   checklist: admin-roles-reviewed
 #   requires: [roles]
 #   modes: [incident, posture]
+#   fails_on_partial_data: true
 #   remediation: >-
 #     Remove each privileged role that is not justified, or move it to just-in-time PIM activation:
 #     Get-MgUserTransitiveMemberOfAsDirectoryRole -UserId {user}; then

@@ -15,6 +15,7 @@
 #   checklist: mfa-methods-cleaned
 #   requires: [authMethods]
 #   modes: [incident]
+#   fails_on_partial_data: true
 #   remediation: >-
 #     Delete each method registered during the window: GET https://graph.microsoft.com/v1.0/users/{user}/authentication/methods, then
 #     DELETE .../users/{user}/authentication/microsoftAuthenticatorMethods/<id> (or softwareOathMethods, fido2Methods, ...);

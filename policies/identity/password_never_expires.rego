@@ -14,6 +14,7 @@
 #   checklist: password-reset
 #   requires: [user]
 #   modes: [incident]
+#   fails_on_partial_data: true
 #   remediation: >-
 #     Restore password expiry: PATCH https://graph.microsoft.com/v1.0/users/{user} with {"passwordPolicies": "None"}
 #     (PowerShell: Update-MgUser -UserId {user} -PasswordPolicies None).

@@ -15,6 +15,7 @@
 #   checklist: recovery-options-cleaned
 #   requires: [authMethods]
 #   modes: [incident]
+#   fails_on_partial_data: true
 #   remediation: >-
 #     Delete the phone or email method: DELETE https://graph.microsoft.com/v1.0/users/{user}/authentication/phoneMethods/<id>
 #     or .../emailMethods/<id> (PowerShell: Remove-MgUserAuthenticationPhoneMethod -UserId {user} -PhoneAuthenticationMethodId <id>).

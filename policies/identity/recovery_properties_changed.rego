@@ -15,6 +15,7 @@
 #   checklist: recovery-options-cleaned
 #   requires: [audits]
 #   modes: [incident]
+#   fails_on_partial_data: true
 #   remediation: >-
 #     Restore the recovery contacts to the user's own: PATCH https://graph.microsoft.com/v1.0/users/{user} with
 #     {"otherMails": [...], "mobilePhone": "..."}, and review GET .../users/{user}/authentication/methods

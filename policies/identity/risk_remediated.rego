@@ -17,6 +17,7 @@
 #   checklist: risk-remediated
 #   requires: [risk]
 #   modes: [incident, posture]
+#   fails_on_partial_data: true
 #   remediation: >-
 #     After a secure password reset the risk is remediated automatically; if it remains, confirm or dismiss it:
 #     POST https://graph.microsoft.com/v1.0/identityProtection/riskyUsers/dismiss with {"userIds": ["<id of {user}>"]}

@@ -14,6 +14,7 @@
 #   checklist: mfa-methods-cleaned
 #   requires: [authMethods]
 #   modes: [incident]
+#   fails_on_partial_data: true
 #   remediation: >-
 #     Delete the pass: GET https://graph.microsoft.com/v1.0/users/{user}/authentication/temporaryAccessPassMethods, then
 #     DELETE .../temporaryAccessPassMethods/<id> (PowerShell: Remove-MgUserAuthenticationTemporaryAccessPassMethod -UserId {user} -TemporaryAccessPassAuthenticationMethodId <id>).

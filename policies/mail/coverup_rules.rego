@@ -19,6 +19,7 @@
 #   checklist: malicious-rules-removed
 #   requires: [mailbox.inboxRules]
 #   modes: [incident, posture]
+#   fails_on_partial_data: true
 #   remediation: >-
 #     Remove the rule: Get-InboxRule -Mailbox {user} -IncludeHidden | Format-List Name,Identity,Description;
 #     then Remove-InboxRule -Mailbox {user} -Identity <rule identity> -Confirm:$false

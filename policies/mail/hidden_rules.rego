@@ -14,6 +14,7 @@
 #   checklist: malicious-rules-removed
 #   requires: [mailbox.inboxRules]
 #   modes: [incident, posture]
+#   fails_on_partial_data: true
 #   remediation: >-
 #     Show and remove hidden rules: Get-InboxRule -Mailbox {user} -IncludeHidden | Where-Object { $_.Name -ne 'Junk E-mail Rule' };
 #     then Remove-InboxRule -Mailbox {user} -Identity <rule identity> -Confirm:$false

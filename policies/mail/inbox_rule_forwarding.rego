@@ -16,6 +16,7 @@
 #   checklist: forwarding-removed
 #   requires: [mailbox.inboxRules]
 #   modes: [incident, posture]
+#   fails_on_partial_data: true
 #   remediation: >-
 #     List every rule, hidden ones included, and remove the forwarding ones:
 #     Get-InboxRule -Mailbox {user} -IncludeHidden | Format-List Name,Identity,ForwardTo,RedirectTo,ForwardAsAttachmentTo;

@@ -17,6 +17,7 @@
 #   checklist: legacy-protocols-disabled
 #   requires: [mailbox.protocols]
 #   modes: [incident, posture]
+#   fails_on_partial_data: true
 #   remediation: >-
 #     Turn the legacy protocols off:
 #     Set-CASMailbox -Identity {user} -ImapEnabled $false -PopEnabled $false -SmtpClientAuthenticationDisabled $true

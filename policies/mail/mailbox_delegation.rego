@@ -16,6 +16,7 @@
 #   checklist: delegation-reviewed
 #   requires: [mailbox.permissions]
 #   modes: [incident, posture]
+#   fails_on_partial_data: true
 #   remediation: >-
 #     Remove the grant: Remove-MailboxPermission -Identity {user} -User <trustee> -AccessRights FullAccess -Confirm:$false;
 #     Remove-RecipientPermission -Identity {user} -Trustee <trustee> -AccessRights SendAs -Confirm:$false;

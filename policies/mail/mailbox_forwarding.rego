@@ -17,6 +17,7 @@
 #   checklist: forwarding-removed
 #   requires: [mailbox.forwarding]
 #   modes: [incident, posture]
+#   fails_on_partial_data: true
 #   remediation: >-
 #     Remove mailbox forwarding:
 #     Set-Mailbox -Identity {user} -ForwardingSmtpAddress $null -ForwardingAddress $null -DeliverToMailboxAndForward $false

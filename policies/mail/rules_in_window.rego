@@ -13,6 +13,7 @@
 #   checklist: malicious-rules-removed
 #   requires: [mailbox.inboxRules]
 #   modes: [incident]
+#   fails_on_partial_data: true
 #   remediation: >-
 #     Confirm the rule with the user or remove it: Remove-InboxRule -Mailbox {user} -Identity <rule identity> -Confirm:$false
 package closeout.mail.rules_in_window
