@@ -48,12 +48,12 @@ type Policy struct {
 	// present in the data (a rule, a grant, a sign-in), never the absence of
 	// something. Such a deny is proof even when a section is incomplete, so
 	// it fails rather than hides behind unknown.
-	FailsOnPartialData bool `json:"failsOnPartialData,omitempty"`
-	References  []string         `json:"references,omitempty"`
-	Package     string           `json:"package"`
-	File        string           `json:"file"`
-	Custom      bool             `json:"custom"`
-	Rules       []string         `json:"rules"`
+	FailsOnPartialData bool     `json:"failsOnPartialData,omitempty"`
+	References         []string `json:"references,omitempty"`
+	Package            string   `json:"package"`
+	File               string   `json:"file"`
+	Custom             bool     `json:"custom"`
+	Rules              []string `json:"rules"`
 }
 
 // AppliesTo reports whether the policy runs on snapshots of the given mode.
