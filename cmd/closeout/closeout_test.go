@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -53,6 +54,9 @@ func TestScripts(t *testing.T) {
 			"filemode":   cmdFileMode,
 			"bigfile":    cmdBigFile,
 			"fake-fault": cmdFakeFault,
+			"fake-clear": func(ts *testscript.TestScript, neg bool, args []string) {
+				ts.Value("fake").(*fake.Server).ClearFaults()
+			},
 		},
 	})
 }
@@ -121,7 +125,11 @@ func cmdFakeFault(ts *testscript.TestScript, neg bool, args []string) {
 	srv := ts.Value("fake").(*fake.Server)
 	switch args[1] {
 	case "forbidden":
-		srv.AddFault(fake.Forbidden(args[0]))
+		f := fake.Forbidden(args[0])
+		if strings.HasPrefix(args[0], "exchange") {
+			f.Code, f.Message = "Forbidden", "The role assigned to application isn't supported in this scenario."
+		}
+		srv.AddFault(f)
 	case "unlicensed":
 		srv.AddFault(fake.Unlicensed(args[0]))
 	case "slow":

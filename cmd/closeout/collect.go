@@ -8,9 +8,11 @@ import (
 	"io"
 	"net"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
+	"github.com/closeout-dev/closeout/collectors/exchange"
 	"github.com/closeout-dev/closeout/collectors/graph"
 	"github.com/closeout-dev/closeout/snapshot"
 	"github.com/spf13/cobra"
@@ -21,6 +23,8 @@ import (
 type connectionFlags struct {
 	Cloud          string
 	GraphURL       string
+	ExchangeURL    string
+	Collectors     []string
 	Token          string
 	Auth           string
 	Timeout        time.Duration
@@ -33,7 +37,9 @@ func (c *connectionFlags) register(cmd *cobra.Command) {
 	fl := cmd.Flags()
 	fl.StringVar(&c.Cloud, "cloud", "global", "national cloud: global|usgov|usgovdod|china")
 	fl.StringVar(&c.GraphURL, "graph-url", "", "Graph endpoint `URL`, overriding --cloud (the fake tenant uses this)")
-	fl.StringVar(&c.Token, "token", "", "static bearer `TOKEN` for Graph (default $CLOSEOUT_TOKEN); never logged")
+	fl.StringVar(&c.ExchangeURL, "exchange-url", "", "Exchange Online admin API endpoint `URL`, overriding --cloud (default with --graph-url: the same)")
+	fl.StringSliceVar(&c.Collectors, "collectors", []string{"graph", "exchange"}, "collectors to run: graph, exchange")
+	fl.StringVar(&c.Token, "token", "", "static bearer `TOKEN` (default $CLOSEOUT_TOKEN); never logged")
 	fl.StringVar(&c.Auth, "auth", "default", "azidentity mode: "+strings.Join(graph.AuthModes, "|"))
 	fl.DurationVar(&c.Timeout, "timeout", 10*time.Minute, "overall deadline for the collection")
 	fl.DurationVar(&c.RequestTimeout, "request-timeout", 100*time.Second, "deadline for one request, retries included")
@@ -187,6 +193,19 @@ func collectOne(f *factory, user string, conn *connectionFlags, inc *incidentFla
 	}
 	ctx, cancel := context.WithTimeout(f.Context, conn.Timeout)
 	defer cancel()
+	useExchange := false
+	for _, c := range conn.Collectors {
+		switch strings.TrimSpace(c) {
+		case "graph":
+		case "exchange":
+			useExchange = true
+		default:
+			return nil, usageErrorf("--collectors: unknown collector %q (want graph, exchange)", c)
+		}
+	}
+	if !slices.Contains(conn.Collectors, "graph") {
+		return nil, usageErrorf("--collectors: graph is required (it reads the account and the tenant)")
+	}
 	snap, err := graph.Collect(ctx, graph.Options{ClientOptions: client, User: user, Incident: incident, Version: version, Now: f.Now})
 	if err != nil {
 		var ce *graph.CollectionError
@@ -194,6 +213,19 @@ func collectOne(f *factory, user string, conn *connectionFlags, inc *incidentFla
 			return nil, &exitError{code: exitCollection, err: err}
 		}
 		return nil, &exitError{code: exitCollection, err: fmt.Errorf("collecting %s: %w", user, err)}
+	}
+	if useExchange {
+		exchangeURL := conn.ExchangeURL
+		if exchangeURL == "" && conn.GraphURL != "" {
+			// An overridden Graph endpoint (the fake tenant, a proxy) serves
+			// the Exchange admin API too unless told otherwise.
+			exchangeURL = conn.GraphURL
+		}
+		exo := exchange.Options{Cloud: conn.Cloud, ExchangeURL: exchangeURL, Credential: client.Credential,
+			MaxRetries: conn.MaxRetries, RequestTimeout: conn.RequestTimeout, Debug: client.Debug}
+		if err := exchange.Collect(ctx, exo, snap); err != nil {
+			return nil, &exitError{code: exitCollection, err: fmt.Errorf("collecting %s from Exchange Online: %w", user, err)}
+		}
 	}
 	return snap, nil
 }

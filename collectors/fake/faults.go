@@ -57,6 +57,13 @@ var SectionPaths = map[string]string{
 	"signIns":            `^/auditLogs/signIns$`,
 	"audits":             `^/auditLogs/directoryAudits$`,
 	"tenant":             `^/organization$`,
+	// Exchange admin API requests, by cmdlet.
+	"exchange":                         `^/adminapi/`,
+	"exchange.Get-Mailbox":             `^/adminapi/Get-Mailbox$`,
+	"exchange.Get-CASMailbox":          `^/adminapi/Get-CASMailbox$`,
+	"exchange.Get-InboxRule":           `^/adminapi/Get-InboxRule$`,
+	"exchange.Get-MailboxPermission":   `^/adminapi/Get-MailboxPermission$`,
+	"exchange.Get-RecipientPermission": `^/adminapi/Get-RecipientPermission$`,
 }
 
 // Forbidden is the 403 Graph answers when the app lacks a permission.

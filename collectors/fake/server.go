@@ -75,6 +75,17 @@ func (s *Server) Requests() []Request {
 // ServeHTTP answers one Graph request.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	path := strings.TrimPrefix(r.URL.Path, "/v1.0")
+	var cmd *cmdletInput
+	if strings.HasPrefix(r.URL.Path, "/adminapi/") {
+		// Exchange requests are told apart by cmdlet: faults and the
+		// request log see /adminapi/<Cmdlet>.
+		var err error
+		if cmd, err = readCmdlet(r); err != nil {
+			writeError(w, http.StatusBadRequest, "BadRequest", err.Error())
+			return
+		}
+		path = "/adminapi/" + cmd.CmdletInput.CmdletName
+	}
 	rec := &statusRecorder{ResponseWriter: w, status: 200}
 	defer func() {
 		s.mu.Lock()
@@ -96,6 +107,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer s.release(path)
+	if cmd != nil {
+		s.invokeCommand(rec, r, cmd)
+		return
+	}
 	s.route(rec, r, path)
 }
 

@@ -29,6 +29,29 @@ type Tenant struct {
 	SignIns                []map[string]any          `json:"signIns"`
 	DirectoryAudits        []map[string]any          `json:"directoryAudits"`
 	PerUser                map[string]*UserResources `json:"perUser"`
+	// Exchange holds each mailbox's cmdlet outputs, keyed by UPN, with
+	// Exchange's own property names and types.
+	Exchange map[string]*ExchangeMailbox `json:"exchange"`
+}
+
+// ExchangeMailbox is what the Exchange Online cmdlets return for a mailbox.
+// An inbox rule with "Hidden": true is returned only with -IncludeHidden
+// (the key itself is the fake's, never sent).
+type ExchangeMailbox struct {
+	Mailbox              map[string]any   `json:"mailbox"`
+	CASMailbox           map[string]any   `json:"casMailbox"`
+	InboxRules           []map[string]any `json:"inboxRules"`
+	MailboxPermissions   []map[string]any `json:"mailboxPermissions"`
+	RecipientPermissions []map[string]any `json:"recipientPermissions"`
+}
+
+func (t *Tenant) mailbox(identity string) *ExchangeMailbox {
+	for upn, m := range t.Exchange {
+		if strings.EqualFold(upn, identity) {
+			return m
+		}
+	}
+	return nil
 }
 
 // UserResources are the collections that hang off one user.

@@ -1,0 +1,265 @@
+// Package exchange collects what only Exchange Online knows about a
+// mailbox (forwarding, client protocols, FullAccess/SendAs/SendOnBehalf,
+// hidden inbox rules) through the admin REST API that the
+// ExchangeOnlineManagement v3 module uses: POST .../adminapi/beta/{tenant}/
+// InvokeCommand with a cmdlet and its parameters. Read-only cmdlets only.
+package exchange
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+)
+
+// Endpoints are Exchange Online's admin API hosts per national cloud.
+var Endpoints = map[string]string{
+	"global":   "https://outlook.office365.com",
+	"usgov":    "https://outlook.office365.us",
+	"usgovdod": "https://webmail.apps.mil",
+	"china":    "https://partner.outlook.cn",
+}
+
+// Options say how to reach Exchange Online.
+type Options struct {
+	Cloud       string
+	ExchangeURL string // overrides the cloud's endpoint (the fake tenant)
+	Credential  azcore.TokenCredential
+	MaxRetries  int
+	// RequestTimeout bounds one HTTP request.
+	RequestTimeout time.Duration
+	// Debug receives one line per request: cmdlet, status; never headers.
+	Debug io.Writer
+}
+
+// Client runs cmdlets for one tenant.
+type Client struct {
+	base     string
+	scope    string
+	tenantID string
+	opts     Options
+	http     *http.Client
+}
+
+// NewClient returns a client for the tenant.
+func NewClient(tenantID string, opts Options) (*Client, error) {
+	cloud := strings.ToLower(opts.Cloud)
+	if cloud == "" {
+		cloud = "global"
+	}
+	endpoint, ok := Endpoints[cloud]
+	if !ok {
+		return nil, fmt.Errorf("unknown cloud %q", opts.Cloud)
+	}
+	base := endpoint
+	if opts.ExchangeURL != "" {
+		base = strings.TrimSuffix(opts.ExchangeURL, "/")
+	}
+	if opts.Credential == nil {
+		return nil, errors.New("no credential")
+	}
+	if opts.MaxRetries <= 0 {
+		opts.MaxRetries = 5
+	}
+	timeout := opts.RequestTimeout
+	if timeout == 0 {
+		timeout = 100 * time.Second
+	}
+	return &Client{base: base, scope: endpoint + "/.default", tenantID: tenantID, opts: opts, http: &http.Client{Timeout: timeout}}, nil
+}
+
+// Error is a refused or failed cmdlet.
+type Error struct {
+	Cmdlet  string
+	Status  int
+	Code    string
+	Message string
+}
+
+func (e *Error) Error() string {
+	if e.Status == 0 {
+		return fmt.Sprintf("%s: %s", e.Cmdlet, e.Message)
+	}
+	return fmt.Sprintf("%s: HTTP %d %s: %s", e.Cmdlet, e.Status, e.Code, e.Message)
+}
+
+const paginationExpired = "Expired or Invalid pagination request"
+
+// Invoke runs a cmdlet and returns every object it output, following
+// @odata.nextLink. When Exchange refuses to page, it runs the cmdlet again
+// with -ResultSize Unlimited. Warnings Exchange attaches are returned too.
+func (c *Client) Invoke(ctx context.Context, anchor, cmdlet string, params map[string]any) ([]map[string]any, []string, error) {
+	out, warnings, err := c.invoke(ctx, anchor, cmdlet, params)
+	var e *Error
+	if errors.As(err, &e) && e.Status == http.StatusBadRequest && strings.Contains(e.Message, paginationExpired) {
+		unlimited := map[string]any{"ResultSize": "Unlimited"}
+		for k, v := range params {
+			unlimited[k] = v
+		}
+		out, warnings, err = c.invoke(ctx, anchor, cmdlet, unlimited)
+		warnings = append(warnings, "paging was refused; read with -ResultSize Unlimited")
+	}
+	return out, warnings, err
+}
+
+func (c *Client) invoke(ctx context.Context, anchor, cmdlet string, params map[string]any) ([]map[string]any, []string, error) {
+	body, err := json.Marshal(map[string]any{"CmdletInput": map[string]any{"CmdletName": cmdlet, "Parameters": params}})
+	if err != nil {
+		return nil, nil, err
+	}
+	url := fmt.Sprintf("%s/adminapi/beta/%s/InvokeCommand", c.base, c.tenantID)
+	var out []map[string]any
+	var warnings []string
+	for pages := 0; url != ""; pages++ {
+		if pages > 10000 {
+			return nil, nil, &Error{Cmdlet: cmdlet, Message: "more than 10000 pages; stopping"}
+		}
+		var page struct {
+			Value    []map[string]any `json:"value"`
+			Next     string           `json:"@odata.nextLink"`
+			Warnings []string         `json:"@adminapi.warnings"`
+		}
+		if err := c.post(ctx, url, anchor, cmdlet, body, &page); err != nil {
+			return nil, nil, err
+		}
+		out = append(out, page.Value...)
+		warnings = append(warnings, page.Warnings...)
+		url = page.Next
+	}
+	return out, warnings, nil
+}
+
+// post sends one request, retrying throttled and unavailable answers and
+// broken connections with Retry-After or exponential backoff and jitter.
+func (c *Client) post(ctx context.Context, url, anchor, cmdlet string, body []byte, into any) error {
+	var last error
+	transportFailures := 0
+	for attempt := 0; attempt <= c.opts.MaxRetries; attempt++ {
+		if attempt > 0 {
+			if err := sleep(ctx, backoff(attempt, last)); err != nil {
+				return &Error{Cmdlet: cmdlet, Message: err.Error()}
+			}
+		}
+		token, err := c.opts.Credential.GetToken(ctx, policy.TokenRequestOptions{Scopes: []string{c.scope}})
+		if err != nil {
+			return &Error{Cmdlet: cmdlet, Status: http.StatusUnauthorized, Message: "getting a token for Exchange Online: " + err.Error()}
+		}
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+		if err != nil {
+			return err
+		}
+		req.Header.Set("Authorization", "Bearer "+token.Token)
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("X-AnchorMailbox", anchor)
+		req.Header.Set("X-CmdletName", cmdlet)
+		req.Header.Set("Prefer", "odata.maxpagesize=1000")
+		resp, err := c.http.Do(req)
+		if err != nil {
+			c.debug(cmdlet, "error")
+			if ctx.Err() != nil {
+				return &Error{Cmdlet: cmdlet, Message: ctx.Err().Error()}
+			}
+			last = &Error{Cmdlet: cmdlet, Message: err.Error()}
+			// A broken connection is worth one more try; an endpoint that
+			// cannot be reached at all is not worth five.
+			if transportFailures++; transportFailures >= 2 {
+				return last
+			}
+			continue
+		}
+		raw, readErr := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		c.debug(cmdlet, resp.Status)
+		switch {
+		case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable || resp.StatusCode == http.StatusGatewayTimeout:
+			last = &retryAfter{err: apiError(cmdlet, resp.StatusCode, raw), after: resp.Header.Get("Retry-After")}
+			continue
+		case resp.StatusCode >= 400:
+			return apiError(cmdlet, resp.StatusCode, raw)
+		case readErr != nil:
+			last = &Error{Cmdlet: cmdlet, Message: "reading the answer: " + readErr.Error()}
+			continue
+		}
+		if err := json.Unmarshal(raw, into); err != nil {
+			last = &Error{Cmdlet: cmdlet, Message: "the answer is not complete JSON: " + err.Error()}
+			continue
+		}
+		return nil
+	}
+	var ra *retryAfter
+	if errors.As(last, &ra) {
+		return ra.err
+	}
+	return last
+}
+
+func (c *Client) debug(cmdlet, status string) {
+	if c.opts.Debug != nil {
+		fmt.Fprintf(c.opts.Debug, "exchange: POST %s/adminapi/beta/%s/InvokeCommand %s -> %s\n", c.base, c.tenantID, cmdlet, status)
+	}
+}
+
+type retryAfter struct {
+	err   error
+	after string
+}
+
+func (r *retryAfter) Error() string { return r.err.Error() }
+
+// backoff honours Retry-After (seconds or an HTTP date); otherwise 1 s
+// doubled per attempt, capped at 30 s, with up to 25% jitter.
+func backoff(attempt int, last error) time.Duration {
+	var ra *retryAfter
+	if errors.As(last, &ra) && ra.after != "" {
+		if s, err := strconv.Atoi(ra.after); err == nil && s >= 0 {
+			return time.Duration(s) * time.Second
+		}
+		if t, err := http.ParseTime(ra.after); err == nil {
+			return time.Until(t)
+		}
+	}
+	d := min(time.Second<<(attempt-1), 30*time.Second)
+	return d + time.Duration(rand.Int64N(int64(d)/4+1))
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func apiError(cmdlet string, status int, raw []byte) error {
+	var body struct {
+		Error struct {
+			Code    string `json:"code"`
+			Message string `json:"message"`
+		} `json:"error"`
+	}
+	json.Unmarshal(raw, &body)
+	msg := body.Error.Message
+	if msg == "" {
+		msg = strings.TrimSpace(string(raw))
+		if len(msg) > 200 {
+			msg = msg[:200] + "…"
+		}
+	}
+	return &Error{Cmdlet: cmdlet, Status: status, Code: body.Error.Code, Message: msg}
+}
