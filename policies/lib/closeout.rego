@@ -86,6 +86,10 @@ internal_domain(domain) if {
 # external_address holds for an address whose domain is outside the tenant.
 external_address(addr) if not internal_domain(address_domain(addr))
 
+# system_rule holds for the inbox rules Exchange itself keeps (hidden, and
+# moving junk to Junk Email), which are neither hidden nor cover-up rules.
+system_rule(rule) if lower(object.get(rule, "name", "")) in {"junk e-mail rule", "junk email rule"}
+
 # present holds for a non-empty string.
 present(value) if {
 	is_string(value)

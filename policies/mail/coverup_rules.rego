@@ -25,6 +25,8 @@
 #     then Remove-InboxRule -Mailbox {user} -Identity <rule identity> -Confirm:$false
 package closeout.mail.coverup_rules
 
+import data.closeout.lib
+
 # Folders users rarely open, as Exchange and Graph name them, lower-cased.
 burying_folders := {"rss subscriptions", "rss feeds", "conversation history", "archive", "junk email", "junk e-mail", "deleted items"}
 
@@ -61,6 +63,7 @@ suspicious(rule) if folder(rule) in never_legitimate_folders
 
 deny contains result if {
 	some rule in input.mailbox.inboxRules
+	not lib.system_rule(rule)
 	rule.enabled == true
 	count(hiding_actions(rule)) > 0
 	suspicious(rule)
@@ -69,6 +72,7 @@ deny contains result if {
 
 warn contains result if {
 	some rule in input.mailbox.inboxRules
+	not lib.system_rule(rule)
 	count(hiding_actions(rule)) > 0
 	not blocking(rule)
 	result := finding(rule)

@@ -68,3 +68,9 @@ test_hidden_note if {
 	some result in coverup_rules.deny with input as with_rules([r])
 	contains(result.msg, "hidden from Outlook")
 }
+
+test_allow_exchange_junk_rule if {
+	junk := object.union(rule(true, {}, {"moveToFolder": "Junk Email"}), {"name": "Junk E-mail Rule", "hidden": true})
+	count(coverup_rules.deny) == 0 with input as with_rules([junk])
+	count(coverup_rules.warn) == 0 with input as with_rules([junk])
+}

@@ -22,12 +22,10 @@ package closeout.mail.hidden_rules
 
 import data.closeout.lib
 
-system_rules := {"junk e-mail rule", "junk email rule"}
-
 hidden contains rule if {
 	some rule in input.mailbox.inboxRules
 	rule.hidden == true
-	not lower(object.get(rule, "name", "")) in system_rules
+	not lib.system_rule(rule)
 }
 
 deny contains result if {
