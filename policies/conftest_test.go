@@ -31,6 +31,8 @@ func TestConftestGivesSameDenies(t *testing.T) {
 		t.Skip("CONFTEST is not set: run `make conftest-check` to compare with conftest")
 	}
 	paths, _ := filepath.Glob(filepath.Join("..", "testdata", "snapshots", "*.json"))
+	tenantPaths, _ := filepath.Glob(filepath.Join("..", "testdata", "snapshots", "tenant", "*.json"))
+	paths = append(paths, tenantPaths...)
 	args := append([]string{"test", "--all-namespaces", "--no-fail", "--output", "json", "--policy", "."}, paths...)
 	out, err := exec.Command(bin, args...).Output()
 	if err != nil {

@@ -60,7 +60,7 @@ type Policy struct {
 func (p *Policy) AppliesTo(mode string) bool { return slices.Contains(p.Modes, mode) }
 
 // Modes a policy can declare.
-var knownModes = []string{snapshot.ModeIncident, snapshot.ModePosture}
+var knownModes = []string{snapshot.ModeIncident, snapshot.ModePosture, snapshot.ModeTenant}
 
 // LoadError is a policy that cannot be loaded: bad Rego, missing or invalid
 // metadata, a duplicate id, or a forbidden builtin.
@@ -292,14 +292,6 @@ func policyFromAnnotations(pkgPath, file string, a *ast.Annotations) (*Policy, e
 	if !validChecklistKey(p.Checklist) {
 		return nil, bad("custom.checklist %q is not a checklist key (see DESIGN.md; custom policies may use custom-<name>)", p.Checklist)
 	}
-	if p.Requires, err = list("requires"); err != nil {
-		return nil, err
-	}
-	for _, s := range p.Requires {
-		if !slices.Contains(snapshot.Sections, s) {
-			return nil, bad("custom.requires names unknown section %q (known: %s)", s, strings.Join(snapshot.Sections, ", "))
-		}
-	}
 	if p.Modes, err = list("modes"); err != nil {
 		return nil, err
 	}
@@ -308,7 +300,22 @@ func policyFromAnnotations(pkgPath, file string, a *ast.Annotations) (*Policy, e
 	}
 	for _, m := range p.Modes {
 		if !slices.Contains(knownModes, m) {
-			return nil, bad("custom.modes names unknown mode %q (want incident or posture)", m)
+			return nil, bad("custom.modes names unknown mode %q (want incident, posture or tenant)", m)
+		}
+	}
+	if slices.Contains(p.Modes, snapshot.ModeTenant) && len(p.Modes) > 1 {
+		return nil, bad("custom.modes: a tenant policy reads tenant documents only; it cannot also be incident or posture")
+	}
+	if p.Requires, err = list("requires"); err != nil {
+		return nil, err
+	}
+	known := snapshot.Sections
+	if slices.Contains(p.Modes, snapshot.ModeTenant) {
+		known = snapshot.TenantSections
+	}
+	for _, s := range p.Requires {
+		if !slices.Contains(known, s) {
+			return nil, bad("custom.requires names unknown section %q (known: %s)", s, strings.Join(known, ", "))
 		}
 	}
 	if p.Remediation, err = str("remediation"); err != nil {

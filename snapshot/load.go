@@ -26,6 +26,11 @@ import (
 //go:embed snapshot.schema.json
 var SchemaJSON []byte
 
+// TenantSchemaJSON is the JSON Schema (2020-12) of closeout.tenant/v1.
+//
+//go:embed tenant.schema.json
+var TenantSchemaJSON []byte
+
 // Limits bound what one document may cost to read.
 type Limits struct {
 	MaxDocumentBytes int // one snapshot, or one JSON Lines line
@@ -56,15 +61,31 @@ func (d *Document) Source() string {
 	return d.File
 }
 
-// Subject is the account's user principal name.
+// IsTenant reports whether the document is a closeout.tenant/v1 document.
+func (d *Document) IsTenant() bool { return d.Value["schemaVersion"] == TenantSchemaVersion }
+
+// Subject is the account's user principal name, or for a tenant document
+// the tenant's default domain (its id when there is none).
 func (d *Document) Subject() string {
+	if d.IsTenant() {
+		t, _ := d.Value["tenant"].(map[string]any)
+		if domain, _ := t["defaultDomain"].(string); domain != "" {
+			return domain
+		}
+		id, _ := t["id"].(string)
+		return id
+	}
 	u, _ := d.Value["user"].(map[string]any)
 	upn, _ := u["userPrincipalName"].(string)
 	return upn
 }
 
-// Mode is ModeIncident when the snapshot carries an incident, else ModePosture.
+// Mode is ModeTenant for a tenant document, ModeIncident when the snapshot
+// carries an incident, else ModePosture.
 func (d *Document) Mode() string {
+	if d.IsTenant() {
+		return ModeTenant
+	}
 	if inc, ok := d.Value["incident"].(map[string]any); ok && inc != nil {
 		return ModeIncident
 	}
@@ -132,13 +153,18 @@ func Parse(data []byte, file string, line int, limits Limits) (*Document, error)
 	if !ok {
 		return nil, fail(0, nil, "expected a JSON object, got %s", jsonType(v))
 	}
+	var sch *jsonschema.Schema
 	switch version, present := obj["schemaVersion"]; {
 	case !present:
 		return nil, fail(0, nil, "no schemaVersion; expected %q", SchemaVersion)
-	case version != SchemaVersion:
-		return nil, fail(-1, []string{"schemaVersion"}, "unsupported schemaVersion %s; this closeout reads %q", jsonText(version), SchemaVersion)
+	case version == SchemaVersion:
+		sch = compiledSchema()
+	case version == TenantSchemaVersion:
+		sch = compiledTenantSchema()
+	default:
+		return nil, fail(-1, []string{"schemaVersion"}, "unsupported schemaVersion %s; this closeout reads %q and %q", jsonText(version), SchemaVersion, TenantSchemaVersion)
 	}
-	if err := compiledSchema().Validate(v); err != nil {
+	if err := sch.Validate(v); err != nil {
 		var ve *jsonschema.ValidationError
 		if !errors.As(err, &ve) {
 			return nil, fail(0, nil, "%v", err)
@@ -151,13 +177,11 @@ func Parse(data []byte, file string, line int, limits Limits) (*Document, error)
 		return nil, fail(-1, leaf.InstanceLocation, "%s", reason)
 	}
 	sum := sha256.Sum256(data)
-	return &Document{
-		File:          file,
-		Line:          line,
-		SHA256:        hex.EncodeToString(sum[:]),
-		Value:         obj,
-		UnknownFields: unknownFields(obj),
-	}, nil
+	doc := &Document{File: file, Line: line, SHA256: hex.EncodeToString(sum[:]), Value: obj}
+	if !doc.IsTenant() {
+		doc.UnknownFields = unknownFields(obj)
+	}
+	return doc, nil
 }
 
 func syntaxError(err error, data []byte, fail func(int, []string, string, ...any) error) error {
@@ -184,30 +208,45 @@ func firstLeaf(ve *jsonschema.ValidationError) *jsonschema.ValidationError {
 }
 
 var (
-	schemaOnce  sync.Once
-	schema      *jsonschema.Schema
-	knownFields map[string]bool
+	schemaOnce       sync.Once
+	schema           *jsonschema.Schema
+	knownFields      map[string]bool
+	tenantSchemaOnce sync.Once
+	tenantSchema     *jsonschema.Schema
 )
+
+// compileSchema compiles an embedded schema once; a broken embedded
+// schema is a build defect, so it panics.
+func compileSchema(url string, raw []byte) (*jsonschema.Schema, map[string]any) {
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
+	if err != nil {
+		panic("snapshot: embedded " + url + " is not JSON: " + err.Error())
+	}
+	c := jsonschema.NewCompiler()
+	c.AssertFormat()
+	if err := c.AddResource(url, doc); err != nil {
+		panic("snapshot: embedded " + url + ": " + err.Error())
+	}
+	return c.MustCompile(url), doc.(map[string]any)
+}
 
 func compiledSchema() *jsonschema.Schema {
 	schemaOnce.Do(func() {
-		doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(SchemaJSON))
-		if err != nil {
-			panic("snapshot: embedded schema is not JSON: " + err.Error())
-		}
-		c := jsonschema.NewCompiler()
-		c.AssertFormat()
-		const url = "closeout.snapshot.schema.json"
-		if err := c.AddResource(url, doc); err != nil {
-			panic("snapshot: embedded schema: " + err.Error())
-		}
-		schema = c.MustCompile(url)
+		var doc map[string]any
+		schema, doc = compileSchema("closeout.snapshot.schema.json", SchemaJSON)
 		knownFields = map[string]bool{}
-		for name := range doc.(map[string]any)["properties"].(map[string]any) {
+		for name := range doc["properties"].(map[string]any) {
 			knownFields[name] = true
 		}
 	})
 	return schema
+}
+
+func compiledTenantSchema() *jsonschema.Schema {
+	tenantSchemaOnce.Do(func() {
+		tenantSchema, _ = compileSchema("closeout.tenant.schema.json", TenantSchemaJSON)
+	})
+	return tenantSchema
 }
 
 func unknownFields(obj map[string]any) []string {

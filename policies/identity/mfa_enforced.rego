@@ -23,6 +23,8 @@
 #     then require it with a Conditional Access authentication strength.
 package closeout.identity.mfa_enforced
 
+import data.closeout.lib
+
 strong_types := {"microsoftAuthenticator", "fido2", "windowsHelloForBusiness", "softwareOath", "platformCredential"}
 
 weak_types := {"phone", "email"}
@@ -34,6 +36,7 @@ strong := methods & strong_types
 weak := methods & weak_types
 
 deny contains result if {
+	lib.account
 	count(strong) == 0
 	count(weak) == 0
 	result := {

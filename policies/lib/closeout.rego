@@ -12,6 +12,11 @@ ns(ts) := time.parse_rfc3339_ns(ts)
 # has_time holds when obj[key] is a timestamp string (not null, not missing).
 has_time(obj, key) if is_string(obj[key])
 
+# account holds for an account snapshot (not a tenant document); policies
+# that deny on an absence check it, so conftest, which runs every namespace
+# on every file, does not judge a tenant document as an account.
+account if input.schemaVersion == "closeout.snapshot/v1"
+
 # incident_mode holds for snapshots taken for an incident.
 incident_mode if is_object(input.incident)
 

@@ -83,3 +83,42 @@ incident_input := {
 }
 
 posture_input := object.remove(incident_input, ["incident"])
+
+tenant_sections := {section: {"status": "collected"} |
+	some section in [
+		"securityDefaults", "conditionalAccess", "authorizationPolicy",
+		"exchange.outboundSpam", "exchange.remoteDomains", "exchange.transportConfig",
+		"exchange.casMailboxPlans", "exchange.transportRules", "exchange.auditConfig",
+	]
+}
+
+# tenant_input is a hardened tenant: MFA and legacy-auth blocking by
+# Conditional Access, forwarding off, consent restricted, auditing on.
+tenant_input := {
+	"schemaVersion": "closeout.tenant/v1",
+	"collectedAt": "2026-11-23T10:00:00Z",
+	"tenant": {"id": "tenant-1", "defaultDomain": "contoso.com", "domains": ["contoso.com", "contoso.onmicrosoft.com"]},
+	"securityDefaults": {"isEnabled": false},
+	"conditionalAccess": [
+		{
+			"id": "ca-1", "displayName": "Require MFA for everyone", "state": "enabled",
+			"includeUsers": ["All"], "excludeUsers": ["breakglass-1"], "includeApplications": ["All"],
+			"clientAppTypes": ["all"], "builtInControls": [], "authenticationStrength": "Multifactor authentication",
+		},
+		{
+			"id": "ca-2", "displayName": "Block legacy authentication", "state": "enabled",
+			"includeUsers": ["All"], "excludeUsers": [], "includeApplications": ["All"],
+			"clientAppTypes": ["exchangeActiveSync", "other"], "builtInControls": ["block"], "authenticationStrength": null,
+		},
+	],
+	"authorizationPolicy": {"permissionGrantPoliciesAssigned": ["ManagePermissionGrantsForSelf.microsoft-user-default-low"]},
+	"exchange": {
+		"outboundSpamPolicies": [{"name": "Default", "autoForwardingMode": "Off", "isDefault": true}],
+		"remoteDomains": [{"name": "Default", "domainName": "*", "autoForwardEnabled": true}],
+		"transportConfig": {"smtpClientAuthenticationDisabled": true},
+		"casMailboxPlans": [{"name": "ExchangeOnlineEnterprise", "imapEnabled": false, "popEnabled": false}],
+		"transportRules": [{"name": "Disclaimer", "state": "Enabled", "redirectMessageTo": [], "blindCopyTo": [], "copyTo": [], "addToRecipients": []}],
+		"adminAuditLogConfig": {"unifiedAuditLogIngestionEnabled": true},
+	},
+	"coverage": tenant_sections,
+}

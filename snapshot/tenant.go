@@ -1,0 +1,106 @@
+package snapshot
+
+import "time"
+
+// TenantSchemaVersion is the version string of a tenant settings document.
+const TenantSchemaVersion = "closeout.tenant/v1"
+
+// ModeTenant is the evaluation mode of a tenant document.
+const ModeTenant = "tenant"
+
+// TenantSections are the coverage sections of a tenant document.
+var TenantSections = []string{
+	"securityDefaults", "conditionalAccess", "authorizationPolicy",
+	"exchange.outboundSpam", "exchange.remoteDomains", "exchange.transportConfig",
+	"exchange.casMailboxPlans", "exchange.transportRules", "exchange.auditConfig",
+}
+
+// TenantSettings is closeout.tenant/v1: the tenant-wide settings that make
+// compromise likely (no MFA enforcement, legacy authentication, external
+// auto-forwarding, open user consent, no audit log).
+type TenantSettings struct {
+	SchemaVersion       string                  `json:"schemaVersion"`
+	CollectedAt         time.Time               `json:"collectedAt"`
+	Source              Source                  `json:"source"`
+	Tenant              Tenant                  `json:"tenant"`
+	SecurityDefaults    *SecurityDefaults       `json:"securityDefaults,omitempty"`
+	ConditionalAccess   []ConditionalAccess     `json:"conditionalAccess,omitempty"`
+	AuthorizationPolicy *AuthorizationPolicy    `json:"authorizationPolicy,omitempty"`
+	Exchange            *ExchangeSettings       `json:"exchange,omitempty"`
+	Coverage            map[string]CoverageItem `json:"coverage"`
+}
+
+// SecurityDefaults is Entra ID's security defaults switch.
+type SecurityDefaults struct {
+	IsEnabled *bool `json:"isEnabled"`
+}
+
+// ConditionalAccess is one Conditional Access policy, flattened to what
+// the tenant policies read.
+type ConditionalAccess struct {
+	ID                     string   `json:"id"`
+	DisplayName            string   `json:"displayName"`
+	State                  string   `json:"state"`
+	IncludeUsers           []string `json:"includeUsers"`
+	ExcludeUsers           []string `json:"excludeUsers"`
+	IncludeApplications    []string `json:"includeApplications"`
+	ClientAppTypes         []string `json:"clientAppTypes"`
+	BuiltInControls        []string `json:"builtInControls"`
+	AuthenticationStrength *string  `json:"authenticationStrength"`
+}
+
+// AuthorizationPolicy holds what users may consent to.
+type AuthorizationPolicy struct {
+	PermissionGrantPoliciesAssigned []string `json:"permissionGrantPoliciesAssigned"`
+}
+
+// ExchangeSettings are Exchange Online's organisation settings.
+type ExchangeSettings struct {
+	OutboundSpamPolicies []OutboundSpamPolicy `json:"outboundSpamPolicies,omitempty"`
+	RemoteDomains        []RemoteDomain       `json:"remoteDomains,omitempty"`
+	TransportConfig      *TransportConfig     `json:"transportConfig,omitempty"`
+	CASMailboxPlans      []CASMailboxPlan     `json:"casMailboxPlans,omitempty"`
+	TransportRules       []TransportRule      `json:"transportRules,omitempty"`
+	AdminAuditLogConfig  *AdminAuditLogConfig `json:"adminAuditLogConfig,omitempty"`
+}
+
+// OutboundSpamPolicy carries the automatic external forwarding switch.
+type OutboundSpamPolicy struct {
+	Name               string `json:"name"`
+	AutoForwardingMode string `json:"autoForwardingMode"`
+	IsDefault          *bool  `json:"isDefault"`
+}
+
+// RemoteDomain carries per-domain auto-forwarding.
+type RemoteDomain struct {
+	Name               string `json:"name"`
+	DomainName         string `json:"domainName"`
+	AutoForwardEnabled *bool  `json:"autoForwardEnabled"`
+}
+
+// TransportConfig carries the organisation's SMTP AUTH default.
+type TransportConfig struct {
+	SMTPClientAuthenticationDisabled *bool `json:"smtpClientAuthenticationDisabled"`
+}
+
+// CASMailboxPlan carries the protocol defaults new mailboxes get.
+type CASMailboxPlan struct {
+	Name        string `json:"name"`
+	IMAPEnabled *bool  `json:"imapEnabled"`
+	POPEnabled  *bool  `json:"popEnabled"`
+}
+
+// TransportRule is a mail flow rule's delivery-changing actions.
+type TransportRule struct {
+	Name              string   `json:"name"`
+	State             string   `json:"state"`
+	RedirectMessageTo []string `json:"redirectMessageTo"`
+	BlindCopyTo       []string `json:"blindCopyTo"`
+	CopyTo            []string `json:"copyTo"`
+	AddToRecipients   []string `json:"addToRecipients"`
+}
+
+// AdminAuditLogConfig carries the unified audit log switch.
+type AdminAuditLogConfig struct {
+	UnifiedAuditLogIngestionEnabled *bool `json:"unifiedAuditLogIngestionEnabled"`
+}
