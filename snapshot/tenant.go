@@ -10,7 +10,7 @@ const ModeTenant = "tenant"
 
 // TenantSections are the coverage sections of a tenant document.
 var TenantSections = []string{
-	"securityDefaults", "conditionalAccess", "authorizationPolicy",
+	"securityDefaults", "conditionalAccess", "authorizationPolicy", "authenticationMethodsPolicy",
 	"exchange.outboundSpam", "exchange.remoteDomains", "exchange.transportConfig",
 	"exchange.casMailboxPlans", "exchange.transportRules", "exchange.auditConfig",
 }
@@ -26,6 +26,7 @@ type TenantSettings struct {
 	SecurityDefaults    *SecurityDefaults       `json:"securityDefaults,omitempty"`
 	ConditionalAccess   []ConditionalAccess     `json:"conditionalAccess,omitempty"`
 	AuthorizationPolicy *AuthorizationPolicy    `json:"authorizationPolicy,omitempty"`
+	AuthMethodsPolicy   *AuthMethodsPolicy      `json:"authenticationMethodsPolicy,omitempty"`
 	Exchange            *ExchangeSettings       `json:"exchange,omitempty"`
 	Coverage            map[string]CoverageItem `json:"coverage"`
 }
@@ -52,6 +53,17 @@ type ConditionalAccess struct {
 // AuthorizationPolicy holds what users may consent to.
 type AuthorizationPolicy struct {
 	PermissionGrantPoliciesAssigned []string `json:"permissionGrantPoliciesAssigned"`
+}
+
+// AuthMethodsPolicy says which sign-in methods the tenant allows.
+type AuthMethodsPolicy struct {
+	Methods []AuthMethodState `json:"methods"`
+}
+
+// AuthMethodState is one method's switch: id as Graph names it (Sms, Voice, Fido2, ...).
+type AuthMethodState struct {
+	ID    string `json:"id"`
+	State string `json:"state"`
 }
 
 // ExchangeSettings are Exchange Online's organisation settings.

@@ -125,6 +125,7 @@ func (i *incidentFlags) incident() (*snapshot.Incident, error) {
 type CollectOptions struct {
 	IO         *IOStreams
 	User       string
+	Tenant     bool
 	OutputPath string
 	Connection connectionFlags
 	Incident   incidentFlags
@@ -134,13 +135,14 @@ type CollectOptions struct {
 func newCmdCollect(f *factory, runF func(*CollectOptions) error) *cobra.Command {
 	opts := &CollectOptions{IO: f.IO, factory: f}
 	cmd := &cobra.Command{
-		Use:   "collect --user UPN",
+		Use:   "collect --user UPN | --tenant",
 		Short: "Read an account's security state from Microsoft 365 into a snapshot",
 		Long: `Read one account from Microsoft Graph into a closeout.snapshot/v1 document.
 Read-only: nothing in the tenant changes. A section the app may not read is
 recorded as forbidden or unlicensed in the snapshot's coverage, and the
 policies that need it report unknown.`,
 		Example: `  closeout collect --user bob@contoso.com --incident-start 2026-11-20T08:00:00Z --incident-id INC-4711 -o bob.json
+  closeout collect --tenant -o tenant.json
   CLOSEOUT_TOKEN=... closeout collect --user alice@contoso.com --graph-url http://127.0.0.1:8080`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -150,7 +152,8 @@ policies that need it report unknown.`,
 			return collectRun(opts)
 		},
 	}
-	cmd.Flags().StringVarP(&opts.User, "user", "u", "", "the account's user principal name or object id (required)")
+	cmd.Flags().StringVarP(&opts.User, "user", "u", "", "the account's user principal name or object id")
+	cmd.Flags().BoolVar(&opts.Tenant, "tenant", false, "collect the tenant's settings (a closeout.tenant/v1 document) instead of an account")
 	cmd.Flags().StringVarP(&opts.OutputPath, "output", "o", "", "write the snapshot to `FILE` (mode 0600) instead of stdout")
 	opts.Connection.register(cmd)
 	opts.Incident.register(cmd)
@@ -158,14 +161,30 @@ policies that need it report unknown.`,
 }
 
 func collectRun(opts *CollectOptions) error {
-	snap, err := collectOne(opts.factory, opts.User, &opts.Connection, &opts.Incident)
-	if err != nil {
-		return err
+	var doc any
+	var coverage map[string]snapshot.CoverageItem
+	var sections []string
+	var subject string
+	switch {
+	case opts.Tenant && opts.User != "":
+		return usageErrorf("--tenant and --user: collect one or the other")
+	case opts.Tenant:
+		settings, err := collectTenant(opts.factory, &opts.Connection)
+		if err != nil {
+			return err
+		}
+		doc, coverage, sections, subject = settings, settings.Coverage, snapshot.TenantSections, settings.Tenant.DefaultDomain
+	default:
+		snap, err := collectOne(opts.factory, opts.User, &opts.Connection, &opts.Incident)
+		if err != nil {
+			return err
+		}
+		doc, coverage, sections, subject = snap, snap.Coverage, snapshot.Sections, snap.User.UserPrincipalName
 	}
 	write := func(w io.Writer) error {
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
-		return enc.Encode(snap)
+		return enc.Encode(doc)
 	}
 	if opts.OutputPath == "" {
 		if err := write(opts.IO.Out); err != nil {
@@ -174,14 +193,75 @@ func collectRun(opts *CollectOptions) error {
 	} else if err := writeFileAtomic(opts.OutputPath, func(f *os.File) error { return write(f) }); err != nil {
 		return err
 	}
-	reportCoverage(opts.IO.ErrOut, snap)
+	reportCoverage(opts.IO.ErrOut, subject, sections, coverage)
 	return nil
+}
+
+// useExchange validates --collectors and says whether Exchange runs.
+func (c *connectionFlags) useExchange() (bool, error) {
+	use := false
+	for _, name := range c.Collectors {
+		switch strings.TrimSpace(name) {
+		case "graph":
+		case "exchange":
+			use = true
+		default:
+			return false, usageErrorf("--collectors: unknown collector %q (want graph, exchange)", name)
+		}
+	}
+	if !slices.Contains(c.Collectors, "graph") {
+		return false, usageErrorf("--collectors: graph is required (it reads the account and the tenant)")
+	}
+	return use, nil
+}
+
+// exchangeOptions derive the Exchange client's options from Graph's.
+func (c *connectionFlags) exchangeOptions(client graph.ClientOptions) exchange.Options {
+	exchangeURL := c.ExchangeURL
+	if exchangeURL == "" && c.GraphURL != "" {
+		// An overridden Graph endpoint (the fake tenant, a proxy) serves
+		// the Exchange admin API too unless told otherwise.
+		exchangeURL = c.GraphURL
+	}
+	return exchange.Options{Cloud: c.Cloud, ExchangeURL: exchangeURL, Credential: client.Credential,
+		MaxRetries: c.MaxRetries, RequestTimeout: c.RequestTimeout, Debug: client.Debug}
+}
+
+// collectTenant collects the tenant's settings, mapping a failed
+// collection to exit 3.
+func collectTenant(f *factory, conn *connectionFlags) (*snapshot.TenantSettings, error) {
+	useExchange, err := conn.useExchange()
+	if err != nil {
+		return nil, err
+	}
+	client, err := conn.clientOptions(f.IO)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(f.Context, conn.Timeout)
+	defer cancel()
+	doc, err := graph.CollectTenant(ctx, graph.Options{ClientOptions: client, Version: version, Now: f.Now})
+	if err != nil {
+		return nil, &exitError{code: exitCollection, err: err}
+	}
+	if useExchange {
+		if err := exchange.CollectTenant(ctx, conn.exchangeOptions(client), doc); err != nil {
+			return nil, &exitError{code: exitCollection, err: fmt.Errorf("collecting the tenant from Exchange Online: %w", err)}
+		}
+	} else {
+		for _, s := range snapshot.TenantSections {
+			if strings.HasPrefix(s, "exchange.") {
+				doc.Coverage[s] = snapshot.CoverageItem{Status: snapshot.StatusSkipped, Detail: "the exchange collector did not run"}
+			}
+		}
+	}
+	return doc, nil
 }
 
 // collectOne collects one account, mapping a failed collection to exit 3.
 func collectOne(f *factory, user string, conn *connectionFlags, inc *incidentFlags) (*snapshot.Snapshot, error) {
 	if strings.TrimSpace(user) == "" {
-		return nil, usageErrorf("--user is required")
+		return nil, usageErrorf("--user (an account) or --tenant (the tenant settings) is required")
 	}
 	incident, err := inc.incident()
 	if err != nil {
@@ -193,18 +273,9 @@ func collectOne(f *factory, user string, conn *connectionFlags, inc *incidentFla
 	}
 	ctx, cancel := context.WithTimeout(f.Context, conn.Timeout)
 	defer cancel()
-	useExchange := false
-	for _, c := range conn.Collectors {
-		switch strings.TrimSpace(c) {
-		case "graph":
-		case "exchange":
-			useExchange = true
-		default:
-			return nil, usageErrorf("--collectors: unknown collector %q (want graph, exchange)", c)
-		}
-	}
-	if !slices.Contains(conn.Collectors, "graph") {
-		return nil, usageErrorf("--collectors: graph is required (it reads the account and the tenant)")
+	useExchange, err := conn.useExchange()
+	if err != nil {
+		return nil, err
 	}
 	snap, err := graph.Collect(ctx, graph.Options{ClientOptions: client, User: user, Incident: incident, Version: version, Now: f.Now})
 	if err != nil {
@@ -215,15 +286,7 @@ func collectOne(f *factory, user string, conn *connectionFlags, inc *incidentFla
 		return nil, &exitError{code: exitCollection, err: fmt.Errorf("collecting %s: %w", user, err)}
 	}
 	if useExchange {
-		exchangeURL := conn.ExchangeURL
-		if exchangeURL == "" && conn.GraphURL != "" {
-			// An overridden Graph endpoint (the fake tenant, a proxy) serves
-			// the Exchange admin API too unless told otherwise.
-			exchangeURL = conn.GraphURL
-		}
-		exo := exchange.Options{Cloud: conn.Cloud, ExchangeURL: exchangeURL, Credential: client.Credential,
-			MaxRetries: conn.MaxRetries, RequestTimeout: conn.RequestTimeout, Debug: client.Debug}
-		if err := exchange.Collect(ctx, exo, snap); err != nil {
+		if err := exchange.Collect(ctx, conn.exchangeOptions(client), snap); err != nil {
 			return nil, &exitError{code: exitCollection, err: fmt.Errorf("collecting %s from Exchange Online: %w", user, err)}
 		}
 	}
@@ -231,11 +294,11 @@ func collectOne(f *factory, user string, conn *connectionFlags, inc *incidentFla
 }
 
 // reportCoverage says on stderr which sections could not be collected.
-func reportCoverage(w io.Writer, snap *snapshot.Snapshot) {
+func reportCoverage(w io.Writer, subject string, sections []string, coverage map[string]snapshot.CoverageItem) {
 	collected := 0
 	var gaps []string
-	for _, section := range snapshot.Sections {
-		c, ok := snap.Coverage[section]
+	for _, section := range sections {
+		c, ok := coverage[section]
 		switch {
 		case ok && c.Status == snapshot.StatusCollected:
 			collected++
@@ -245,7 +308,7 @@ func reportCoverage(w io.Writer, snap *snapshot.Snapshot) {
 			gaps = append(gaps, fmt.Sprintf("  %s: not collected", section))
 		}
 	}
-	fmt.Fprintf(w, "closeout: collected %d of %d sections for %s\n", collected, len(snapshot.Sections), snap.User.UserPrincipalName)
+	fmt.Fprintf(w, "closeout: collected %d of %d sections for %s\n", collected, len(sections), subject)
 	for _, g := range gaps {
 		fmt.Fprintln(w, g)
 	}

@@ -41,6 +41,10 @@ func (s *Server) invokeCommand(w http.ResponseWriter, r *http.Request, in *cmdle
 		return
 	}
 	params := in.CmdletInput.Parameters
+	if org, ok := s.tenant.ExchangeOrganization[in.CmdletInput.CmdletName]; ok {
+		s.cmdletOutput(w, r, params, org)
+		return
+	}
 	identity, _ := params["Identity"].(string)
 	if identity == "" {
 		identity, _ = params["Mailbox"].(string)
@@ -75,6 +79,11 @@ func (s *Server) invokeCommand(w http.ResponseWriter, r *http.Request, in *cmdle
 		writeError(w, http.StatusBadRequest, "BadRequest", fmt.Sprintf("The fake tenant does not run %s.", in.CmdletInput.CmdletName))
 		return
 	}
+	s.cmdletOutput(w, r, params, out)
+}
+
+// cmdletOutput answers with a cmdlet's output, a page at a time.
+func (s *Server) cmdletOutput(w http.ResponseWriter, r *http.Request, params map[string]any, out []map[string]any) {
 	// ResultSize Unlimited returns everything at once; otherwise pages.
 	size := s.PageSize
 	if rs, _ := params["ResultSize"].(string); strings.EqualFold(rs, "Unlimited") {

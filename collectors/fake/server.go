@@ -174,6 +174,14 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, path string) {
 		return u, true
 	}
 	switch {
+	case path == "/policies/identitySecurityDefaultsEnforcementPolicy" && t.SecurityDefaults != nil:
+		s.object(w, r, base+"/$metadata#policies/identitySecurityDefaultsEnforcementPolicy/$entity", t.SecurityDefaults)
+	case path == "/identity/conditionalAccess/policies":
+		s.list(w, r, base+"/$metadata#identity/conditionalAccess/policies", t.ConditionalAccessPolicies)
+	case path == "/policies/authorizationPolicy" && t.AuthorizationPolicy != nil:
+		s.object(w, r, base+"/$metadata#policies/authorizationPolicy/$entity", t.AuthorizationPolicy)
+	case path == "/policies/authenticationMethodsPolicy" && t.AuthenticationMethodsPolicy != nil:
+		s.object(w, r, base+"/$metadata#policies/authenticationMethodsPolicy/$entity", t.AuthenticationMethodsPolicy)
 	case path == "/organization":
 		s.list(w, r, base+"/$metadata#organization", t.Organization)
 	case reUser.MatchString(path):

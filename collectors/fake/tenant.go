@@ -32,6 +32,13 @@ type Tenant struct {
 	// Exchange holds each mailbox's cmdlet outputs, keyed by UPN, with
 	// Exchange's own property names and types.
 	Exchange map[string]*ExchangeMailbox `json:"exchange"`
+	// ExchangeOrganization holds organisation cmdlets' outputs, by cmdlet.
+	ExchangeOrganization map[string][]map[string]any `json:"exchangeOrganization"`
+
+	SecurityDefaults            map[string]any   `json:"securityDefaults"`
+	ConditionalAccessPolicies   []map[string]any `json:"conditionalAccessPolicies"`
+	AuthorizationPolicy         map[string]any   `json:"authorizationPolicy"`
+	AuthenticationMethodsPolicy map[string]any   `json:"authenticationMethodsPolicy"`
 }
 
 // ExchangeMailbox is what the Exchange Online cmdlets return for a mailbox.

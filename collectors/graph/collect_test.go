@@ -330,3 +330,42 @@ func countStatus(srv *fake.Server, status int) int {
 	}
 	return n
 }
+
+func TestCollectTenant(t *testing.T) {
+	srv := startFake(t)
+	doc, err := CollectTenant(context.Background(), options(srv, ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := json.Marshal(doc)
+	if _, err := snapshot.Parse(raw, "tenant.json", 1, snapshot.DefaultLimits); err != nil {
+		t.Fatalf("not a valid tenant document: %v", err)
+	}
+	if doc.SecurityDefaults == nil || *doc.SecurityDefaults.IsEnabled {
+		t.Errorf("security defaults = %+v", doc.SecurityDefaults)
+	}
+	if len(doc.ConditionalAccess) != 2 {
+		t.Fatalf("conditional access = %+v", doc.ConditionalAccess)
+	}
+	mfa, legacy := doc.ConditionalAccess[0], doc.ConditionalAccess[1]
+	if mfa.State != "enabled" || mfa.AuthenticationStrength == nil || *mfa.AuthenticationStrength != "Multifactor authentication" || mfa.IncludeUsers[0] != "All" {
+		t.Errorf("MFA policy = %+v", mfa)
+	}
+	if legacy.State != "enabledForReportingButNotEnforced" || strings.Join(legacy.ClientAppTypes, ",") != "exchangeActiveSync,other" || legacy.BuiltInControls[0] != "block" {
+		t.Errorf("legacy policy = %+v", legacy)
+	}
+	if doc.AuthorizationPolicy == nil || !strings.HasSuffix(doc.AuthorizationPolicy.PermissionGrantPoliciesAssigned[0], "legacy") {
+		t.Errorf("authorization policy = %+v", doc.AuthorizationPolicy)
+	}
+	if doc.AuthMethodsPolicy == nil || len(doc.AuthMethodsPolicy.Methods) != 3 || doc.AuthMethodsPolicy.Methods[0].ID != "Sms" || doc.AuthMethodsPolicy.Methods[0].State != "enabled" {
+		t.Errorf("methods policy = %+v", doc.AuthMethodsPolicy)
+	}
+	srv.AddFault(fake.Unlicensed("conditionalAccess"))
+	doc, err = CollectTenant(context.Background(), options(srv, ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := doc.Coverage["conditionalAccess"]; c.Status != snapshot.StatusUnlicensed || doc.Coverage["securityDefaults"].Status != snapshot.StatusCollected {
+		t.Errorf("coverage = %+v", doc.Coverage)
+	}
+}

@@ -35,6 +35,10 @@ var Permissions = []struct {
 	{"mailbox.permissions", "Calendars.Read", nil, ""},
 	{"signIns", "AuditLog.Read.All", nil, "Entra ID P1"},
 	{"audits", "AuditLog.Read.All", nil, ""},
+	{"securityDefaults", "Policy.Read.All", nil, ""},
+	{"conditionalAccess", "Policy.Read.All", nil, "Entra ID P1"},
+	{"authorizationPolicy", "Policy.Read.All", nil, ""},
+	{"authenticationMethodsPolicy", "Policy.Read.All", nil, ""},
 }
 
 func permissionFor(section string) string {

@@ -86,7 +86,7 @@ posture_input := object.remove(incident_input, ["incident"])
 
 tenant_sections := {section: {"status": "collected"} |
 	some section in [
-		"securityDefaults", "conditionalAccess", "authorizationPolicy",
+		"securityDefaults", "conditionalAccess", "authorizationPolicy", "authenticationMethodsPolicy",
 		"exchange.outboundSpam", "exchange.remoteDomains", "exchange.transportConfig",
 		"exchange.casMailboxPlans", "exchange.transportRules", "exchange.auditConfig",
 	]
@@ -112,6 +112,7 @@ tenant_input := {
 		},
 	],
 	"authorizationPolicy": {"permissionGrantPoliciesAssigned": ["ManagePermissionGrantsForSelf.microsoft-user-default-low"]},
+	"authenticationMethodsPolicy": {"methods": [{"id": "Fido2", "state": "enabled"}, {"id": "MicrosoftAuthenticator", "state": "enabled"}]},
 	"exchange": {
 		"outboundSpamPolicies": [{"name": "Default", "autoForwardingMode": "Off", "isDefault": true}],
 		"remoteDomains": [{"name": "Default", "domainName": "*", "autoForwardEnabled": true}],
