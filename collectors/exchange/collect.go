@@ -32,8 +32,12 @@ func Collect(ctx context.Context, opts Options, snap *snapshot.Snapshot) error {
 	if !slices.Contains(snap.Source.Collectors, "exchange") {
 		snap.Source.Collectors = append(snap.Source.Collectors, "exchange")
 	}
+	// Warnings Exchange attaches to a cmdlet's output are kept in the
+	// detail of the section it fed.
+	warned := map[string][]string{}
 	run := func(cmdlet string, params map[string]any) ([]map[string]any, error) {
-		out, _, err := client.Invoke(ctx, anchor, cmdlet, params)
+		out, warnings, err := client.Invoke(ctx, anchor, cmdlet, params)
+		warned[cmdlet] = append(warned[cmdlet], warnings...)
 		return out, err
 	}
 
@@ -80,6 +84,23 @@ func Collect(ctx context.Context, opts Options, snap *snapshot.Snapshot) error {
 	default:
 		graphPart.Detail = "calendar delegates: " + graphPart.Detail
 		snap.Coverage["mailbox.permissions"] = graphPart
+	}
+	for section, cmdlets := range map[string][]string{
+		"mailbox.forwarding":  {"Get-Mailbox"},
+		"mailbox.protocols":   {"Get-CASMailbox"},
+		"mailbox.inboxRules":  {"Get-InboxRule"},
+		"mailbox.permissions": {"Get-MailboxPermission", "Get-RecipientPermission"},
+	} {
+		var notes []string
+		for _, c := range cmdlets {
+			for _, w := range warned[c] {
+				notes = append(notes, c+": "+w)
+			}
+		}
+		if c := snap.Coverage[section]; len(notes) > 0 && c.Status == snapshot.StatusCollected {
+			c.Detail = "Exchange warned: " + strings.Join(notes, "; ")
+			snap.Coverage[section] = c
+		}
 	}
 	return nil
 }

@@ -186,3 +186,57 @@ func TestThrottledCmdletsAreRetried(t *testing.T) {
 		t.Error("Retry-After was not honoured")
 	}
 }
+
+// Exchange's warnings reach the coverage detail; the ResultSize fallback is
+// one of them.
+func TestWarningsAreSurfaced(t *testing.T) {
+	srv := start(t)
+	srv.PageSize = 1
+	srv.AddFault(fake.Fault{Path: fake.SectionPaths["exchange.Get-InboxRule"], Status: 400, Code: "BadRequest", Message: "Expired or Invalid pagination request", Times: 1})
+	snap := collect(t, srv, "bob@contoso.com")
+	if d := snap.Coverage["mailbox.inboxRules"].Detail; !strings.Contains(d, "Exchange warned: Get-InboxRule: paging was refused") {
+		t.Errorf("detail = %q", d)
+	}
+}
+
+// An outbound spam policy that allows automatic external forwarding fails
+// CO-TEN-003 once collected; Microsoft's Automatic does not.
+func TestTenantExternalForwarding(t *testing.T) {
+	tenant, err := fake.LoadTenant(filepath.Join("..", "..", "testdata", "tenants", "contoso.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := fake.New(tenant)
+	srv.Token = token
+	srv.Start()
+	t.Cleanup(srv.Close)
+	tenantStatus := func() results.Status {
+		client := graph.ClientOptions{GraphURL: srv.URL(), Credential: graph.StaticToken(token)}
+		doc, err := graph.CollectTenant(context.Background(), graph.Options{ClientOptions: client})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := CollectTenant(context.Background(), Options{ExchangeURL: srv.URL(), Credential: graph.StaticToken(token)}, doc); err != nil {
+			t.Fatal(err)
+		}
+		raw, _ := json.Marshal(doc)
+		parsed, err := snapshot.Parse(raw, "tenant.json", 1, snapshot.DefaultLimits)
+		if err != nil {
+			t.Fatal(err)
+		}
+		set, _ := policies.Load(context.Background(), policies.Options{})
+		for _, f := range set.Evaluate(context.Background(), parsed).Findings {
+			if f.PolicyID == "CO-TEN-003" {
+				return f.Status
+			}
+		}
+		return ""
+	}
+	if got := tenantStatus(); got != results.Pass {
+		t.Errorf("Automatic: %s", got)
+	}
+	tenant.ExchangeOrganization["Get-HostedOutboundSpamFilterPolicy"][0]["AutoForwardingMode"] = "On"
+	if got := tenantStatus(); got != results.Fail {
+		t.Errorf("On: %s", got)
+	}
+}
