@@ -227,33 +227,50 @@ func (c *connectionFlags) exchangeOptions(client graph.ClientOptions) exchange.O
 		MaxRetries: c.MaxRetries, RequestTimeout: c.RequestTimeout, Debug: client.Debug}
 }
 
+// session is what both collections need: the Graph client options,
+// whether Exchange runs, and the overall deadline.
+type session struct {
+	client      graph.ClientOptions
+	useExchange bool
+	ctx         context.Context
+	cancel      context.CancelFunc
+}
+
+func (c *connectionFlags) session(f *factory) (*session, error) {
+	useExchange, err := c.useExchange()
+	if err != nil {
+		return nil, err
+	}
+	client, err := c.clientOptions(f.IO)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(f.Context, c.Timeout)
+	return &session{client: client, useExchange: useExchange, ctx: ctx, cancel: cancel}, nil
+}
+
 // collectTenant collects the tenant's settings, mapping a failed
 // collection to exit 3.
 func collectTenant(f *factory, conn *connectionFlags) (*snapshot.TenantSettings, error) {
-	useExchange, err := conn.useExchange()
+	s, err := conn.session(f)
 	if err != nil {
 		return nil, err
 	}
-	client, err := conn.clientOptions(f.IO)
-	if err != nil {
-		return nil, err
-	}
-	ctx, cancel := context.WithTimeout(f.Context, conn.Timeout)
-	defer cancel()
-	doc, err := graph.CollectTenant(ctx, graph.Options{ClientOptions: client, Version: version, Now: f.Now})
+	defer s.cancel()
+	doc, err := graph.CollectTenant(s.ctx, graph.Options{ClientOptions: s.client, Version: version, Now: f.Now})
 	if err != nil {
 		return nil, &exitError{code: exitCollection, err: err}
 	}
-	if useExchange {
-		if err := exchange.CollectTenant(ctx, conn.exchangeOptions(client), doc); err != nil {
-			return nil, &exitError{code: exitCollection, err: fmt.Errorf("collecting the tenant from Exchange Online: %w", err)}
-		}
-	} else {
-		for _, s := range snapshot.TenantSections {
-			if strings.HasPrefix(s, "exchange.") {
-				doc.Coverage[s] = snapshot.CoverageItem{Status: snapshot.StatusSkipped, Detail: "the exchange collector did not run"}
+	if !s.useExchange {
+		for _, section := range snapshot.TenantSections {
+			if strings.HasPrefix(section, "exchange.") {
+				doc.Coverage[section] = snapshot.CoverageItem{Status: snapshot.StatusSkipped, Detail: "the exchange collector did not run"}
 			}
 		}
+		return doc, nil
+	}
+	if err := exchange.CollectTenant(s.ctx, conn.exchangeOptions(s.client), doc); err != nil {
+		return nil, &exitError{code: exitCollection, err: fmt.Errorf("collecting the tenant from Exchange Online: %w", err)}
 	}
 	return doc, nil
 }
@@ -267,17 +284,12 @@ func collectOne(f *factory, user string, conn *connectionFlags, inc *incidentFla
 	if err != nil {
 		return nil, err
 	}
-	client, err := conn.clientOptions(f.IO)
+	sess, err := conn.session(f)
 	if err != nil {
 		return nil, err
 	}
-	ctx, cancel := context.WithTimeout(f.Context, conn.Timeout)
-	defer cancel()
-	useExchange, err := conn.useExchange()
-	if err != nil {
-		return nil, err
-	}
-	snap, err := graph.Collect(ctx, graph.Options{ClientOptions: client, User: user, Incident: incident, Version: version, Now: f.Now})
+	defer sess.cancel()
+	snap, err := graph.Collect(sess.ctx, graph.Options{ClientOptions: sess.client, User: user, Incident: incident, Version: version, Now: f.Now})
 	if err != nil {
 		var ce *graph.CollectionError
 		if errors.As(err, &ce) {
@@ -285,8 +297,8 @@ func collectOne(f *factory, user string, conn *connectionFlags, inc *incidentFla
 		}
 		return nil, &exitError{code: exitCollection, err: fmt.Errorf("collecting %s: %w", user, err)}
 	}
-	if useExchange {
-		if err := exchange.Collect(ctx, conn.exchangeOptions(client), snap); err != nil {
+	if sess.useExchange {
+		if err := exchange.Collect(sess.ctx, conn.exchangeOptions(sess.client), snap); err != nil {
 			return nil, &exitError{code: exitCollection, err: fmt.Errorf("collecting %s from Exchange Online: %w", user, err)}
 		}
 	}

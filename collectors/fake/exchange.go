@@ -101,12 +101,7 @@ func (s *Server) cmdletOutput(w http.ResponseWriter, r *http.Request, params map
 		"value":              page,
 	}
 	if end < len(out) {
-		next := *r.URL
-		q := next.Query()
-		q.Set("$skiptoken", strconv.Itoa(end))
-		next.RawQuery = q.Encode()
-		next.Scheme, next.Host = "http", r.Host
-		body["@odata.nextLink"] = next.String()
+		body["@odata.nextLink"] = nextLink(r, end)
 	}
 	writeJSON(w, http.StatusOK, body)
 }

@@ -407,14 +407,19 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request, context string, it
 	}
 	body := map[string]any{"@odata.context": context, "value": page}
 	if end < len(items) {
-		next := *r.URL
-		nq := next.Query()
-		nq.Set("$skiptoken", strconv.Itoa(end))
-		next.RawQuery = nq.Encode()
-		next.Scheme, next.Host = "http", r.Host
-		body["@odata.nextLink"] = next.String()
+		body["@odata.nextLink"] = nextLink(r, end)
 	}
 	writeJSON(w, http.StatusOK, body)
+}
+
+// nextLink is the request's own URL with the skip token of the next page.
+func nextLink(r *http.Request, skip int) string {
+	next := *r.URL
+	q := next.Query()
+	q.Set("$skiptoken", strconv.Itoa(skip))
+	next.RawQuery = q.Encode()
+	next.Scheme, next.Host = "http", r.Host
+	return next.String()
 }
 
 func (s *Server) object(w http.ResponseWriter, r *http.Request, context string, obj map[string]any) {

@@ -46,19 +46,14 @@ type Options struct {
 // nothing can be evaluated (the tenant or the user cannot be read); every
 // other failure is recorded in the section's coverage.
 func Collect(ctx context.Context, opts Options) (*snapshot.Snapshot, error) {
-	client, _, err := NewClient(opts.ClientOptions)
+	c, collectedAt, err := newCollector(opts)
 	if err != nil {
-		return nil, &CollectionError{What: "configuration", Err: err}
+		return nil, err
 	}
-	now := time.Now
-	if opts.Now != nil {
-		now = opts.Now
-	}
-	c := &collector{client: client, opts: opts, spCache: map[string]*models.ServicePrincipal{}, consents: map[string]time.Time{}}
 	snap := &snapshot.Snapshot{
 		SchemaVersion: snapshot.SchemaVersion,
-		CollectedAt:   now().UTC().Truncate(time.Second),
-		Source:        snapshot.Source{Tool: "closeout", Version: opts.Version, Collectors: []string{"graph"}, Cloud: cloudName(opts.Cloud)},
+		CollectedAt:   collectedAt,
+		Source:        c.source(),
 		Incident:      opts.Incident,
 		Coverage:      map[string]snapshot.CoverageItem{},
 	}
@@ -192,6 +187,24 @@ func merge(dst, src *snapshot.Snapshot) {
 	for k, v := range src.Coverage {
 		dst.Coverage[k] = v
 	}
+}
+
+// newCollector builds the client and says when the collection happens.
+func newCollector(opts Options) (*collector, time.Time, error) {
+	client, _, err := NewClient(opts.ClientOptions)
+	if err != nil {
+		return nil, time.Time{}, &CollectionError{What: "configuration", Err: err}
+	}
+	now := time.Now
+	if opts.Now != nil {
+		now = opts.Now
+	}
+	c := &collector{client: client, opts: opts, spCache: map[string]*models.ServicePrincipal{}, consents: map[string]time.Time{}}
+	return c, now().UTC().Truncate(time.Second), nil
+}
+
+func (c *collector) source() snapshot.Source {
+	return snapshot.Source{Tool: "closeout", Version: c.opts.Version, Collectors: []string{"graph"}, Cloud: cloudName(c.opts.Cloud)}
 }
 
 type collector struct {

@@ -2,7 +2,6 @@ package graph
 
 import (
 	"context"
-	"time"
 
 	"github.com/microsoftgraph/msgraph-sdk-go/models"
 
@@ -14,23 +13,18 @@ import (
 // the authorization policy (user consent) and the authentication methods
 // policy. Like Collect, it fails only when the tenant cannot be read.
 func CollectTenant(ctx context.Context, opts Options) (*snapshot.TenantSettings, error) {
-	client, _, err := NewClient(opts.ClientOptions)
+	c, collectedAt, err := newCollector(opts)
 	if err != nil {
-		return nil, &CollectionError{What: "configuration", Err: err}
+		return nil, err
 	}
-	now := time.Now
-	if opts.Now != nil {
-		now = opts.Now
-	}
-	c := &collector{client: client, opts: opts}
 	probe := &snapshot.Snapshot{Coverage: map[string]snapshot.CoverageItem{}}
 	if err := c.tenant(ctx, probe); err != nil {
 		return nil, err
 	}
 	doc := &snapshot.TenantSettings{
 		SchemaVersion: snapshot.TenantSchemaVersion,
-		CollectedAt:   now().UTC().Truncate(time.Second),
-		Source:        snapshot.Source{Tool: "closeout", Version: opts.Version, Collectors: []string{"graph"}, Cloud: cloudName(opts.Cloud)},
+		CollectedAt:   collectedAt,
+		Source:        c.source(),
 		Tenant:        probe.Tenant,
 		Coverage:      map[string]snapshot.CoverageItem{},
 	}
