@@ -198,6 +198,11 @@ func (s *Set) Evaluate(ctx context.Context, doc *snapshot.Document) *results.Sub
 	if tenant, ok := doc.Value["tenant"].(map[string]any); ok {
 		sub.Tenant, _ = tenant["id"].(string)
 	}
+	if mode == snapshot.ModeIncident {
+		if typed, err := doc.Snapshot(); err == nil {
+			sub.Timeline = typed.Timeline()
+		}
+	}
 	mq := s.byMode[mode]
 	input, err := ast.InterfaceToValue(doc.Value)
 	var outputs map[string]any

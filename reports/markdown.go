@@ -84,6 +84,7 @@ func renderMarkdownSubject(b *strings.Builder, s *results.Subject) {
 			done++
 		}
 	}
+	defer markdownTimeline(b, s.Timeline)
 	if len(openItems) == 0 {
 		fmt.Fprintf(b, "All %d checks passed.\n", done)
 		return
@@ -99,5 +100,15 @@ func renderMarkdownSubject(b *strings.Builder, s *results.Subject) {
 			continue
 		}
 		fmt.Fprintf(b, "- **%s %s**: %s\n", f.PolicyID, f.Title, f.Remediation)
+	}
+}
+
+func markdownTimeline(b *strings.Builder, events []results.Event) {
+	if len(events) == 0 {
+		return
+	}
+	b.WriteString("\n### Timeline\n\n| when (UTC) | what |\n|---|---|\n")
+	for _, e := range events {
+		fmt.Fprintf(b, "| %s | %s |\n", e.At.Format("2006-01-02 15:04"), mdCell(e.What))
 	}
 }

@@ -186,6 +186,13 @@ func (r *Redactor) Subject(s *results.Subject) *results.Subject {
 		c.Tenant = "tenant-" + r.token("tenant", s.Tenant)
 	}
 	c.Source = r.String(s.Source)
+	if s.Timeline != nil {
+		c.Timeline = make([]results.Event, len(s.Timeline))
+		for i, e := range s.Timeline {
+			e.What = r.String(e.What)
+			c.Timeline[i] = e
+		}
+	}
 	c.Findings = make([]results.Finding, len(s.Findings))
 	for i, f := range s.Findings {
 		// Evidence first: it teaches the redactor the names it holds.

@@ -88,8 +88,20 @@ func (r *tableReporter) Subject(s *results.Subject) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
+	writeTimeline(r.w, s.Timeline, "  ")
 	_, err := r.w.WriteString("\n")
 	return err
+}
+
+// writeTimeline prints an incident's timeline, one event a line.
+func writeTimeline(w io.Writer, events []results.Event, indent string) {
+	if len(events) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "%stimeline:\n", indent)
+	for _, e := range events {
+		fmt.Fprintf(w, "%s  %s  %s\n", indent, e.At.Format("2006-01-02 15:04"), e.What)
+	}
 }
 
 func (r *tableReporter) End(sum results.Summary) error {

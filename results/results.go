@@ -87,9 +87,19 @@ type Subject struct {
 	SHA256      string `json:"sha256"`
 	Mode        string `json:"mode"`
 	Incident    string `json:"incident,omitempty"`
+	// Timeline is what happened in an incident's window, oldest first.
+	Timeline []Event `json:"timeline,omitempty"`
 	// UnknownFields are top-level snapshot fields this version does not know.
 	UnknownFields []string  `json:"unknownFields,omitempty"`
 	Findings      []Finding `json:"findings"`
+}
+
+// Event is one thing that happened to an account, for the incident
+// timeline. Checklist names the close-out item it bears on, if any.
+type Event struct {
+	At        time.Time `json:"at"`
+	What      string    `json:"what"`
+	Checklist string    `json:"checklist,omitempty"`
 }
 
 // Tool names the program that produced a results document.
