@@ -36,7 +36,8 @@ type Format struct {
 
 // Formats lists every output format.
 var Formats = []Format{
-	{"table", "txt", "human-readable checklist per account, coloured on a terminal", newTable},
+	{"table", "txt", "human-readable findings per account, coloured on a terminal", newTable},
+	{"checklist", "checklist.txt", "the close-out checklist: each item Done, Open, Needs a human or Unknown, with evidence and what to do", newChecklist},
 	{"json", "json", "closeout.results/v1: every finding with evidence, digests and summary", newJSON},
 	{"markdown", "md", "paste-ready for a ticket or $GITHUB_STEP_SUMMARY: summary, then open items with remediation", newMarkdown},
 	{"html", "html", "one self-contained page: summary, per-account and per-checklist views, filters, evidence", newHTML},

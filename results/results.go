@@ -135,13 +135,16 @@ type PolicyInfo struct {
 
 // Meta is what a results document says before its subjects.
 type Meta struct {
-	SchemaVersion string       `json:"schemaVersion"`
-	GeneratedAt   time.Time    `json:"generatedAt"`
-	Tool          Tool         `json:"tool"`
-	PolicySet     PolicySet    `json:"policySet"`
-	FailOn        Severity     `json:"failOn"`
-	Strict        bool         `json:"strict"`
-	Policies      []PolicyInfo `json:"policies,omitempty"`
+	SchemaVersion string    `json:"schemaVersion"`
+	GeneratedAt   time.Time `json:"generatedAt"`
+	Tool          Tool      `json:"tool"`
+	PolicySet     PolicySet `json:"policySet"`
+	FailOn        Severity  `json:"failOn"`
+	Strict        bool      `json:"strict"`
+	// Manual makes an unattested human step block, whatever its severity,
+	// as verify does: a ticket is not closed while one is outstanding.
+	Manual   bool         `json:"manualBlocks,omitempty"`
+	Policies []PolicyInfo `json:"policies,omitempty"`
 }
 
 // Policy returns the description of policy id, if the meta carries it.
@@ -187,10 +190,17 @@ type Timings struct {
 type Gate struct {
 	FailOn Severity
 	Strict bool
+	Manual bool
 }
+
+// GateOf is the gate a results document was produced with.
+func GateOf(m Meta) Gate { return Gate{FailOn: m.FailOn, Strict: m.Strict, Manual: m.Manual} }
 
 // Blocks reports whether f makes the run fail.
 func (g Gate) Blocks(f *Finding) bool {
+	if g.Manual && f.Status == Manual {
+		return true
+	}
 	if f.Severity.Rank() < g.FailOn.Rank() {
 		return false
 	}

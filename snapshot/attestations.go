@@ -1,0 +1,185 @@
+package snapshot
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// AttestationSteps are the human steps of a close-out, as the attestation
+// file and incident.attestations name them.
+var AttestationSteps = []string{"userNotified", "rootCauseIdentified", "activityReviewed", "devicesScanned", "incidentDocumented"}
+
+// Attestations is an attestation file: who did each human step, and when.
+type Attestations struct {
+	Incident string
+	Steps    map[string]Attestation
+}
+
+// LoadAttestations reads an attestation file, YAML or JSON. Every problem is
+// reported with its line: an unknown or misspelt key, a step without by or
+// at, a time that is not RFC 3339.
+func LoadAttestations(path string) (*Attestations, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, &Error{File: path, Reason: strings.TrimPrefix(err.Error(), "open "+path+": ")}
+	}
+	return ParseAttestations(raw, path)
+}
+
+// ParseAttestations parses an attestation file's bytes; file names it in errors.
+func ParseAttestations(raw []byte, file string) (*Attestations, error) {
+	var root yaml.Node
+	if err := yaml.Unmarshal(raw, &root); err != nil {
+		return nil, &Error{File: file, Reason: "not YAML or JSON: " + strings.TrimPrefix(err.Error(), "yaml: ")}
+	}
+	out := &Attestations{Steps: map[string]Attestation{}}
+	if len(root.Content) == 0 {
+		return out, nil // an untouched template: nothing attested yet
+	}
+	doc := root.Content[0]
+	if doc.Kind != yaml.MappingNode {
+		return nil, &Error{File: file, Line: doc.Line, Reason: "expected a mapping of steps (userNotified: {by: ..., at: ...})"}
+	}
+	var errs []error
+	bad := func(n *yaml.Node, format string, args ...any) {
+		errs = append(errs, &Error{File: file, Line: n.Line, Reason: fmt.Sprintf(format, args...)})
+	}
+	for i := 0; i+1 < len(doc.Content); i += 2 {
+		key, value := doc.Content[i], doc.Content[i+1]
+		switch {
+		case key.Value == "incident":
+			if value.Kind != yaml.ScalarNode {
+				bad(value, "incident: expected the incident id")
+				continue
+			}
+			out.Incident = value.Value
+		case isStep(key.Value):
+			if a, ok := parseStep(key.Value, value, bad); ok {
+				out.Steps[key.Value] = a
+			}
+		default:
+			reason := fmt.Sprintf("unknown key %q", key.Value)
+			if near := nearest(key.Value, append([]string{"incident"}, AttestationSteps...)); near != "" {
+				reason += fmt.Sprintf("; did you mean %q?", near)
+			} else {
+				reason += "; the steps are " + strings.Join(AttestationSteps, ", ")
+			}
+			bad(key, "%s", reason)
+		}
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	return out, nil
+}
+
+func isStep(name string) bool {
+	for _, s := range AttestationSteps {
+		if s == name {
+			return true
+		}
+	}
+	return false
+}
+
+func parseStep(step string, n *yaml.Node, bad func(*yaml.Node, string, ...any)) (Attestation, bool) {
+	var a Attestation
+	if n.Kind != yaml.MappingNode {
+		bad(n, "%s: expected by, at and an optional note", step)
+		return a, false
+	}
+	ok := true
+	var hasBy, hasAt bool
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		key, value := n.Content[i], n.Content[i+1]
+		switch key.Value {
+		case "by":
+			a.By = strings.TrimSpace(value.Value)
+			hasBy = a.By != ""
+		case "at":
+			t, err := time.Parse(time.RFC3339, strings.TrimSpace(value.Value))
+			if err != nil {
+				bad(value, "%s.at %q is not an RFC 3339 time such as 2026-11-22T15:00:00Z", step, value.Value)
+				ok = false
+				continue
+			}
+			a.At, hasAt = t.UTC(), true
+		case "note":
+			a.Note = value.Value
+		default:
+			reason := fmt.Sprintf("%s: unknown key %q", step, key.Value)
+			if near := nearest(key.Value, []string{"by", "at", "note"}); near != "" {
+				reason += fmt.Sprintf("; did you mean %q?", near)
+			}
+			bad(key, "%s", reason)
+			ok = false
+		}
+	}
+	if !hasBy {
+		bad(n, "%s: no by: who did it", step)
+		ok = false
+	}
+	if !hasAt && ok {
+		bad(n, "%s: no at: when it was done", step)
+		ok = false
+	}
+	return a, ok
+}
+
+// nearest is the candidate within two edits of s, if any.
+func nearest(s string, candidates []string) string {
+	best, bestDist := "", 3
+	for _, c := range candidates {
+		if d := editDistance(strings.ToLower(s), strings.ToLower(c)); d < bestDist {
+			best, bestDist = c, d
+		}
+	}
+	return best
+}
+
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
+}
+
+// AttestationTemplate is a commented attestation file for an incident.
+func AttestationTemplate(incidentID string) string {
+	var b strings.Builder
+	b.WriteString("# closeout attestations: the human steps of closing a compromised-account incident.\n")
+	b.WriteString("# Uncomment each step when it is done and say who did it (by) and when (at, RFC 3339 UTC).\n")
+	b.WriteString("# closeout verify --attestations <this file> counts a step as done only with both.\n")
+	if incidentID != "" {
+		fmt.Fprintf(&b, "incident: %s\n", incidentID)
+	}
+	help := map[string]string{
+		"userNotified":        "The user was told what happened and what was changed, and debriefed (not by email to the compromised mailbox).",
+		"rootCauseIdentified": "How the account was taken is known: phishing, password reuse, a stolen token, consent phishing, ...",
+		"activityReviewed":    "The window's sign-ins, mailbox audit and file activity were reviewed for what the attacker saw, sent or took.",
+		"devicesScanned":      "The user's devices were scanned or rebuilt.",
+		"incidentDocumented":  "The incident is written up: timeline, findings, actions, closeout's report attached.",
+	}
+	for _, step := range AttestationSteps {
+		fmt.Fprintf(&b, "\n# %s\n# %s:\n#   by: you@contoso.com\n#   at: 2026-11-22T15:00:00Z\n#   note: \"\"\n", help[step], step)
+	}
+	return b.String()
+}
