@@ -109,7 +109,7 @@ exactly what to do about it. It never changes anything in the tenant.`,
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
 		return &exitError{code: exitInput, err: err}
 	})
-	root.AddCommand(newCmdCollect(f, nil), newCmdCheck(f, nil), newCmdReport(f, nil), newCmdPolicy(f), newCmdPermissions(f, nil), newCmdVersion(f, nil))
+	root.AddCommand(newCmdVerify(f, nil), newCmdAttest(f), newCmdEvidence(f), newCmdCollect(f, nil), newCmdCheck(f, nil), newCmdReport(f, nil), newCmdPolicy(f), newCmdPermissions(f, nil), newCmdVersion(f, nil))
 	return root
 }
 
