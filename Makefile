@@ -46,7 +46,7 @@ docs: build ## Regenerate docs/policies.md from the policies' METADATA
 	chmod 644 docs/policies.md
 
 .PHONY: demo
-demo: build ## Collect two accounts from a fake tenant, check them and the scenarios; reports in out/demo
+demo: build ## closeout verify on two accounts of a fake tenant, and the tenant's posture; reports and evidence in out/demo
 	$(GO) build -o $(BIN)/closeout-fake ./cmd/closeout-fake
 	BIN=$(BIN) DEMO_OUT=$(DEMO_OUT) tools/demo.sh
 

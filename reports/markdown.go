@@ -50,6 +50,9 @@ func renderMarkdown(w io.Writer, doc *document) error {
 	if doc.Meta.Strict {
 		gate += ", or an unknown (strict)"
 	}
+	if doc.Meta.Manual {
+		gate += ", or a human step not attested"
+	}
 	fmt.Fprintf(&b, "%s. closeout %s, policy set `%s` (%d policies).\n",
 		gate, doc.Meta.Tool.Version, doc.Meta.PolicySet.Digest, doc.Meta.PolicySet.Count)
 	if sum.InputErrorCount > 0 {
