@@ -48,6 +48,7 @@ type Document struct {
 	Line   int    // first line of the document in File
 	SHA256 string // of the document's bytes as read
 	Value  map[string]any
+	raw    []byte // the bytes as read, for Snapshot
 	// UnknownFields are top-level fields this version does not know. They
 	// are kept (a newer collector may add fields) and reported in verbose mode.
 	UnknownFields []string
@@ -105,11 +106,15 @@ func (d *Document) Coverage(section string) CoverageItem {
 	return CoverageItem{Status: status, Detail: detail}
 }
 
-// Snapshot decodes the document into the typed contract.
+// Snapshot decodes the bytes the document was parsed from into the typed
+// contract (a Document built by hand is encoded from Value first).
 func (d *Document) Snapshot() (*Snapshot, error) {
-	raw, err := json.Marshal(d.Value)
-	if err != nil {
-		return nil, err
+	raw := d.raw
+	if raw == nil {
+		var err error
+		if raw, err = json.Marshal(d.Value); err != nil {
+			return nil, err
+		}
 	}
 	var s Snapshot
 	if err := json.Unmarshal(raw, &s); err != nil {
@@ -177,7 +182,7 @@ func Parse(data []byte, file string, line int, limits Limits) (*Document, error)
 		return nil, fail(-1, leaf.InstanceLocation, "%s", reason)
 	}
 	sum := sha256.Sum256(data)
-	doc := &Document{File: file, Line: line, SHA256: hex.EncodeToString(sum[:]), Value: obj}
+	doc := &Document{File: file, Line: line, SHA256: hex.EncodeToString(sum[:]), Value: obj, raw: data}
 	if !doc.IsTenant() {
 		doc.UnknownFields = unknownFields(obj)
 	}
