@@ -13,27 +13,15 @@ import (
 // checklist item Done, Open, Needs a human or Unknown, the evidence behind
 // it and, for what is open, exactly what to do.
 type checklistReporter struct {
-	w     *bufio.Writer
-	color bool
-	meta  results.Meta
+	painter
+	w    *bufio.Writer
+	meta results.Meta
 }
 
 var _ Reporter = (*checklistReporter)(nil)
 
 func newChecklist(w io.Writer, opts Options) Reporter {
-	return &checklistReporter{w: bufio.NewWriter(w), color: opts.Color}
-}
-
-var labelColor = map[results.Status]string{
-	results.Fail: ansiBold + ansiRed, results.Error: ansiRed, results.Unknown: ansiPurple,
-	results.Manual: ansiCyan, results.Warn: ansiYellow, results.Pass: ansiGreen, results.Waived: ansiBlue,
-}
-
-func (r *checklistReporter) paint(color, s string) string {
-	if !r.color {
-		return s
-	}
-	return color + s + ansiReset
+	return &checklistReporter{w: bufio.NewWriter(w), painter: painter(opts.Color)}
 }
 
 func (r *checklistReporter) Begin(meta results.Meta) error { r.meta = meta; return nil }
@@ -78,7 +66,7 @@ func (r *checklistReporter) Subject(s *results.Subject) error {
 	fmt.Fprintf(r.w, "%s  %s  %s\n", r.paint(ansiBold, s.Subject), context, verdict)
 	for _, it := range items {
 		label := fmt.Sprintf("%-15s", "["+statusLabel[it.worst]+"]")
-		fmt.Fprintf(r.w, "  %s %s\n", r.paint(labelColor[it.worst], label), it.key)
+		fmt.Fprintf(r.w, "  %s %s\n", r.paint(statusColor[it.worst], label), it.key)
 		for _, f := range it.findings {
 			if f.Status == results.Pass || f.Status == results.Waived {
 				continue

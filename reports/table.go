@@ -10,17 +10,17 @@ import (
 	"github.com/closeout-dev/closeout/results"
 )
 
-// tableReporter prints each account's checklist as an aligned table.
+// tableReporter prints each account's findings as an aligned table.
 type tableReporter struct {
-	w     *bufio.Writer
-	color bool
-	meta  results.Meta
+	painter
+	w    *bufio.Writer
+	meta results.Meta
 }
 
 var _ Reporter = (*tableReporter)(nil)
 
 func newTable(w io.Writer, opts Options) Reporter {
-	return &tableReporter{w: bufio.NewWriter(w), color: opts.Color}
+	return &tableReporter{w: bufio.NewWriter(w), painter: painter(opts.Color)}
 }
 
 const (
@@ -45,8 +45,11 @@ var statusColor = map[results.Status]string{
 	results.Pass:    ansiGreen,
 }
 
-func (r *tableReporter) paint(color, s string) string {
-	if !r.color || color == "" {
+// painter colours text for a terminal, or leaves it alone.
+type painter bool
+
+func (p painter) paint(color, s string) string {
+	if !bool(p) || color == "" {
 		return s
 	}
 	return color + s + ansiReset

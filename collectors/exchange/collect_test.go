@@ -19,6 +19,13 @@ const token = "exchange-test-token"
 
 func start(t *testing.T) *fake.Server {
 	t.Helper()
+	srv, _ := startTenant(t)
+	return srv
+}
+
+// startTenant also returns the fixture, for tests that change it.
+func startTenant(t *testing.T) (*fake.Server, *fake.Tenant) {
+	t.Helper()
 	tenant, err := fake.LoadTenant(filepath.Join("..", "..", "testdata", "tenants", "contoso.json"))
 	if err != nil {
 		t.Fatal(err)
@@ -27,7 +34,7 @@ func start(t *testing.T) *fake.Server {
 	srv.Token = token
 	srv.Start()
 	t.Cleanup(srv.Close)
-	return srv
+	return srv, tenant
 }
 
 // collect reads an account with Graph, then Exchange, as closeout collect does.
@@ -202,14 +209,7 @@ func TestWarningsAreSurfaced(t *testing.T) {
 // An outbound spam policy that allows automatic external forwarding fails
 // CO-TEN-003 once collected; Microsoft's Automatic does not.
 func TestTenantExternalForwarding(t *testing.T) {
-	tenant, err := fake.LoadTenant(filepath.Join("..", "..", "testdata", "tenants", "contoso.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := fake.New(tenant)
-	srv.Token = token
-	srv.Start()
-	t.Cleanup(srv.Close)
+	srv, tenant := startTenant(t)
 	tenantStatus := func() results.Status {
 		client := graph.ClientOptions{GraphURL: srv.URL(), Credential: graph.StaticToken(token)}
 		doc, err := graph.CollectTenant(context.Background(), graph.Options{ClientOptions: client})
