@@ -61,9 +61,12 @@ func (c *connectionFlags) clientOptions(io *IOStreams) (graph.ClientOptions, err
 		opts.Credential = graph.StaticToken(token)
 		return opts, nil
 	}
+	if !slices.Contains(graph.AuthModes, c.Auth) {
+		return opts, usageErrorf("--auth %q: want one of %s", c.Auth, strings.Join(graph.AuthModes, ", "))
+	}
 	cred, err := graph.NewCredential(c.Auth, c.Cloud, io.ErrOut)
 	if err != nil {
-		return opts, &exitError{code: exitCollection, err: err}
+		return opts, &exitError{code: exitCollection, err: fmt.Errorf("--auth %s: %w", c.Auth, err)}
 	}
 	opts.Credential = cred
 	return opts, nil
