@@ -14,6 +14,7 @@ import (
 // it and, for what is open, exactly what to do.
 type checklistReporter struct {
 	painter
+	subjectCounter
 	w    *bufio.Writer
 	meta results.Meta
 }
@@ -34,6 +35,7 @@ type item struct {
 }
 
 func (r *checklistReporter) Subject(s *results.Subject) error {
+	r.count(s)
 	gate := results.GateOf(r.meta)
 	var items []*item
 	byKey := map[string]*item{}
@@ -94,6 +96,6 @@ func (r *checklistReporter) End(sum results.Summary) error {
 			counts = append(counts, fmt.Sprintf("%d %s", n, strings.ToLower(statusLabel[st])))
 		}
 	}
-	fmt.Fprintf(r.w, "%s: %s (%s)\n", plural(sum.Subjects, "account"), verdict(sum), strings.Join(counts, ", "))
+	fmt.Fprintf(r.w, "%s: %s (%s)\n", r.label(), verdict(sum), strings.Join(counts, ", "))
 	return r.w.Flush()
 }

@@ -13,6 +13,7 @@ import (
 // tableReporter prints each account's findings as an aligned table.
 type tableReporter struct {
 	painter
+	subjectCounter
 	w    *bufio.Writer
 	meta results.Meta
 }
@@ -61,6 +62,7 @@ func (r *tableReporter) Begin(meta results.Meta) error {
 }
 
 func (r *tableReporter) Subject(s *results.Subject) error {
+	r.count(s)
 	header := s.Subject
 	if s.Mode == "incident" && s.Incident != "" {
 		header += "  incident " + s.Incident
@@ -118,7 +120,7 @@ func (r *tableReporter) End(sum results.Summary) error {
 			parts = append(parts, r.paint(statusColor[st], fmt.Sprintf("%d %s", n, st)))
 		}
 	}
-	line := fmt.Sprintf("%s, %d findings", plural(sum.Subjects, "account"), sum.Findings)
+	line := fmt.Sprintf("%s, %d findings", r.label(), sum.Findings)
 	if len(parts) > 0 {
 		line += ": " + strings.Join(parts, ", ")
 	}
@@ -136,6 +138,27 @@ func (r *tableReporter) End(sum results.Summary) error {
 		fmt.Fprintln(r.w, r.paint(ansiRed, fmt.Sprintf("%s could not be read; the errors are on stderr", plural(sum.InputErrorCount, "input"))))
 	}
 	return r.w.Flush()
+}
+
+// subjectCounter names what a report covered: accounts, tenants or both.
+type subjectCounter struct{ accounts, tenants int }
+
+func (c *subjectCounter) count(s *results.Subject) {
+	if s.Mode == "tenant" {
+		c.tenants++
+	} else {
+		c.accounts++
+	}
+}
+
+func (c *subjectCounter) label() string {
+	switch {
+	case c.tenants == 0:
+		return plural(c.accounts, "account")
+	case c.accounts == 0:
+		return plural(c.tenants, "tenant")
+	}
+	return plural(c.accounts, "account") + " and " + plural(c.tenants, "tenant")
 }
 
 func plural(n int, noun string) string {
