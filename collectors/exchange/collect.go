@@ -235,18 +235,32 @@ func permissions(run func(string, map[string]any) ([]map[string]any, error), upn
 		if deref(boolean(p["IsInherited"])) || deref(boolean(p["Deny"])) {
 			continue
 		}
-		add(fmt.Sprint(p["User"]), stringList(p["AccessRights"]))
+		add(fmt.Sprint(p["User"]), rights(p["AccessRights"]))
 	}
 	for _, p := range sendAs {
 		if deref(boolean(p["IsInherited"])) || fmt.Sprint(p["AccessControlType"]) == "Deny" {
 			continue
 		}
-		add(fmt.Sprint(p["Trustee"]), stringList(p["AccessRights"]))
+		add(fmt.Sprint(p["Trustee"]), rights(p["AccessRights"]))
 	}
 	for _, delegate := range stringList(mailbox["GrantSendOnBehalfTo"]) {
 		add(delegate, []string{"SendOnBehalf"})
 	}
 	return nil
+}
+
+// rights lists access rights one by one, whether Exchange sent them as a
+// list or as one "FullAccess, ReadPermission" string.
+func rights(v any) []string {
+	var out []string
+	for _, r := range stringList(v) {
+		for _, part := range strings.Split(r, ",") {
+			if part = strings.TrimSpace(part); part != "" {
+				out = append(out, part)
+			}
+		}
+	}
+	return out
 }
 
 // recipients turns Exchange's `"Name" [SMTP:x@y]` and `SMTP:x@y` forms

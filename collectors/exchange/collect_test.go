@@ -240,3 +240,10 @@ func TestTenantExternalForwarding(t *testing.T) {
 		t.Errorf("On: %s", got)
 	}
 }
+
+func TestRightsSplitJoinedStrings(t *testing.T) {
+	got := rights([]any{"FullAccess, ReadPermission", "SendAs"})
+	if strings.Join(got, "|") != "FullAccess|ReadPermission|SendAs" {
+		t.Errorf("rights = %v", got)
+	}
+}
