@@ -23,6 +23,7 @@ type CheckOptions struct {
 	FailOn     string
 	Strict     bool
 	PolicyDirs []string
+	Waivers    string
 	Workers    int
 	Verbose    bool
 	factory    *factory
@@ -63,6 +64,7 @@ use --format json for the closeout.results/v1 document.`,
 	fl.StringVar(&opts.FailOn, "fail-on", "high", "exit 1 when a finding at or above this `severity` fails: critical|high|medium|low|info")
 	fl.BoolVar(&opts.Strict, "strict", false, "count unknown and error findings as failing")
 	fl.StringArrayVar(&opts.PolicyDirs, "policy-dir", nil, "also load custom policies from `DIR` (repeatable)")
+	fl.StringVar(&opts.Waivers, "waivers", "", "accepted exceptions, YAML or JSON `FILE`: matching failures become waived until they expire")
 	fl.IntVar(&opts.Workers, "workers", 0, "evaluate with `N` goroutines (default: one per CPU)")
 	fl.BoolVarP(&opts.Verbose, "verbose", "v", false, "report fields the snapshot schema does not know")
 	return cmd
@@ -77,6 +79,10 @@ func checkRun(opts *CheckOptions) error {
 	gate := results.Gate{FailOn: failOn, Strict: opts.Strict}
 	if opts.Workers < 0 {
 		return usageErrorf("--workers must be 0 (one per CPU) or more")
+	}
+	waivers, err := loadWaivers(opts.Waivers)
+	if err != nil {
+		return err
 	}
 	rep, finish, err := openReports(opts.IO, &opts.Output)
 	if err != nil {
@@ -96,7 +102,7 @@ func checkRun(opts *CheckOptions) error {
 		Strict:    opts.Strict,
 		Policies:  set.Info(),
 	}
-	tally, err := evaluateStream(opts, set, gate, meta, rep)
+	tally, err := evaluateStream(opts, set, gate, meta, rep, waivers)
 	if ferr := finish(err == nil); err == nil {
 		err = ferr
 	}
@@ -120,7 +126,7 @@ func checkRun(opts *CheckOptions) error {
 
 // evaluateStream reads every snapshot in order, evaluates them concurrently
 // and feeds the reporter as results arrive, keeping nothing but the tally.
-func evaluateStream(opts *CheckOptions, set *policies.Set, gate results.Gate, meta results.Meta, rep reports.Reporter) (*results.Tally, error) {
+func evaluateStream(opts *CheckOptions, set *policies.Set, gate results.Gate, meta results.Meta, rep reports.Reporter, waivers *results.Waivers) (*results.Tally, error) {
 	f := opts.factory
 	tally := results.NewTally(gate)
 	if err := rep.Begin(meta); err != nil {
@@ -136,6 +142,7 @@ func evaluateStream(opts *CheckOptions, set *policies.Set, gate results.Gate, me
 		if opts.Verbose {
 			reportUnknownFields(opts.IO.ErrOut, sub)
 		}
+		waivers.Apply(sub, meta.GeneratedAt)
 		tally.Add(sub)
 		return rep.Subject(sub)
 	})
@@ -195,4 +202,16 @@ func inputSource(err error) string {
 		return fmt.Sprintf("%s:%d", se.File, se.Line)
 	}
 	return se.File
+}
+
+// loadWaivers reads --waivers, if given; a bad file is an input error.
+func loadWaivers(path string) (*results.Waivers, error) {
+	if path == "" {
+		return nil, nil
+	}
+	w, err := results.LoadWaivers(path)
+	if err != nil {
+		return nil, &exitError{code: exitInput, err: err}
+	}
+	return w, nil
 }

@@ -21,6 +21,7 @@ type VerifyOptions struct {
 	SnapshotPath string
 	Attestations string
 	EvidenceDir  string
+	Waivers      string
 	FailOn       string
 	AllowUnknown bool
 	PolicyDirs   []string
@@ -59,6 +60,7 @@ human step unattested, and nothing unknown (unless --allow-unknown).`,
 	fl.StringVar(&opts.Attestations, "attestations", "", "attested human steps, YAML or JSON `FILE` (closeout attest init writes a template)")
 	fl.StringVar(&opts.EvidenceDir, "evidence-dir", "", "write the snapshot, results, reports and a sha256 manifest to `DIR`")
 	fl.StringVar(&opts.FailOn, "fail-on", "high", "an open item at or above this `severity` blocks closing")
+	fl.StringVar(&opts.Waivers, "waivers", "", "accepted exceptions, YAML or JSON `FILE` (a justified admin role, say)")
 	fl.BoolVar(&opts.AllowUnknown, "allow-unknown", false, "let items that could not be evaluated not block closing")
 	fl.StringArrayVar(&opts.PolicyDirs, "policy-dir", nil, "also load custom policies from `DIR` (repeatable)")
 	opts.Output.register(fl)
@@ -74,6 +76,10 @@ func verifyRun(opts *VerifyOptions) error {
 	failOn, err := results.ParseSeverity(opts.FailOn)
 	if err != nil {
 		return usageErrorf("--fail-on: %v", err)
+	}
+	waivers, err := loadWaivers(opts.Waivers)
+	if err != nil {
+		return err
 	}
 	var attest *snapshot.Attestations
 	if opts.Attestations != "" {
@@ -114,6 +120,7 @@ func verifyRun(opts *VerifyOptions) error {
 		Policies:    set.Info(),
 	}
 	sub := set.Evaluate(f.Context, doc)
+	waivers.Apply(sub, meta.GeneratedAt)
 	tally := results.NewTally(results.GateOf(meta))
 	tally.Add(sub)
 	rep, finish, err := openReports(opts.IO, &opts.Output)
