@@ -60,9 +60,9 @@ func TestWaiversApply(t *testing.T) {
 
 func TestWaiversRefused(t *testing.T) {
 	for text, want := range map[string]string{
-		"- policy: CO-ROLE-001\n  subject: a@b.c\n  approvedBy: x\n  expires: 2027-01-01\n":                          ":1: waiver of CO-ROLE-001 for a@b.c has no justification",
-		"- policy: CO-ROLE-001\n  subject: a@b.c\n  justification: j\n  expires: 2027-01-01\n":                       "has no approvedBy",
-		"- policy: CO-ROLE-001\n  subject: a@b.c\n  justification: j\n  approvedBy: x\n  expires: someday\n":          `expires "someday" is not a date`,
+		"- policy: CO-ROLE-001\n  subject: a@b.c\n  approvedBy: x\n  expires: 2027-01-01\n":                               ":1: waiver of CO-ROLE-001 for a@b.c has no justification",
+		"- policy: CO-ROLE-001\n  subject: a@b.c\n  justification: j\n  expires: 2027-01-01\n":                            "has no approvedBy",
+		"- policy: CO-ROLE-001\n  subject: a@b.c\n  justification: j\n  approvedBy: x\n  expires: someday\n":              `expires "someday" is not a date`,
 		"- policy: CO-ROLE-001\n  subject: a@b.c\n  justification: j\n  approvedBy: x\n  expires: 2027-01-01\n  why: x\n": `:6: unknown key "why"`,
 		"policy: CO-ROLE-001\n": "expected a list of waivers",
 	} {
