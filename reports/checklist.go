@@ -15,14 +15,15 @@ import (
 type checklistReporter struct {
 	painter
 	subjectCounter
-	w    *bufio.Writer
-	meta results.Meta
+	w        *bufio.Writer
+	meta     results.Meta
+	openOnly bool
 }
 
 var _ Reporter = (*checklistReporter)(nil)
 
 func newChecklist(w io.Writer, opts Options) Reporter {
-	return &checklistReporter{w: bufio.NewWriter(w), painter: painter(opts.Color)}
+	return &checklistReporter{w: bufio.NewWriter(w), painter: painter(opts.Color), openOnly: opts.OpenOnly}
 }
 
 func (r *checklistReporter) Begin(meta results.Meta) error { r.meta = meta; return nil }
@@ -67,6 +68,9 @@ func (r *checklistReporter) Subject(s *results.Subject) error {
 	}
 	fmt.Fprintf(r.w, "%s  %s  %s\n", r.paint(ansiBold, s.Subject), context, verdict)
 	for _, it := range items {
+		if r.openOnly && (it.worst == results.Pass || it.worst == results.Waived) {
+			continue
+		}
 		label := fmt.Sprintf("%-15s", "["+statusLabel[it.worst]+"]")
 		fmt.Fprintf(r.w, "  %s %s\n", r.paint(statusColor[it.worst], label), it.key)
 		for _, f := range it.findings {

@@ -24,6 +24,9 @@ type Reporter interface {
 type Options struct {
 	// Color enables ANSI colours (a terminal, NO_COLOR unset).
 	Color bool
+	// OpenOnly leaves passing and waived findings out of the table and the
+	// checklist (the data formats always carry everything).
+	OpenOnly bool
 }
 
 // Format describes one output format, for --format help and validation.

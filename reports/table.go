@@ -14,14 +14,15 @@ import (
 type tableReporter struct {
 	painter
 	subjectCounter
-	w    *bufio.Writer
-	meta results.Meta
+	w        *bufio.Writer
+	meta     results.Meta
+	openOnly bool
 }
 
 var _ Reporter = (*tableReporter)(nil)
 
 func newTable(w io.Writer, opts Options) Reporter {
-	return &tableReporter{w: bufio.NewWriter(w), painter: painter(opts.Color)}
+	return &tableReporter{w: bufio.NewWriter(w), painter: painter(opts.Color), openOnly: opts.OpenOnly}
 }
 
 const (
@@ -73,6 +74,9 @@ func (r *tableReporter) Subject(s *results.Subject) error {
 	tw := tabwriter.NewWriter(r.w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "  STATUS\tSEVERITY\tCHECKLIST\tPOLICY\tFINDING")
 	for _, f := range s.Findings {
+		if r.openOnly && !open(&f) {
+			continue
+		}
 		// Pad before painting so escape codes do not upset the alignment.
 		status := r.paint(statusColor[f.Status], fmt.Sprintf("%-7s", strings.ToUpper(string(f.Status))))
 		severity := fmt.Sprintf("%-8s", f.Severity)

@@ -13,14 +13,16 @@ import (
 
 // outputFlags are the report outputs every evaluating command takes.
 type outputFlags struct {
-	Format  string
-	Outputs []string
-	Redact  bool
+	Format   string
+	Outputs  []string
+	Redact   bool
+	OpenOnly bool
 }
 
 func (o *outputFlags) register(fl *pflag.FlagSet) {
 	fl.StringVarP(&o.Format, "format", "f", "table", "report `format` on stdout: "+reports.FormatNames())
 	fl.StringArrayVarP(&o.Outputs, "output", "o", nil, "write a report to a file: `[FORMAT=]PATH` (repeatable; FORMAT defaults to --format; mode 0600; - is stdout)")
+	fl.BoolVar(&o.OpenOnly, "open-only", false, "leave what passed out of the table and checklist formats")
 	fl.BoolVar(&o.Redact, "redact", false, "replace UPNs, emails, display names, IPs and phone numbers with pseudonyms in every output")
 }
 
@@ -102,7 +104,7 @@ func openReports(io *IOStreams, flags *outputFlags) (reports.Reporter, func(ok b
 			files = append(files, f)
 			w, color = f, false
 		}
-		rep, _ := reports.New(out.format, w, reports.Options{Color: color})
+		rep, _ := reports.New(out.format, w, reports.Options{Color: color, OpenOnly: flags.OpenOnly})
 		reps = append(reps, rep)
 	}
 	rep := reports.Multi(reps...)
