@@ -190,14 +190,7 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, path string) {
 		} else if !ok {
 			notFound(w)
 		}
-	case reUserMethods.MatchString(path):
-		if u, _ := userFor(reUserMethods); u != nil {
-			s.list(w, r, base+"/$metadata#users('"+id(u)+"')/authentication/methods", t.resources(id(u)).AuthenticationMethods)
-		}
-	case reUserRules.MatchString(path):
-		if u, _ := userFor(reUserRules); u != nil {
-			s.list(w, r, base+"/$metadata#users('"+id(u)+"')/mailFolders('inbox')/messageRules", t.resources(id(u)).MessageRules)
-		}
+	case s.userCollection(w, r, path, userFor):
 	case reUserMailbox.MatchString(path):
 		if u, _ := userFor(reUserMailbox); u != nil {
 			settings := t.resources(id(u)).MailboxSettings
@@ -215,14 +208,6 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, path string) {
 				return
 			}
 			s.object(w, r, base+"/$metadata#users('"+id(u)+"')/mailFolders/$entity", folder)
-		}
-	case reUserCalendar.MatchString(path):
-		if u, _ := userFor(reUserCalendar); u != nil {
-			s.list(w, r, base+"/$metadata#users('"+id(u)+"')/calendar/calendarPermissions", t.resources(id(u)).CalendarPermissions)
-		}
-	case reUserAppRoles.MatchString(path):
-		if u, _ := userFor(reUserAppRoles); u != nil {
-			s.list(w, r, base+"/$metadata#users('"+id(u)+"')/appRoleAssignments", t.resources(id(u)).AppRoleAssignments)
 		}
 	case reUserGrants.MatchString(path):
 		if u, _ := userFor(reUserGrants); u != nil {
@@ -306,6 +291,30 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, path string) {
 	default:
 		notFound(w)
 	}
+}
+
+// userCollection answers the routes that list one of a user's collections;
+// it reports whether the path was one of them.
+func (s *Server) userCollection(w http.ResponseWriter, r *http.Request, path string, userFor func(*regexp.Regexp) (map[string]any, bool)) bool {
+	for _, c := range []struct {
+		re      *regexp.Regexp
+		context string
+		items   func(*UserResources) []map[string]any
+	}{
+		{reUserMethods, "authentication/methods", func(u *UserResources) []map[string]any { return u.AuthenticationMethods }},
+		{reUserRules, "mailFolders('inbox')/messageRules", func(u *UserResources) []map[string]any { return u.MessageRules }},
+		{reUserCalendar, "calendar/calendarPermissions", func(u *UserResources) []map[string]any { return u.CalendarPermissions }},
+		{reUserAppRoles, "appRoleAssignments", func(u *UserResources) []map[string]any { return u.AppRoleAssignments }},
+	} {
+		if !c.re.MatchString(path) {
+			continue
+		}
+		if u, _ := userFor(c.re); u != nil {
+			s.list(w, r, "https://graph.microsoft.com/v1.0/$metadata#users('"+id(u)+"')/"+c.context, c.items(s.tenant.resources(id(u))))
+		}
+		return true
+	}
+	return false
 }
 
 // entityByID answers the routes that read one object by id from a
