@@ -64,7 +64,7 @@ func Collect(ctx context.Context, opts Options, snap *snapshot.Snapshot) error {
 		snap.Coverage["mailbox.protocols"] = snapshot.CoverageItem{Status: snapshot.StatusCollected}
 	}
 
-	if err := rules(ctx, run, upn, snap); err != nil {
+	if err := rules(run, upn, snap); err != nil {
 		snap.Coverage["mailbox.inboxRules"] = coverageFor(err)
 	} else {
 		snap.Coverage["mailbox.inboxRules"] = snapshot.CoverageItem{Status: snapshot.StatusCollected}
@@ -136,7 +136,7 @@ func protocols(cas map[string]any) *snapshot.Protocols {
 // rules reads the inbox rules twice, without and with -IncludeHidden, to
 // tell the hidden ones, and merges them with the rules Graph listed: one
 // entry per rule, its source graph, exchange or both.
-func rules(_ context.Context, run func(string, map[string]any) ([]map[string]any, error), upn string, snap *snapshot.Snapshot) error {
+func rules(run func(string, map[string]any) ([]map[string]any, error), upn string, snap *snapshot.Snapshot) error {
 	visible, err := run("Get-InboxRule", map[string]any{"Mailbox": upn})
 	if err != nil {
 		return err

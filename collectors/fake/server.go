@@ -18,6 +18,9 @@ import (
 	"time"
 )
 
+// graphBase is what @odata.context links name, as Graph writes them.
+const graphBase = "https://graph.microsoft.com/v1.0"
+
 // Server serves a Tenant over HTTP.
 type Server struct {
 	tenant *Tenant
@@ -150,7 +153,7 @@ var (
 )
 
 func (s *Server) route(w http.ResponseWriter, r *http.Request, path string) {
-	base := "https://graph.microsoft.com/v1.0"
+	base := graphBase
 	if path == "/$batch" && r.Method == http.MethodPost {
 		s.batch(w, r)
 		return
@@ -310,7 +313,7 @@ func (s *Server) userCollection(w http.ResponseWriter, r *http.Request, path str
 			continue
 		}
 		if u, _ := userFor(c.re); u != nil {
-			s.list(w, r, "https://graph.microsoft.com/v1.0/$metadata#users('"+id(u)+"')/"+c.context, c.items(s.tenant.resources(id(u))))
+			s.list(w, r, graphBase+"/$metadata#users('"+id(u)+"')/"+c.context, c.items(s.tenant.resources(id(u))))
 		}
 		return true
 	}
@@ -335,7 +338,7 @@ func (s *Server) entityByID(w http.ResponseWriter, r *http.Request, path string)
 			continue
 		}
 		if obj := findByID(e.items, m[1]); obj != nil {
-			s.object(w, r, "https://graph.microsoft.com/v1.0/$metadata#"+e.context, obj)
+			s.object(w, r, graphBase+"/$metadata#"+e.context, obj)
 		} else {
 			notFound(w)
 		}
