@@ -27,20 +27,20 @@ func TestCustomPolicyLoadErrors(t *testing.T) {
 	cases := []struct {
 		name, src, wantErr string
 	}{
-		{"no metadata", "package c\n\ndeny contains \"x\" if input.user\n", "no package-scope METADATA"},
-		{"no id", strings.Replace(header("X-1", "custom-x", "[user]", "[posture]"), "#   id: X-1\n", "", 1) + "package c\n\ndeny contains \"x\" if input.user\n", "no custom.id"},
-		{"duplicate id", header("CO-MFA-001", "custom-x", "[user]", "[posture]") + "package c\n\ndeny contains \"x\" if input.user\n", "CO-MFA-001 is already used"},
-		{"bad severity", strings.Replace(header("X-1", "custom-x", "[user]", "[posture]"), "severity: high", "severity: urgent", 1) + "package c\n\ndeny contains \"x\" if input.user\n", "unknown severity"},
-		{"bad checklist", header("X-1", "sessions-nuked", "[user]", "[posture]") + "package c\n\ndeny contains \"x\" if input.user\n", "not a checklist key"},
-		{"bad section", header("X-1", "custom-x", "[mailbox]", "[posture]") + "package c\n\ndeny contains \"x\" if input.user\n", "unknown section \"mailbox\""},
-		{"bad mode", header("X-1", "custom-x", "[user]", "[always]") + "package c\n\ndeny contains \"x\" if input.user\n", "unknown mode"},
-		{"no modes", header("X-1", "custom-x", "[user]", "[]") + "package c\n\ndeny contains \"x\" if input.user\n", "modes is empty"},
-		{"http.send", header("X-1", "custom-x", "[user]", "[posture]") + "package c\n\ndeny contains \"x\" if http.send({\"method\": \"get\", \"url\": \"http://127.0.0.1/\"})\n", "undefined function http.send"},
-		{"net lookup", header("X-1", "custom-x", "[user]", "[posture]") + "package c\n\ndeny contains \"x\" if net.lookup_ip_addr(\"example.com\")\n", "undefined function net.lookup_ip_addr"},
-		{"opa.runtime", header("X-1", "custom-x", "[user]", "[posture]") + "package c\n\ndeny contains x if x := opa.runtime().env\n", "undefined function opa.runtime"},
-		{"time.now_ns", header("X-1", "custom-x", "[user]", "[posture]") + "package c\n\ndeny contains \"x\" if time.now_ns() > 0\n", "undefined function time.now_ns"},
-		{"strict unused local", header("X-1", "custom-x", "[user]", "[posture]") + "package c\n\ndeny contains \"x\" if {\n\ty := 1\n\tinput.user\n}\n", "assigned var y unused"},
-		{"syntax", "package c\n\ndeny contains if {\n", "rego_parse_error"},
+		{"no metadata", "package custom.c\n\ndeny contains \"x\" if input.user\n", "no package-scope METADATA"},
+		{"no id", strings.Replace(header("X-1", "custom-x", "[user]", "[posture]"), "#   id: X-1\n", "", 1) + "package custom.c\n\ndeny contains \"x\" if input.user\n", "no custom.id"},
+		{"duplicate id", header("CO-MFA-001", "custom-x", "[user]", "[posture]") + "package custom.c\n\ndeny contains \"x\" if input.user\n", "CO-MFA-001 is already used"},
+		{"bad severity", strings.Replace(header("X-1", "custom-x", "[user]", "[posture]"), "severity: high", "severity: urgent", 1) + "package custom.c\n\ndeny contains \"x\" if input.user\n", "unknown severity"},
+		{"bad checklist", header("X-1", "sessions-nuked", "[user]", "[posture]") + "package custom.c\n\ndeny contains \"x\" if input.user\n", "not a checklist key"},
+		{"bad section", header("X-1", "custom-x", "[mailbox]", "[posture]") + "package custom.c\n\ndeny contains \"x\" if input.user\n", "unknown section \"mailbox\""},
+		{"bad mode", header("X-1", "custom-x", "[user]", "[always]") + "package custom.c\n\ndeny contains \"x\" if input.user\n", "unknown mode"},
+		{"no modes", header("X-1", "custom-x", "[user]", "[]") + "package custom.c\n\ndeny contains \"x\" if input.user\n", "modes is empty"},
+		{"http.send", header("X-1", "custom-x", "[user]", "[posture]") + "package custom.c\n\ndeny contains \"x\" if http.send({\"method\": \"get\", \"url\": \"http://127.0.0.1/\"})\n", "undefined function http.send"},
+		{"net lookup", header("X-1", "custom-x", "[user]", "[posture]") + "package custom.c\n\ndeny contains \"x\" if net.lookup_ip_addr(\"example.com\")\n", "undefined function net.lookup_ip_addr"},
+		{"opa.runtime", header("X-1", "custom-x", "[user]", "[posture]") + "package custom.c\n\ndeny contains x if x := opa.runtime().env\n", "undefined function opa.runtime"},
+		{"time.now_ns", header("X-1", "custom-x", "[user]", "[posture]") + "package custom.c\n\ndeny contains \"x\" if time.now_ns() > 0\n", "undefined function time.now_ns"},
+		{"strict unused local", header("X-1", "custom-x", "[user]", "[posture]") + "package custom.c\n\ndeny contains \"x\" if {\n\ty := 1\n\tinput.user\n}\n", "assigned var y unused"},
+		{"syntax", "package custom.c\n\ndeny contains if {\n", "rego_parse_error"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -72,15 +72,15 @@ func TestCustomPolicyDirMissing(t *testing.T) {
 func TestCustomPolicyStatuses(t *testing.T) {
 	dir := t.TempDir()
 	writePolicy(t, dir, "warn.rego", header("X-WARN", "custom-x", "[user]", "[incident, posture]")+
-		"package x.warn\n\nwarn contains {\"msg\": \"careful\", \"upn\": input.user.userPrincipalName} if input.user\n")
+		"package custom.warn\n\nwarn contains {\"msg\": \"careful\", \"upn\": input.user.userPrincipalName} if input.user\n")
 	writePolicy(t, dir, "manual.rego", header("X-MANUAL", "user-notified", "[]", "[incident]")+
-		"package x.manual\n\nmanual contains \"call the user\" if input.incident\n")
+		"package custom.manual\n\nmanual contains \"call the user\" if input.incident\n")
 	writePolicy(t, dir, "posture_only.rego", header("X-POSTURE", "custom-x", "[user]", "[posture]")+
-		"package x.posture\n\ndeny contains \"posture\" if input.user\n")
+		"package custom.posture\n\ndeny contains \"posture\" if input.user\n")
 	writePolicy(t, dir, "conflict.rego", header("X-ERROR", "custom-x", "[user]", "[incident, posture]")+
-		"package x.conflict\n\nv := input.user.userPrincipalName\n\nv := input.user.id\n\ndeny contains \"never\" if v == \"\"\n")
+		"package custom.conflict\n\nv := input.user.userPrincipalName\n\nv := input.user.id\n\ndeny contains \"never\" if v == \"\"\n")
 	writePolicy(t, dir, "plain.rego", header("X-STRING", "custom-x", "[user]", "[incident, posture]")+
-		"package x.plain\n\ndeny contains \"plain string result\" if input.user\n")
+		"package custom.plain\n\ndeny contains \"plain string result\" if input.user\n")
 	set, err := Load(ctx, Options{Dirs: []string{dir}})
 	if err != nil {
 		t.Fatal(err)
@@ -135,12 +135,12 @@ func TestDigest(t *testing.T) {
 		t.Fatalf("digests %s %s", a.Digest, b.Digest)
 	}
 	dir := t.TempDir()
-	writePolicy(t, dir, "p.rego", header("X-1", "custom-x", "[user]", "[posture]")+"package p\n\ndeny contains \"x\" if input.nope\n")
+	writePolicy(t, dir, "p.rego", header("X-1", "custom-x", "[user]", "[posture]")+"package custom.p\n\ndeny contains \"x\" if input.nope\n")
 	c, err := Load(ctx, Options{Dirs: []string{dir}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	writePolicy(t, dir, "p.rego", header("X-1", "custom-x", "[user]", "[posture]")+"package p\n\ndeny contains \"y\" if input.nope\n")
+	writePolicy(t, dir, "p.rego", header("X-1", "custom-x", "[user]", "[posture]")+"package custom.p\n\ndeny contains \"y\" if input.nope\n")
 	d, err := Load(ctx, Options{Dirs: []string{dir}})
 	if err != nil {
 		t.Fatal(err)

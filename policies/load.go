@@ -339,3 +339,103 @@ func oneLine(s string) string {
 	s = strings.ReplaceAll(s, "\n\t", " ")
 	return strings.ReplaceAll(s, "\n", "; ")
 }
+
+// CustomNamespace is the package root custom policies and their helper
+// libraries live under. Everything under "closeout" belongs to the
+// embedded library: a custom file may read it, never define in it.
+const CustomNamespace = "custom"
+
+// checkModules enforces the rules that keep a custom policy from changing
+// what another policy says:
+//   - every custom package is under custom.* and lives in one file, so no
+//     file can add rules to, or override a default of, a package it does
+//     not own;
+//   - no rule defines a document inside another package (ref heads);
+//   - every custom file is a policy (finding rules and package METADATA)
+//     or a declared helper library (METADATA custom.library: true);
+//   - deny, warn and manual are sets (deny contains result if …), in the
+//     embedded library too: `deny := true` or `deny if …` would be read
+//     as a result and invert the verdict.
+func checkModules(files []moduleFile, mods, tests map[string]*ast.Module) error {
+	custom := map[string]bool{}
+	for _, f := range files {
+		custom[f.name] = f.custom
+	}
+	names := make([]string, 0, len(mods)+len(tests))
+	for name := range mods {
+		names = append(names, name)
+	}
+	for name := range tests {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	module := func(name string) *ast.Module {
+		if m, ok := mods[name]; ok {
+			return m
+		}
+		return tests[name]
+	}
+	// Every package path, for the ref-head check.
+	pkgOf := map[string]ast.Ref{}
+	for _, name := range names {
+		p := module(name).Package.Path
+		pkgOf[p.String()] = p
+	}
+	ownerOf := map[string]string{} // custom package → its file
+	for _, name := range names {
+		m := module(name)
+		pkgPath := m.Package.Path
+		pkg := strings.TrimPrefix(pkgPath.String(), "data.")
+		at := func(loc *ast.Location) string {
+			if loc != nil {
+				return fmt.Sprintf("%s:%d", name, loc.Row)
+			}
+			return name
+		}
+		if custom[name] {
+			if pkg != CustomNamespace && !strings.HasPrefix(pkg, CustomNamespace+".") {
+				return &LoadError{File: at(m.Package.Location), Reason: fmt.Sprintf("package %s: a custom policy's package must be %s.<name> (closeout.* belongs to the embedded library)", pkg, CustomNamespace)}
+			}
+			if other, dup := ownerOf[pkg]; dup {
+				return &LoadError{File: at(m.Package.Location), Reason: fmt.Sprintf("package %s is already defined in %s; a custom package lives in one file", pkg, other)}
+			}
+			ownerOf[pkg] = name
+		}
+		hasFindingRule := false
+		for _, r := range m.Rules {
+			head := r.Head.Ref()
+			rootName := head[0].Value.String()
+			if slices.Contains(findingRules, rootName) {
+				hasFindingRule = true
+				if len(head) != 1 || r.Head.RuleKind() != ast.MultiValue {
+					return &LoadError{File: at(r.Location), Reason: fmt.Sprintf("package %s: %s must be a set of results (%s contains result if { … }); any other form would be read as a result and could invert the verdict", pkg, rootName, rootName)}
+				}
+			}
+			if !custom[name] {
+				continue
+			}
+			full := pkgPath.Extend(head.GroundPrefix())
+			for other, otherPath := range pkgOf {
+				if other != pkgPath.String() && full.HasPrefix(otherPath) && len(otherPath) > len(pkgPath) {
+					return &LoadError{File: at(r.Location), Reason: fmt.Sprintf("package %s: rule %s defines inside package %s; a file defines rules in its own package only", pkg, head, strings.TrimPrefix(other, "data."))}
+				}
+			}
+		}
+		if !custom[name] || isTestFile(name) {
+			continue
+		}
+		library := false
+		for _, a := range m.Annotations {
+			if a.Scope == "package" {
+				library, _ = a.Custom["library"].(bool)
+			}
+		}
+		switch {
+		case hasFindingRule && library:
+			return &LoadError{File: at(m.Package.Location), Reason: fmt.Sprintf("package %s is declared a helper library (custom.library: true) but defines deny, warn or manual rules", pkg)}
+		case !hasFindingRule && !library:
+			return &LoadError{File: at(m.Package.Location), Reason: fmt.Sprintf("package %s defines no deny, warn or manual rule: give it a policy's METADATA and rules, or declare it a helper library with package METADATA custom.library: true", pkg)}
+		}
+	}
+	return nil
+}

@@ -24,6 +24,12 @@ type Options struct {
 	Dirs []string
 	// NoEmbedded leaves the embedded library out (for testing custom policies).
 	NoEmbedded bool
+	// EvalTimeout bounds one account's evaluation (0: DefaultEvalTimeout).
+	// A policy that runs past it gives an error finding that names it.
+	EvalTimeout time.Duration
+	// EvalHeapLimit stops evaluations in flight when the Go heap grows past
+	// it (0: DefaultEvalHeapLimit); their findings are errors.
+	EvalHeapLimit uint64
 }
 
 // Set is a compiled policy set, ready to evaluate any number of snapshots
@@ -38,6 +44,9 @@ type Set struct {
 	tests    map[string]*ast.Module
 	byMode   map[string]*modeQuery
 
+	evalTimeout time.Duration
+	guard       *heapGuard
+
 	perPolicyOnce sync.Once
 	perPolicy     map[string]rego.PreparedEvalQuery
 	perPolicyErr  error
@@ -48,31 +57,6 @@ type Set struct {
 type modeQuery struct {
 	policies []*Policy
 	query    rego.PreparedEvalQuery
-}
-
-// deniedBuiltins reach outside the process or make results depend on when
-// and where they were computed. Policies judge a snapshot against its own
-// collectedAt, so re-running them on old evidence gives the same answer.
-var deniedBuiltins = map[string]bool{
-	"http.send":          true,
-	"net.lookup_ip_addr": true,
-	"opa.runtime":        true,
-	"time.now_ns":        true,
-	"rand.intn":          true,
-	"uuid.rfc4122":       true,
-}
-
-// Capabilities is the restricted builtin set every policy compiles against.
-func Capabilities() *ast.Capabilities {
-	caps := ast.CapabilitiesForThisVersion()
-	kept := caps.Builtins[:0:0]
-	for _, b := range caps.Builtins {
-		if !deniedBuiltins[b.Name] {
-			kept = append(kept, b)
-		}
-	}
-	caps.Builtins = kept
-	return caps
 }
 
 func newCompiler() *ast.Compiler {
@@ -93,6 +77,9 @@ func Load(ctx context.Context, opts Options) (*Set, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := checkModules(files, mods, tests); err != nil {
+		return nil, err
+	}
 	custom := map[string]bool{}
 	for _, f := range files {
 		custom[f.name] = f.custom
@@ -109,7 +96,14 @@ func Load(ctx context.Context, opts Options) (*Set, error) {
 	if c.Failed() {
 		return nil, compileError(c.Errors)
 	}
-	s := &Set{Policies: pols, Digest: digest(files), compiler: c, modules: mods, tests: tests, byMode: map[string]*modeQuery{}}
+	s := &Set{Policies: pols, Digest: digest(files), compiler: c, modules: mods, tests: tests, byMode: map[string]*modeQuery{},
+		evalTimeout: opts.EvalTimeout, guard: newHeapGuard(opts.EvalHeapLimit)}
+	if s.evalTimeout <= 0 {
+		s.evalTimeout = DefaultEvalTimeout
+	}
+	if s.guard.limit == 0 {
+		s.guard.limit = DefaultEvalHeapLimit
+	}
 	for _, mode := range knownModes {
 		var applicable []*Policy
 		for _, p := range pols {
@@ -207,7 +201,7 @@ func (s *Set) Evaluate(ctx context.Context, doc *snapshot.Document) *results.Sub
 	input, err := ast.InterfaceToValue(doc.Value)
 	var outputs map[string]any
 	if err == nil {
-		outputs, err = evalQuery(ctx, mq.query, input)
+		outputs, err = s.eval(ctx, mq.query, input)
 	}
 	for _, p := range mq.policies {
 		var out any
@@ -235,18 +229,35 @@ func (s *Set) Evaluate(ctx context.Context, doc *snapshot.Document) *results.Sub
 // evalOne evaluates a single policy after the combined query failed, so the
 // error lands on the policy that caused it.
 func (s *Set) evalOne(ctx context.Context, p *Policy, input ast.Value, combinedErr error) (any, error) {
-	if input == nil {
+	if input == nil || ctx.Err() != nil {
 		return nil, combinedErr
 	}
 	qs, err := s.preparePerPolicy(ctx)
 	if err != nil {
 		return nil, err
 	}
-	out, err := evalQuery(ctx, qs[p.ID], input)
+	out, err := s.eval(ctx, qs[p.ID], input)
 	if err != nil {
 		return nil, err
 	}
 	return out[p.ID], nil
+}
+
+// eval runs one prepared query inside the sandbox's limits. An evaluation
+// the sandbox stopped fails with the reason, never with a partial result.
+func (s *Set) eval(ctx context.Context, q rego.PreparedEvalQuery, input ast.Value) (map[string]any, error) {
+	ectx, release := s.guard.evalContext(ctx, s.evalTimeout)
+	defer release()
+	out, err := evalQuery(ectx, q, input)
+	if err != nil && ctx.Err() == nil {
+		switch cause := context.Cause(ectx); {
+		case errors.Is(cause, ErrEvalTimeout):
+			return nil, fmt.Errorf("%w (%s; raise it with --eval-timeout)", ErrEvalTimeout, s.evalTimeout)
+		case errors.Is(cause, ErrEvalMemory):
+			return nil, cause
+		}
+	}
+	return out, err
 }
 
 func evalQuery(ctx context.Context, q rego.PreparedEvalQuery, input ast.Value) (map[string]any, error) {

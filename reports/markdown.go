@@ -46,7 +46,7 @@ func renderMarkdown(w io.Writer, doc *document) error {
 		fmt.Fprintf(&b, " %d |", sum.ByStatus[st])
 	}
 	fmt.Fprintf(&b, " %d |\n\n", sum.Blocking)
-	gate := fmt.Sprintf("Blocking: a failure at or above **%s**", doc.Meta.FailOn)
+	gate := fmt.Sprintf("Blocking: a failure at or above **%s**, an evaluation error at any severity", doc.Meta.FailOn)
 	if doc.Meta.Strict {
 		gate += ", or an unknown (strict)"
 	}

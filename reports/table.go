@@ -133,6 +133,9 @@ func (r *tableReporter) End(sum results.Summary) error {
 	if r.meta.Strict {
 		gate += ", unknown included (--strict)"
 	}
+	if n := sum.ByStatus[results.Error]; n > 0 {
+		gate += fmt.Sprintf(", %s (errors always block)", plural(n, "evaluation error"))
+	}
 	if sum.Blocking > 0 {
 		fmt.Fprintln(r.w, r.paint(ansiBold+ansiRed, fmt.Sprintf("%s %s: not ready to close", plural(sum.Blocking, "blocking finding"), gate)))
 	} else {

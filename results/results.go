@@ -185,8 +185,9 @@ type Timings struct {
 	EvaluateMs     int64 `json:"evaluateMs"`
 }
 
-// Gate decides which findings block: a failure at or above FailOn, or with
-// Strict an unknown or error at or above it.
+// Gate decides which findings block: a failure at or above FailOn, an
+// error at any severity (a run that could not judge something never looks
+// clean), and with Strict an unknown at or above FailOn.
 type Gate struct {
 	FailOn Severity
 	Strict bool
@@ -198,16 +199,16 @@ func GateOf(m Meta) Gate { return Gate{FailOn: m.FailOn, Strict: m.Strict, Manua
 
 // Blocks reports whether f makes the run fail.
 func (g Gate) Blocks(f *Finding) bool {
-	if g.Manual && f.Status == Manual {
+	switch {
+	case f.Status == Error:
 		return true
-	}
-	if f.Severity.Rank() < g.FailOn.Rank() {
+	case g.Manual && f.Status == Manual:
+		return true
+	case f.Severity.Rank() < g.FailOn.Rank():
 		return false
-	}
-	switch f.Status {
-	case Fail:
+	case f.Status == Fail:
 		return true
-	case Unknown, Error:
+	case f.Status == Unknown:
 		return g.Strict
 	}
 	return false

@@ -16,6 +16,10 @@ func TestGate(t *testing.T) {
 		{Gate{FailOn: High, Strict: true}, Critical, Unknown, true},
 		{Gate{FailOn: High, Strict: true}, Critical, Error, true},
 		{Gate{FailOn: High, Strict: true}, Low, Unknown, false},
+		// An error blocks without --strict and at any severity: a run that
+		// could not judge something never exits 0.
+		{Gate{FailOn: High}, Critical, Error, true},
+		{Gate{FailOn: Critical}, Info, Error, true},
 		{Gate{FailOn: Info}, Info, Fail, true},
 		{Gate{FailOn: Low, Strict: true}, Critical, Warn, false},
 		{Gate{FailOn: Low, Strict: true}, Critical, Manual, false},

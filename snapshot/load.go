@@ -12,6 +12,7 @@ import (
 	"io"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -158,6 +159,9 @@ func Parse(data []byte, file string, line int, limits Limits) (*Document, error)
 	if !ok {
 		return nil, fail(0, nil, "expected a JSON object, got %s", jsonType(v))
 	}
+	if path, n := numberOutOfRange(obj, []string{}); path != nil {
+		return nil, fail(-1, path, "number %s is outside the range of a 64-bit float; no snapshot field holds such a number", jsonText(n))
+	}
 	var sch *jsonschema.Schema
 	switch version, present := obj["schemaVersion"]; {
 	case !present:
@@ -187,6 +191,36 @@ func Parse(data []byte, file string, line int, limits Limits) (*Document, error)
 		doc.UnknownFields = unknownFields(obj)
 	}
 	return doc, nil
+}
+
+// numberOutOfRange finds the first number, anywhere in v (unknown fields
+// included), that a float64 cannot hold: the policy engine could not
+// compare it, and every policy would end in an error.
+func numberOutOfRange(v any, path []string) ([]string, json.Number) {
+	switch x := v.(type) {
+	case json.Number:
+		if _, err := strconv.ParseFloat(string(x), 64); err != nil {
+			return path, x
+		}
+	case map[string]any:
+		keys := make([]string, 0, len(x))
+		for k := range x {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			if p, n := numberOutOfRange(x[k], append(path[:len(path):len(path)], k)); p != nil {
+				return p, n
+			}
+		}
+	case []any:
+		for i, e := range x {
+			if p, n := numberOutOfRange(e, append(path[:len(path):len(path)], strconv.Itoa(i))); p != nil {
+				return p, n
+			}
+		}
+	}
+	return nil, ""
 }
 
 func syntaxError(err error, data []byte, fail func(int, []string, string, ...any) error) error {

@@ -108,6 +108,10 @@ func TestParseErrors(t *testing.T) {
       "status"`) + 1, "/coverage/roles/status", "maybe"},
 		{"missing upn", replace(`"userPrincipalName": "bob@contoso.com",`, ``), lineOf(`"user": {`), "/user", "userPrincipalName"},
 		{"array element", replace(`"type": "microsoftAuthenticator"`, `"type": "carrierPigeon"`), lineOf(`"type": "microsoftAuthenticator"`), "/authMethods/1/type", "carrierPigeon"},
+		// A number no float64 holds would turn every finding into an error:
+		// refused here, with its place, even in a field nobody reads.
+		{"huge number in unknown field", replace(`"schemaVersion": "closeout.snapshot/v1",`, `"schemaVersion": "closeout.snapshot/v1", "x": 1e100000,`), 2, "/x", "outside the range"},
+		{"huge number in an array", replace(`"otherMails": []`, `"otherMails": [], "extra": [1, -2e400]`), lineOf(`"otherMails": []`), "/user/extra/1", "-2e400"},
 		{"trailing data", append(append([]byte{}, valid...), []byte("{}")...), 0, "", "unexpected data after"},
 	}
 	for _, tc := range cases {

@@ -13,6 +13,7 @@ import (
 	"github.com/closeout-dev/closeout/snapshot"
 	opaversion "github.com/open-policy-agent/opa/v1/version"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 // CheckOptions are the inputs of `closeout check`.
@@ -25,8 +26,10 @@ type CheckOptions struct {
 	PolicyDirs []string
 	Waivers    string
 	Workers    int
-	Verbose    bool
-	factory    *factory
+	// EvalTimeout bounds one account's evaluation; a policy past it is an error.
+	EvalTimeout time.Duration
+	Verbose     bool
+	factory     *factory
 }
 
 func newCmdCheck(f *factory, runF func(*CheckOptions) error) *cobra.Command {
@@ -65,7 +68,8 @@ use --format json for the closeout.results/v1 document.`,
 	fl.BoolVar(&opts.Strict, "strict", false, "count unknown and error findings as failing")
 	fl.StringArrayVar(&opts.PolicyDirs, "policy-dir", nil, "also load custom policies from `DIR` (repeatable)")
 	fl.StringVar(&opts.Waivers, "waivers", "", "accepted exceptions, YAML or JSON `FILE`: matching failures become waived until they expire")
-	fl.IntVar(&opts.Workers, "workers", 0, "evaluate with `N` goroutines (default: one per CPU)")
+	fl.IntVar(&opts.Workers, "workers", 0, fmt.Sprintf("evaluate with `N` goroutines, at most %d (default: one per CPU)", maxWorkers))
+	registerEvalTimeout(fl, &opts.EvalTimeout)
 	fl.BoolVarP(&opts.Verbose, "verbose", "v", false, "report fields the snapshot schema does not know")
 	return cmd
 }
@@ -77,8 +81,8 @@ func checkRun(opts *CheckOptions) error {
 		return usageErrorf("--fail-on: %v", err)
 	}
 	gate := results.Gate{FailOn: failOn, Strict: opts.Strict}
-	if opts.Workers < 0 {
-		return usageErrorf("--workers must be 0 (one per CPU) or more")
+	if opts.Workers < 0 || opts.Workers > maxWorkers {
+		return usageErrorf("--workers must be between 0 (one per CPU) and %d", maxWorkers)
 	}
 	waivers, err := loadWaivers(opts.Waivers)
 	if err != nil {
@@ -88,7 +92,7 @@ func checkRun(opts *CheckOptions) error {
 	if err != nil {
 		return err
 	}
-	set, err := loadPolicies(f, opts.PolicyDirs)
+	set, err := loadPolicies(f, policies.Options{Dirs: opts.PolicyDirs, EvalTimeout: opts.EvalTimeout})
 	if err != nil {
 		finish(false)
 		return err
@@ -122,6 +126,15 @@ func checkRun(opts *CheckOptions) error {
 		return &exitError{code: exitBlocking}
 	}
 	return nil
+}
+
+// maxWorkers bounds --workers: evaluation is CPU-bound, so more goroutines
+// than this only cost memory.
+const maxWorkers = 256
+
+// registerEvalTimeout adds --eval-timeout to a command that evaluates.
+func registerEvalTimeout(fl *pflag.FlagSet, d *time.Duration) {
+	fl.DurationVar(d, "eval-timeout", policies.DefaultEvalTimeout, "stop evaluating one account after `DURATION`; a policy still running is an error finding")
 }
 
 // evaluateStream reads every snapshot in order, evaluates them concurrently

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"github.com/closeout-dev/closeout/policies"
 	"os"
 
 	"github.com/spf13/cobra"
@@ -34,7 +35,7 @@ func newCmdPolicyDoc(f *factory, runF func(*PolicyDocOptions) error) *cobra.Comm
 }
 
 func policyDocRun(opts *PolicyDocOptions) error {
-	set, err := loadPolicies(opts.factory, opts.PolicyDirs)
+	set, err := loadPolicies(opts.factory, policies.Options{Dirs: opts.PolicyDirs})
 	if err != nil {
 		return err
 	}

@@ -41,7 +41,7 @@ func policyListRun(opts *PolicyListOptions) error {
 	if opts.Format != "table" && opts.Format != "json" {
 		return usageErrorf("--format: unknown format %q (want table or json)", opts.Format)
 	}
-	set, err := loadPolicies(opts.factory, opts.PolicyDirs)
+	set, err := loadPolicies(opts.factory, policies.Options{Dirs: opts.PolicyDirs})
 	if err != nil {
 		return err
 	}
@@ -67,8 +67,11 @@ func policyListRun(opts *PolicyListOptions) error {
 }
 
 // loadPolicies loads the policy set, turning a load error into exit code 2.
-func loadPolicies(f *factory, dirs []string) (*policies.Set, error) {
-	set, err := f.Policies(f.Context, policies.Options{Dirs: dirs})
+func loadPolicies(f *factory, opts policies.Options) (*policies.Set, error) {
+	if opts.EvalTimeout < 0 {
+		return nil, usageErrorf("--eval-timeout must be positive")
+	}
+	set, err := f.Policies(f.Context, opts)
 	if err != nil {
 		return nil, &exitError{code: exitInput, err: err}
 	}

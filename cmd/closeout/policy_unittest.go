@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"github.com/closeout-dev/closeout/policies"
 	"sort"
 	"strings"
 
@@ -46,7 +47,7 @@ test fails or, with --min-coverage, when line coverage is below it.`,
 }
 
 func policyTestRun(opts *PolicyTestOptions) error {
-	set, err := loadPolicies(opts.factory, opts.PolicyDirs)
+	set, err := loadPolicies(opts.factory, policies.Options{Dirs: opts.PolicyDirs})
 	if err != nil {
 		return err
 	}

@@ -6,7 +6,9 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"time"
 
+	"github.com/closeout-dev/closeout/policies"
 	"github.com/closeout-dev/closeout/reports"
 	"github.com/closeout-dev/closeout/results"
 	"github.com/closeout-dev/closeout/snapshot"
@@ -25,6 +27,7 @@ type VerifyOptions struct {
 	FailOn       string
 	AllowUnknown bool
 	PolicyDirs   []string
+	EvalTimeout  time.Duration
 	Output       outputFlags
 	Connection   connectionFlags
 	Incident     incidentFlags
@@ -63,6 +66,7 @@ human step unattested, and nothing unknown (unless --allow-unknown).`,
 	fl.StringVar(&opts.Waivers, "waivers", "", "accepted exceptions, YAML or JSON `FILE` (a justified admin role, say)")
 	fl.BoolVar(&opts.AllowUnknown, "allow-unknown", false, "let items that could not be evaluated not block closing")
 	fl.StringArrayVar(&opts.PolicyDirs, "policy-dir", nil, "also load custom policies from `DIR` (repeatable)")
+	registerEvalTimeout(fl, &opts.EvalTimeout)
 	opts.Output.register(fl)
 	fl.Lookup("format").DefValue = "checklist"
 	opts.Output.Format = "checklist"
@@ -106,7 +110,7 @@ func verifyRun(opts *VerifyOptions) error {
 			return &exitError{code: exitInput, err: err}
 		}
 	}
-	set, err := loadPolicies(f, opts.PolicyDirs)
+	set, err := loadPolicies(f, policies.Options{Dirs: opts.PolicyDirs, EvalTimeout: opts.EvalTimeout})
 	if err != nil {
 		return err
 	}

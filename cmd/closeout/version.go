@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"github.com/closeout-dev/closeout/policies"
 	"runtime"
 
 	"github.com/closeout-dev/closeout/snapshot"
@@ -34,7 +35,7 @@ func newCmdVersion(f *factory, runF func(*VersionOptions) error) *cobra.Command 
 }
 
 func versionRun(opts *VersionOptions) error {
-	set, err := loadPolicies(opts.factory, opts.PolicyDirs)
+	set, err := loadPolicies(opts.factory, policies.Options{Dirs: opts.PolicyDirs})
 	if err != nil {
 		return err
 	}
