@@ -1,10 +1,13 @@
 package main
 
 import (
+	"net/url"
+
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/closeout-dev/closeout/collectors/safehttp"
 	"io"
 	"net"
 	"os"
@@ -50,6 +53,11 @@ func (c *connectionFlags) register(cmd *cobra.Command) {
 // clientOptions turns the flags into graph client options.
 func (c *connectionFlags) clientOptions(io *IOStreams) (graph.ClientOptions, error) {
 	opts := graph.ClientOptions{Cloud: c.Cloud, GraphURL: c.GraphURL, MaxRetries: c.MaxRetries, RequestTimeout: c.RequestTimeout}
+	for flag, raw := range map[string]string{"--graph-url": c.GraphURL, "--exchange-url": c.ExchangeURL} {
+		if u, err := url.Parse(raw); err == nil && u.User != nil {
+			return opts, usageErrorf("%s %s: a URL must not carry a user name or password; use --token or --auth", flag, safehttp.Redacted(u))
+		}
+	}
 	if c.Debug {
 		opts.Debug = io.ErrOut
 	}

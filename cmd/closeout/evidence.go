@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"syscall"
 
 	"github.com/spf13/cobra"
 )
@@ -54,7 +55,7 @@ recorded in the ticket to know the manifest was not rewritten.`,
 
 func evidenceVerifyRun(opts *EvidenceVerifyOptions) error {
 	manifestPath := filepath.Join(opts.Dir, manifestName)
-	raw, err := os.ReadFile(manifestPath)
+	raw, err := readRegularFile(manifestPath, maxManifestBytes)
 	if err != nil {
 		return &exitError{code: exitInput, err: fmt.Errorf("%s: %w", manifestPath, err)}
 	}
@@ -66,6 +67,13 @@ func evidenceVerifyRun(opts *EvidenceVerifyOptions) error {
 	listed := map[string]bool{manifestName: true}
 	for _, file := range m.Files {
 		listed[file.Name] = true
+		// The manifest is input like any other: a name that leaves the
+		// directory (../../etc/shadow) or is not a plain file is refused,
+		// never opened.
+		if !filepath.IsLocal(file.Name) || filepath.Base(file.Name) != file.Name {
+			problems = append(problems, fmt.Sprintf("%q: not a file name inside the directory", file.Name))
+			continue
+		}
 		sum, n, err := fileDigest(filepath.Join(opts.Dir, file.Name))
 		switch {
 		case err != nil:
@@ -96,9 +104,39 @@ func evidenceVerifyRun(opts *EvidenceVerifyOptions) error {
 	return nil
 }
 
-// fileDigest is a file's sha256 and size.
+// maxManifestBytes bounds the manifest read: a real one is a few KiB.
+const maxManifestBytes = 1 << 20
+
+// openRegular opens path only if it is a regular file, not a symlink, a
+// FIFO or a device (which could hang or never end).
+func openRegular(path string) (*os.File, error) {
+	st, err := os.Lstat(path)
+	if err != nil {
+		return nil, err
+	}
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("not a regular file (%s)", st.Mode().Type())
+	}
+	return os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK|syscall.O_NOFOLLOW, 0)
+}
+
+// readRegularFile reads a regular file of at most max bytes.
+func readRegularFile(path string, max int64) ([]byte, error) {
+	f, err := openRegular(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	raw, err := io.ReadAll(io.LimitReader(f, max+1))
+	if err == nil && int64(len(raw)) > max {
+		err = fmt.Errorf("over the %d KiB limit", max>>10)
+	}
+	return raw, err
+}
+
+// fileDigest is a regular file's sha256 and size.
 func fileDigest(path string) (string, int64, error) {
-	f, err := os.Open(path)
+	f, err := openRegular(path)
 	if err != nil {
 		return "", 0, err
 	}

@@ -40,6 +40,7 @@ func (o *outputFlags) outputs() ([]output, error) {
 	}
 	var outs []output
 	stdout := 0
+	seen := map[string]string{}
 	for _, spec := range o.Outputs {
 		out := output{format: o.Format, path: spec}
 		if name, path, ok := strings.Cut(spec, "="); ok && !strings.ContainsAny(name, `/\.`) {
@@ -56,6 +57,15 @@ func (o *outputFlags) outputs() ([]output, error) {
 		}
 		if out.path == "-" {
 			stdout++
+		} else {
+			key, err := filepath.Abs(out.path)
+			if err != nil {
+				key = filepath.Clean(out.path)
+			}
+			if other, dup := seen[key]; dup {
+				return nil, usageErrorf("--output %s: the same file as --output %s; each report needs its own path", spec, other)
+			}
+			seen[key] = spec
 		}
 		outs = append(outs, out)
 	}
@@ -115,13 +125,26 @@ func openReports(io *IOStreams, flags *outputFlags) (reports.Reporter, func(ok b
 }
 
 // atomicFile is written under a temporary name with mode 0600 and renamed
-// into place only when complete.
+// into place only when complete. An existing target that is not a regular
+// file (a device, a pipe, a terminal) is written in place instead: renaming
+// over it would replace /dev/stdout or a FIFO with a plain file.
 type atomicFile struct {
 	*os.File
-	path string
+	path    string
+	inPlace bool
 }
 
 func createAtomic(path string) (*atomicFile, error) {
+	if st, err := os.Stat(path); err == nil && !st.Mode().IsRegular() {
+		if st.IsDir() {
+			return nil, fmt.Errorf("is a directory")
+		}
+		f, err := os.OpenFile(path, os.O_WRONLY, 0)
+		if err != nil {
+			return nil, err
+		}
+		return &atomicFile{File: f, path: path, inPlace: true}, nil
+	}
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
 	if err != nil {
 		return nil, err
@@ -136,6 +159,9 @@ func createAtomic(path string) (*atomicFile, error) {
 
 func (f *atomicFile) finish(ok bool) error {
 	err := f.Close()
+	if f.inPlace {
+		return err
+	}
 	if ok && err == nil {
 		if err = os.Rename(f.Name(), f.path); err == nil {
 			return nil

@@ -2,8 +2,10 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"time"
@@ -23,6 +25,7 @@ type VerifyOptions struct {
 	SnapshotPath string
 	Attestations string
 	EvidenceDir  string
+	Force        bool
 	Waivers      string
 	FailOn       string
 	AllowUnknown bool
@@ -61,7 +64,8 @@ human step unattested, and nothing unknown (unless --allow-unknown).`,
 	fl.StringVarP(&opts.User, "user", "u", "", "the account's user principal name or object id")
 	fl.StringVar(&opts.SnapshotPath, "snapshot", "", "verify a saved incident snapshot `FILE` instead of collecting")
 	fl.StringVar(&opts.Attestations, "attestations", "", "attested human steps, YAML or JSON `FILE` (closeout attest init writes a template)")
-	fl.StringVar(&opts.EvidenceDir, "evidence-dir", "", "write the snapshot, results, reports and a sha256 manifest to `DIR`")
+	fl.StringVar(&opts.EvidenceDir, "evidence-dir", "", "write the snapshot, results, reports and a sha256 manifest to `DIR` (new or empty)")
+	fl.BoolVar(&opts.Force, "force", false, "with --evidence-dir, write into a directory that is not empty, replacing closeout's files there")
 	fl.StringVar(&opts.FailOn, "fail-on", "high", "an open item at or above this `severity` blocks closing")
 	fl.StringVar(&opts.Waivers, "waivers", "", "accepted exceptions, YAML or JSON `FILE` (a justified admin role, say)")
 	fl.BoolVar(&opts.AllowUnknown, "allow-unknown", false, "let items that could not be evaluated not block closing")
@@ -83,6 +87,9 @@ func verifyRun(opts *VerifyOptions) error {
 	}
 	waivers, err := loadWaivers(opts.Waivers)
 	if err != nil {
+		return err
+	}
+	if err := checkEvidenceDir(opts.EvidenceDir, opts.Force); err != nil {
 		return err
 	}
 	var attest *snapshot.Attestations
@@ -220,6 +227,26 @@ type ManifestFile struct {
 }
 
 const manifestName = "manifest.json"
+
+// checkEvidenceDir refuses, before anything is collected, to write
+// evidence over earlier evidence: mixing two runs' files leaves a
+// directory whose manifest no longer describes it.
+func checkEvidenceDir(dir string, force bool) error {
+	if dir == "" || force {
+		return nil
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+		return usageErrorf("--evidence-dir %s: %v", dir, err)
+	}
+	if len(entries) > 0 {
+		return usageErrorf("--evidence-dir %s is not empty (%d entries, earlier evidence?): choose a new directory, or add --force to replace closeout's files in it", dir, len(entries))
+	}
+	return nil
+}
 
 func writeEvidence(dir string, snap []byte, meta results.Meta, sub *results.Subject, sum results.Summary) (string, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {

@@ -14,12 +14,14 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
+	neturl "net/url"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+	"github.com/closeout-dev/closeout/collectors/safehttp"
 )
 
 // Endpoints are Exchange Online's admin API hosts per national cloud.
@@ -36,8 +38,11 @@ type Options struct {
 	ExchangeURL string // overrides the cloud's endpoint (the fake tenant)
 	Credential  azcore.TokenCredential
 	MaxRetries  int
-	// RequestTimeout bounds one HTTP request.
+	// RequestTimeout bounds one request, its retries and their waits
+	// included (one page of one cmdlet).
 	RequestTimeout time.Duration
+	// MaxBody caps one response body (0: safehttp.DefaultMaxBody).
+	MaxBody int64
 	// Debug receives one line per request: cmdlet, status; never headers.
 	Debug io.Writer
 }
@@ -45,6 +50,7 @@ type Options struct {
 // Client runs cmdlets for one tenant.
 type Client struct {
 	base     string
+	baseURL  *neturl.URL
 	scope    string
 	tenantID string
 	opts     Options
@@ -71,11 +77,26 @@ func NewClient(tenantID string, opts Options) (*Client, error) {
 	if opts.MaxRetries <= 0 {
 		opts.MaxRetries = 5
 	}
-	timeout := opts.RequestTimeout
-	if timeout == 0 {
-		timeout = 100 * time.Second
+	if opts.RequestTimeout <= 0 {
+		opts.RequestTimeout = 100 * time.Second
 	}
-	return &Client{base: base, scope: endpoint + "/.default", tenantID: tenantID, opts: opts, http: &http.Client{Timeout: timeout}}, nil
+	if opts.MaxBody <= 0 {
+		opts.MaxBody = safehttp.DefaultMaxBody
+	}
+	baseURL, err := neturl.Parse(base)
+	if err != nil || baseURL.Host == "" {
+		return nil, fmt.Errorf("exchange URL %q is not an absolute URL", base)
+	}
+	if baseURL.User != nil {
+		return nil, fmt.Errorf("exchange URL %s carries a user name or password; authenticate with a credential instead", safehttp.Redacted(baseURL))
+	}
+	// Redirects and next links stay on the endpoint's origin: the bearer
+	// token is set on every request and must never reach another one.
+	httpClient := &http.Client{
+		Transport:     safehttp.LimitBodies(nil, opts.MaxBody),
+		CheckRedirect: safehttp.CheckRedirect,
+	}
+	return &Client{base: base, baseURL: baseURL, scope: endpoint + "/.default", tenantID: tenantID, opts: opts, http: httpClient}, nil
 }
 
 // Error is a refused or failed cmdlet.
@@ -135,6 +156,12 @@ func (c *Client) invoke(ctx context.Context, anchor, cmdlet string, params map[s
 		out = append(out, page.Value...)
 		warnings = append(warnings, page.Warnings...)
 		url = page.Next
+		if url != "" {
+			next, err := neturl.Parse(url)
+			if err != nil || !safehttp.SameOrigin(c.baseURL, next) {
+				return nil, nil, &Error{Cmdlet: cmdlet, Message: fmt.Sprintf("refusing a next link to another origin (%q); the token stays with %s", truncate(url, 80), safehttp.Redacted(c.baseURL))}
+			}
+		}
 	}
 	return out, warnings, nil
 }
@@ -142,12 +169,14 @@ func (c *Client) invoke(ctx context.Context, anchor, cmdlet string, params map[s
 // post sends one request, retrying throttled and unavailable answers and
 // broken connections with Retry-After or exponential backoff and jitter.
 func (c *Client) post(ctx context.Context, url, anchor, cmdlet string, body []byte, into any) error {
+	ctx, cancel := context.WithTimeoutCause(ctx, c.opts.RequestTimeout, fmt.Errorf("no answer within --request-timeout %s, retries included", c.opts.RequestTimeout))
+	defer cancel()
 	var last error
 	transportFailures := 0
 	for attempt := 0; attempt <= c.opts.MaxRetries; attempt++ {
 		if attempt > 0 {
 			if err := sleep(ctx, backoff(attempt, last)); err != nil {
-				return &Error{Cmdlet: cmdlet, Message: err.Error()}
+				return &Error{Cmdlet: cmdlet, Message: context.Cause(ctx).Error()}
 			}
 		}
 		token, err := c.opts.Credential.GetToken(ctx, policy.TokenRequestOptions{Scopes: []string{c.scope}})
@@ -167,7 +196,10 @@ func (c *Client) post(ctx context.Context, url, anchor, cmdlet string, body []by
 		if err != nil {
 			c.debug(cmdlet, "error")
 			if ctx.Err() != nil {
-				return &Error{Cmdlet: cmdlet, Message: ctx.Err().Error()}
+				return &Error{Cmdlet: cmdlet, Message: context.Cause(ctx).Error()}
+			}
+			if errors.Is(err, safehttp.ErrBodyTooLarge) || strings.Contains(err.Error(), "refusing a redirect") {
+				return &Error{Cmdlet: cmdlet, Message: err.Error()}
 			}
 			last = &Error{Cmdlet: cmdlet, Message: err.Error()}
 			// A broken connection is worth one more try; an endpoint that
@@ -186,6 +218,8 @@ func (c *Client) post(ctx context.Context, url, anchor, cmdlet string, body []by
 			continue
 		case resp.StatusCode >= 400:
 			return apiError(cmdlet, resp.StatusCode, raw)
+		case errors.Is(readErr, safehttp.ErrBodyTooLarge):
+			return &Error{Cmdlet: cmdlet, Message: readErr.Error()}
 		case readErr != nil:
 			last = &Error{Cmdlet: cmdlet, Message: "reading the answer: " + readErr.Error()}
 			continue
@@ -205,7 +239,7 @@ func (c *Client) post(ctx context.Context, url, anchor, cmdlet string, body []by
 
 func (c *Client) debug(cmdlet, status string) {
 	if c.opts.Debug != nil {
-		fmt.Fprintf(c.opts.Debug, "exchange: POST %s/adminapi/beta/%s/InvokeCommand %s -> %s\n", c.base, c.tenantID, cmdlet, status)
+		fmt.Fprintf(c.opts.Debug, "exchange: POST %s/adminapi/beta/%s/InvokeCommand %s -> %s\n", safehttp.Redacted(c.baseURL), c.tenantID, cmdlet, status)
 	}
 }
 
@@ -244,6 +278,13 @@ func sleep(ctx context.Context, d time.Duration) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
 }
 
 func apiError(cmdlet string, status int, raw []byte) error {

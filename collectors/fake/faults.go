@@ -19,6 +19,7 @@ type Fault struct {
 	Latency    time.Duration // wait before answering
 	Truncate   bool          // send half of the real body, then close
 	Drop       bool          // close the connection without answering
+	Pad        int           // answer normally, with this many bytes of blanks after the JSON
 }
 
 type faultState struct {
@@ -123,6 +124,22 @@ func (f *faultState) apply(w http.ResponseWriter, r *http.Request, s *Server) bo
 		if h, ok := w.(http.Hijacker); ok {
 			if conn, _, err := h.Hijack(); err == nil {
 				conn.Close()
+			}
+		}
+		return true
+	case f.Pad > 0:
+		rec := &bufferWriter{header: http.Header{}}
+		s.route(rec, r, strings.TrimPrefix(r.URL.Path, "/v1.0"))
+		for k, v := range rec.header {
+			w.Header()[k] = v
+		}
+		w.Header().Del("Content-Length")
+		w.WriteHeader(rec.status)
+		w.Write(rec.body)
+		blanks := []byte(strings.Repeat(" ", 64<<10))
+		for left := f.Pad; left > 0; left -= len(blanks) {
+			if _, err := w.Write(blanks[:min(left, len(blanks))]); err != nil {
+				break
 			}
 		}
 		return true

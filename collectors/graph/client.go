@@ -21,6 +21,8 @@ import (
 	khttp "github.com/microsoft/kiota-http-go"
 	msgraphsdk "github.com/microsoftgraph/msgraph-sdk-go"
 	msgraphcore "github.com/microsoftgraph/msgraph-sdk-go-core"
+
+	"github.com/closeout-dev/closeout/collectors/safehttp"
 )
 
 // Cloud is a Microsoft national cloud: its Graph endpoint.
@@ -60,6 +62,8 @@ type ClientOptions struct {
 	MaxRetries int
 	// RequestTimeout bounds one HTTP request, retries included.
 	RequestTimeout time.Duration
+	// MaxBody caps one response body (0: safehttp.DefaultMaxBody).
+	MaxBody int64
 	// Debug, when set, receives one line per request: method, URL, status.
 	// Headers (and so the token) are never written.
 	Debug io.Writer
@@ -81,6 +85,9 @@ func NewClient(opts ClientOptions) (*msgraphsdk.GraphServiceClient, string, erro
 	u, err := url.Parse(base)
 	if err != nil || u.Host == "" {
 		return nil, "", fmt.Errorf("graph URL %q is not an absolute URL", base)
+	}
+	if u.User != nil {
+		return nil, "", fmt.Errorf("graph URL %s carries a user name or password; authenticate with a credential instead", safehttp.Redacted(u))
 	}
 	if opts.Credential == nil {
 		return nil, "", fmt.Errorf("no credential")
@@ -117,6 +124,13 @@ func NewClient(opts ClientOptions) (*msgraphsdk.GraphServiceClient, string, erro
 		middleware = append(middleware, debugHandler{w: opts.Debug})
 	}
 	httpClient := khttp.GetDefaultClient(middleware...)
+	// Every body is capped: a hostile or broken endpoint cannot grow the
+	// process with one answer. The section that asked gets an error.
+	maxBody := opts.MaxBody
+	if maxBody <= 0 {
+		maxBody = safehttp.DefaultMaxBody
+	}
+	httpClient.Transport = safehttp.LimitBodies(httpClient.Transport, maxBody)
 	httpClient.Timeout = opts.RequestTimeout
 	if httpClient.Timeout == 0 {
 		httpClient.Timeout = 100 * time.Second

@@ -172,6 +172,26 @@ func TestCollectClassifiesSectionErrors(t *testing.T) {
 	}
 }
 
+// A body over the cap fails its section as error, naming the limit; the
+// other sections are still collected.
+func TestCollectCapsResponseBodies(t *testing.T) {
+	srv := startFake(t)
+	srv.AddFault(fake.Fault{Path: fake.SectionPaths["risk"], Pad: 3 << 20})
+	opts := options(srv, "bob@contoso.com")
+	opts.MaxBody = 1 << 20
+	snap, err := Collect(context.Background(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	validate(t, snap)
+	if c := snap.Coverage["risk"]; c.Status != snapshot.StatusError || !strings.Contains(c.Detail, "size limit") {
+		t.Errorf("risk coverage = %+v, want error naming the size limit", c)
+	}
+	if c := snap.Coverage["authMethods"]; c.Status != snapshot.StatusCollected {
+		t.Errorf("authMethods coverage = %+v", c)
+	}
+}
+
 func TestCollectFollowsEveryPage(t *testing.T) {
 	srv := startFake(t)
 	srv.PageSize = 1 // every collection spans several pages

@@ -1,0 +1,126 @@
+// Package safehttp holds what both collectors need to treat a server's
+// answers as hostile: a cap on response bodies, and redirects and next
+// links that never carry a token to another origin.
+package safehttp
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// DefaultMaxBody caps one response body. The largest legitimate page
+// (1,000 sign-ins, 999 users with $select) is a few MiB.
+const DefaultMaxBody = 64 << 20
+
+// ErrBodyTooLarge is returned by a body that went over its cap.
+var ErrBodyTooLarge = errors.New("response body over the size limit")
+
+// LimitBodies wraps next so that no response body can be read past max
+// bytes: a body announced larger fails at once, one that turns out larger
+// fails the read that crosses the cap. Either way the caller sees an error,
+// never a truncated answer that parses.
+func LimitBodies(next http.RoundTripper, max int64) http.RoundTripper {
+	if next == nil {
+		next = http.DefaultTransport
+	}
+	return &limitTransport{next: next, max: max}
+}
+
+type limitTransport struct {
+	next http.RoundTripper
+	max  int64
+}
+
+func (t *limitTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := t.next.RoundTrip(req)
+	if err != nil || resp.Body == nil {
+		return resp, err
+	}
+	if resp.ContentLength > t.max {
+		resp.Body.Close()
+		return nil, t.tooLarge(req, resp.ContentLength)
+	}
+	resp.Body = &limitedBody{rc: resp.Body, left: t.max, err: t.tooLarge(req, -1)}
+	return resp, nil
+}
+
+func (t *limitTransport) tooLarge(req *http.Request, announced int64) error {
+	size := "more than"
+	if announced >= 0 {
+		size = fmt.Sprintf("%d bytes, over", announced)
+	}
+	return fmt.Errorf("%s %s: %w (%s the %d MiB limit)", req.Method, Redacted(req.URL), ErrBodyTooLarge, size, t.max>>20)
+}
+
+type limitedBody struct {
+	rc   io.ReadCloser
+	left int64
+	err  error
+}
+
+func (b *limitedBody) Read(p []byte) (int, error) {
+	if b.left < 0 {
+		return 0, b.err
+	}
+	// Read one byte past the cap to tell "exactly max" from "more".
+	if int64(len(p)) > b.left+1 {
+		p = p[:b.left+1]
+	}
+	n, err := b.rc.Read(p)
+	b.left -= int64(n)
+	if b.left < 0 {
+		return 0, b.err
+	}
+	return n, err
+}
+
+func (b *limitedBody) Close() error { return b.rc.Close() }
+
+// SameOrigin reports whether two URLs share scheme, host and port: the
+// only place a bearer token may follow a redirect or a next link.
+func SameOrigin(a, b *url.URL) bool {
+	return strings.EqualFold(a.Scheme, b.Scheme) && strings.EqualFold(a.Hostname(), b.Hostname()) && port(a) == port(b)
+}
+
+func port(u *url.URL) string {
+	if p := u.Port(); p != "" {
+		return p
+	}
+	switch strings.ToLower(u.Scheme) {
+	case "https":
+		return "443"
+	case "http":
+		return "80"
+	}
+	return ""
+}
+
+// CheckRedirect is an http.Client.CheckRedirect that follows a redirect
+// only within the first request's origin, so a token set on the request is
+// never sent to another scheme (https to http), host or port.
+func CheckRedirect(req *http.Request, via []*http.Request) error {
+	if len(via) >= 10 {
+		return errors.New("stopped after 10 redirects")
+	}
+	if !SameOrigin(via[0].URL, req.URL) {
+		return fmt.Errorf("refusing a redirect from %s to %s: a token never leaves the origin it was sent to", Redacted(via[0].URL), Redacted(req.URL))
+	}
+	return nil
+}
+
+// Redacted is u without its user information and query, for messages and
+// debug lines: neither may carry a credential into a log.
+func Redacted(u *url.URL) string {
+	if u == nil {
+		return ""
+	}
+	c := *u
+	c.User = nil
+	c.RawQuery = ""
+	c.ForceQuery = false
+	return c.String()
+}

@@ -1,0 +1,69 @@
+package safehttp
+
+import (
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+)
+
+func TestLimitBodies(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := map[string]int{"/small": 100, "/exact": 1000, "/big": 5000}[r.URL.Path]
+		if r.URL.Query().Get("chunked") != "" {
+			w.(http.Flusher).Flush() // no Content-Length: the cap is found while reading
+		}
+		w.Write([]byte(strings.Repeat("x", n)))
+	}))
+	defer srv.Close()
+	client := &http.Client{Transport: LimitBodies(nil, 1000)}
+	for _, tc := range []struct {
+		path    string
+		wantErr bool
+	}{
+		{"/small", false}, {"/exact", false}, {"/big", true},
+		{"/small?chunked=1", false}, {"/exact?chunked=1", false}, {"/big?chunked=1", true},
+	} {
+		resp, err := client.Get(srv.URL + tc.path)
+		if err == nil {
+			_, err = io.ReadAll(resp.Body)
+			resp.Body.Close()
+		}
+		if got := err != nil; got != tc.wantErr {
+			t.Errorf("%s: err = %v, want error %v", tc.path, err, tc.wantErr)
+		}
+		if tc.wantErr && !errors.Is(err, ErrBodyTooLarge) {
+			t.Errorf("%s: err = %v, want ErrBodyTooLarge", tc.path, err)
+		}
+	}
+}
+
+func TestCheckRedirect(t *testing.T) {
+	u := func(s string) *url.URL { v, _ := url.Parse(s); return v }
+	for _, tc := range []struct {
+		from, to string
+		ok       bool
+	}{
+		{"https://h/a", "https://h/b", true},
+		{"https://h/a", "https://h:443/b", true},
+		{"https://h/a", "http://h/b", false},
+		{"https://h/a", "https://h:8443/b", false},
+		{"https://h/a", "https://evil/b", false},
+		{"http://127.0.0.1:1/a", "http://127.0.0.1:2/a", false},
+	} {
+		err := CheckRedirect(&http.Request{URL: u(tc.to)}, []*http.Request{{URL: u(tc.from)}})
+		if (err == nil) != tc.ok {
+			t.Errorf("%s -> %s: err = %v, want ok %v", tc.from, tc.to, err, tc.ok)
+		}
+	}
+}
+
+func TestRedacted(t *testing.T) {
+	u, _ := url.Parse("https://user:s3cret@host/p?code=abc")
+	if got := Redacted(u); strings.Contains(got, "s3cret") || strings.Contains(got, "abc") || got != "https://host/p" {
+		t.Errorf("Redacted = %q", got)
+	}
+}
