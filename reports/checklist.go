@@ -37,6 +37,7 @@ type item struct {
 
 func (r *checklistReporter) Subject(s *results.Subject) error {
 	r.count(s)
+	s = displayText(s, termSafe)
 	gate := results.GateOf(r.meta)
 	var items []*item
 	byKey := map[string]*item{}

@@ -22,12 +22,6 @@ var statusIcon = map[results.Status]string{
 	results.Error:   "💥",
 }
 
-// mdCell makes text safe inside a Markdown table cell.
-func mdCell(s string) string {
-	s = strings.ReplaceAll(s, "|", `\|`)
-	s = strings.ReplaceAll(s, "\r", "")
-	return strings.ReplaceAll(s, "\n", "<br>")
-}
 
 func renderMarkdown(w io.Writer, doc *document) error {
 	var b strings.Builder
@@ -58,7 +52,7 @@ func renderMarkdown(w io.Writer, doc *document) error {
 	if sum.InputErrorCount > 0 {
 		fmt.Fprintf(&b, "\n**%d inputs could not be read:**\n\n", sum.InputErrorCount)
 		for _, e := range sum.InputErrors {
-			fmt.Fprintf(&b, "- `%s`\n", e.Message)
+			fmt.Fprintf(&b, "- %s\n", mdCode(e.Message))
 		}
 	}
 	for _, s := range doc.Subjects {
@@ -68,7 +62,9 @@ func renderMarkdown(w io.Writer, doc *document) error {
 	return err
 }
 
-func renderMarkdownSubject(b *strings.Builder, s *results.Subject) {
+func renderMarkdownSubject(b *strings.Builder, raw *results.Subject) {
+	source, sha := mdCode(raw.Source), mdCode(raw.SHA256)
+	s := displayText(raw, mdText)
 	title := s.Subject
 	if s.DisplayName != "" {
 		title = fmt.Sprintf("%s (%s)", s.DisplayName, s.Subject)
@@ -77,11 +73,12 @@ func renderMarkdownSubject(b *strings.Builder, s *results.Subject) {
 	if s.Mode == "incident" {
 		context = "incident " + s.Incident
 	}
-	fmt.Fprintf(b, "\n## %s\n\n%s · snapshot `%s` · sha256 `%s`\n\n", title, context, s.Source, s.SHA256)
+	fmt.Fprintf(b, "\n## %s\n\n%s · snapshot %s · sha256 %s\n\n", title, context, source, sha)
 	var openItems []results.Finding
 	done := 0
-	for _, f := range s.Findings {
+	for i, f := range s.Findings {
 		if open(&f) {
+			f.Checklist = mdCode(raw.Findings[i].Checklist)
 			openItems = append(openItems, f)
 		} else {
 			done++
@@ -94,8 +91,8 @@ func renderMarkdownSubject(b *strings.Builder, s *results.Subject) {
 	}
 	b.WriteString("| | status | severity | checklist | policy | finding |\n|---|---|---|---|---|---|\n")
 	for _, f := range openItems {
-		fmt.Fprintf(b, "| %s | %s | %s | `%s` | %s | %s |\n", statusIcon[f.Status], statusLabel[f.Status], f.Severity,
-			f.Checklist, f.PolicyID, mdCell(f.Message))
+		fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s |\n", statusIcon[f.Status], statusLabel[f.Status], f.Severity,
+			f.Checklist, f.PolicyID, f.Message)
 	}
 	fmt.Fprintf(b, "\n%d other checks passed.\n\n### What to do\n\n", done)
 	for _, f := range openItems {
@@ -112,6 +109,6 @@ func markdownTimeline(b *strings.Builder, events []results.Event) {
 	}
 	b.WriteString("\n### Timeline\n\n| when (UTC) | what |\n|---|---|\n")
 	for _, e := range events {
-		fmt.Fprintf(b, "| %s | %s |\n", e.At.Format("2006-01-02 15:04"), mdCell(e.What))
+		fmt.Fprintf(b, "| %s | %s |\n", e.At.Format("2006-01-02 15:04"), e.What)
 	}
 }

@@ -64,6 +64,7 @@ func (r *tableReporter) Begin(meta results.Meta) error {
 
 func (r *tableReporter) Subject(s *results.Subject) error {
 	r.count(s)
+	s = displayText(s, termSafe)
 	header := s.Subject
 	if s.Mode == "incident" && s.Incident != "" {
 		header += "  incident " + s.Incident

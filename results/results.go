@@ -1,6 +1,6 @@
 // Package results is the findings model, closeout.results/v1: what the policy
 // engine produces and every report renders. It depends on nothing else of
-// closeout, so reports never reach into the engine.
+// closeout but the input-file helper, so reports never reach into the engine.
 package results
 
 import (

@@ -3,11 +3,11 @@ package results
 import (
 	"errors"
 	"fmt"
-	"os"
 	"path"
 	"strings"
 	"time"
 
+	"github.com/closeout-dev/closeout/internal/inputfile"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -33,13 +33,22 @@ type Waivers struct {
 // without a justification, an approver or an expiry is refused with its
 // line: an exception nobody owns, or one that never ends, is not one.
 func LoadWaivers(file string) (*Waivers, error) {
-	raw, err := os.ReadFile(file)
+	raw, err := inputfile.Read(file, inputfile.MaxBytes)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%s: %w", file, err)
 	}
+	return ParseWaivers(raw, file)
+}
+
+// ParseWaivers parses a waiver file's bytes; file names it in errors.
+func ParseWaivers(raw []byte, file string) (*Waivers, error) {
 	var root yaml.Node
 	if err := yaml.Unmarshal(raw, &root); err != nil {
-		return nil, fmt.Errorf("%s: not YAML or JSON: %s", file, strings.TrimPrefix(err.Error(), "yaml: "))
+		line, reason := inputfile.YAMLError(err)
+		if line > 0 {
+			return nil, fmt.Errorf("%s:%d: not YAML or JSON: %s", file, line, reason)
+		}
+		return nil, fmt.Errorf("%s: not YAML or JSON: %s", file, reason)
 	}
 	w := &Waivers{File: file}
 	if len(root.Content) == 0 {
@@ -100,6 +109,22 @@ func LoadWaivers(file string) (*Waivers, error) {
 		return nil, errors.Join(errs...)
 	}
 	return w, nil
+}
+
+// Unknown lists, as "file:line: …" warnings, the waivers that name a policy
+// known reports is not in the evaluated set: they waive nothing, and a typo
+// in an id should not pass unnoticed.
+func (w *Waivers) Unknown(known func(id string) bool) []string {
+	if w == nil {
+		return nil
+	}
+	var out []string
+	for _, wv := range w.Items {
+		if !known(wv.Policy) {
+			out = append(out, fmt.Sprintf("%s:%d: waiver names policy %s, which is not in the policy set; it waives nothing", w.File, wv.line, wv.Policy))
+		}
+	}
+	return out
 }
 
 // Apply turns the failing and warning findings a live waiver covers into

@@ -3,10 +3,10 @@ package snapshot
 import (
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 	"time"
 
+	"github.com/closeout-dev/closeout/internal/inputfile"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -24,9 +24,9 @@ type Attestations struct {
 // reported with its line: an unknown or misspelt key, a step without by or
 // at, a time that is not RFC 3339.
 func LoadAttestations(path string) (*Attestations, error) {
-	raw, err := os.ReadFile(path)
+	raw, err := inputfile.Read(path, inputfile.MaxBytes)
 	if err != nil {
-		return nil, &Error{File: path, Reason: strings.TrimPrefix(err.Error(), "open "+path+": ")}
+		return nil, &Error{File: path, Reason: err.Error()}
 	}
 	return ParseAttestations(raw, path)
 }
@@ -35,7 +35,8 @@ func LoadAttestations(path string) (*Attestations, error) {
 func ParseAttestations(raw []byte, file string) (*Attestations, error) {
 	var root yaml.Node
 	if err := yaml.Unmarshal(raw, &root); err != nil {
-		return nil, &Error{File: file, Reason: "not YAML or JSON: " + strings.TrimPrefix(err.Error(), "yaml: ")}
+		line, reason := inputfile.YAMLError(err)
+		return nil, &Error{File: file, Line: line, Reason: "not YAML or JSON: " + reason}
 	}
 	out := &Attestations{Steps: map[string]Attestation{}}
 	if len(root.Content) == 0 {
@@ -53,11 +54,12 @@ func ParseAttestations(raw []byte, file string) (*Attestations, error) {
 		key, value := doc.Content[i], doc.Content[i+1]
 		switch {
 		case key.Value == "incident":
-			if value.Kind != yaml.ScalarNode {
+			id, ok := inputfile.Scalar(value)
+			if !ok {
 				bad(value, "incident: expected the incident id")
 				continue
 			}
-			out.Incident = value.Value
+			out.Incident = id
 		case isStep(key.Value):
 			if a, ok := parseStep(key.Value, value, bad); ok {
 				out.Steps[key.Value] = a
@@ -97,20 +99,26 @@ func parseStep(step string, n *yaml.Node, bad func(*yaml.Node, string, ...any)) 
 	var hasBy, hasAt bool
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		key, value := n.Content[i], n.Content[i+1]
+		text, isScalar := inputfile.Scalar(value)
+		if !isScalar && (key.Value == "by" || key.Value == "at" || key.Value == "note") {
+			bad(value, "%s.%s: expected a plain value, not a list or a mapping", step, key.Value)
+			ok = false
+			continue
+		}
 		switch key.Value {
 		case "by":
-			a.By = strings.TrimSpace(value.Value)
+			a.By = strings.TrimSpace(text)
 			hasBy = a.By != ""
 		case "at":
-			t, err := time.Parse(time.RFC3339, strings.TrimSpace(value.Value))
+			t, err := time.Parse(time.RFC3339, strings.TrimSpace(text))
 			if err != nil {
-				bad(value, "%s.at %q is not an RFC 3339 time such as 2026-11-22T15:00:00Z", step, value.Value)
+				bad(value, "%s.at %q is not an RFC 3339 time such as 2026-11-22T15:00:00Z", step, text)
 				ok = false
 				continue
 			}
 			a.At, hasAt = t.UTC(), true
 		case "note":
-			a.Note = value.Value
+			a.Note = text
 		default:
 			reason := fmt.Sprintf("%s: unknown key %q", step, key.Value)
 			if near := nearest(key.Value, []string{"by", "at", "note"}); near != "" {

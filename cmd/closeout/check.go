@@ -97,6 +97,7 @@ func checkRun(opts *CheckOptions) error {
 		finish(false)
 		return err
 	}
+	warnUnknownWaivers(opts.IO.ErrOut, waivers, set)
 	meta := results.Meta{
 		GeneratedAt: f.Now(),
 		Tool: results.Tool{Name: "closeout", Version: version, Commit: buildCommit(),
@@ -215,6 +216,17 @@ func inputSource(err error) string {
 		return fmt.Sprintf("%s:%d", se.File, se.Line)
 	}
 	return se.File
+}
+
+// warnUnknownWaivers says which waivers name a policy the set lacks.
+func warnUnknownWaivers(w io.Writer, waivers *results.Waivers, set *policies.Set) {
+	known := map[string]bool{}
+	for _, p := range set.Policies {
+		known[p.ID] = true
+	}
+	for _, msg := range waivers.Unknown(func(id string) bool { return known[id] }) {
+		fmt.Fprintf(w, "closeout: warning: %s\n", msg)
+	}
 }
 
 // loadWaivers reads --waivers, if given; a bad file is an input error.

@@ -121,6 +121,7 @@ func verifyRun(opts *VerifyOptions) error {
 	if err != nil {
 		return err
 	}
+	warnUnknownWaivers(opts.IO.ErrOut, waivers, set)
 	meta := results.Meta{
 		GeneratedAt: f.Now(),
 		Tool:        results.Tool{Name: "closeout", Version: version, Commit: buildCommit(), OPAVersion: opaversion.Version, SchemaInput: snapshot.SchemaVersion},
