@@ -22,7 +22,6 @@ var statusIcon = map[results.Status]string{
 	results.Error:   "💥",
 }
 
-
 func renderMarkdown(w io.Writer, doc *document) error {
 	var b strings.Builder
 	sum := doc.Summary
