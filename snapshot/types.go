@@ -221,10 +221,11 @@ type Permission struct {
 	CreatedDateTime *time.Time `json:"createdDateTime,omitempty"`
 }
 
-// AutoReply is the mailbox's automatic-reply setting.
+// AutoReply is the mailbox's automatic-reply setting. A value Graph did not
+// send is null: it is never assumed to be "disabled" or "none".
 type AutoReply struct {
-	Status           string `json:"status"`
-	ExternalAudience string `json:"externalAudience"`
+	Status           *string `json:"status"`
+	ExternalAudience *string `json:"externalAudience"`
 }
 
 // SignIn is one sign-in log entry.
@@ -236,7 +237,7 @@ type SignIn struct {
 	ClientAppUsed         string    `json:"clientAppUsed"`
 	AppDisplayName        string    `json:"appDisplayName"`
 	ErrorCode             int       `json:"errorCode"`
-	RiskLevelDuringSignIn string    `json:"riskLevelDuringSignIn"`
+	RiskLevelDuringSignIn *string   `json:"riskLevelDuringSignIn"`
 	IsInteractive         bool      `json:"isInteractive"`
 }
 

@@ -1,7 +1,7 @@
 // Command closeout-fake serves a fake Microsoft 365 tenant on loopback for
 // the demo and for trying closeout without a tenant:
 //
-//	closeout-fake -tenant testdata/tenants/contoso.json -listen 127.0.0.1:8089 -token demo
+//	closeout-fake -tenant testdata/tenants/contoso.json -listen 127.0.0.1:8089 -token demo [-enums pascal|newer] [-latency 100ms]
 package main
 
 import (
@@ -19,7 +19,14 @@ func main() {
 	tenantPath := flag.String("tenant", "testdata/tenants/contoso.json", "tenant fixture")
 	listen := flag.String("listen", "127.0.0.1:8089", "loopback address to serve on")
 	token := flag.String("token", "", "the bearer token to require (none: any)")
+	enums := flag.String("enums", "documented", "how Graph answers spell enum values: documented, pascal (AtRisk, as some of Microsoft's examples) or newer (values newer than msgraph-sdk-go)")
+	latency := flag.Duration("latency", 0, "added to every request, as a network round trip")
 	flag.Parse()
+	spelling, ok := fake.ParseEnumSpelling(*enums)
+	if !ok {
+		fmt.Fprintf(os.Stderr, "closeout-fake: -enums %q: want documented, pascal or newer\n", *enums)
+		os.Exit(2)
+	}
 	tenant, err := fake.LoadTenant(*tenantPath)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "closeout-fake:", err)
@@ -32,6 +39,8 @@ func main() {
 	}
 	srv := fake.New(tenant)
 	srv.Token = *token
+	srv.Enums = spelling
+	srv.Latency = *latency
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "closeout-fake:", err)

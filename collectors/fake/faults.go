@@ -84,10 +84,20 @@ func Unlicensed(section string) Fault {
 }
 
 func (s *Server) fault(path string) *faultState {
+	return s.findFault(path, func(*faultState) bool { return true })
+}
+
+// connectionFault is the first live fault that drops or truncates requests
+// to path, counted as used.
+func (s *Server) connectionFault(path string) *faultState {
+	return s.findFault(path, func(f *faultState) bool { return f.Drop || f.Truncate })
+}
+
+func (s *Server) findFault(path string, kind func(*faultState) bool) *faultState {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, f := range s.faults {
-		if f.re.MatchString(path) && (f.Times == 0 || f.used < f.Times) {
+		if kind(f) && f.re.MatchString(path) && (f.Times == 0 || f.used < f.Times) {
 			f.used++
 			return f
 		}

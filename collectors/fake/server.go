@@ -29,6 +29,11 @@ type Server struct {
 	// PageSize is the page size when a request sets no $top (Graph's
 	// default varies by endpoint; 100 is common).
 	PageSize int
+	// Enums is how Graph answers spell enum values (default: as documented).
+	Enums EnumSpelling
+	// Latency is added to every request from outside (a $batch counts once,
+	// as it does against Microsoft): the network round trip.
+	Latency time.Duration
 
 	mu       sync.Mutex
 	faults   []*faultState
@@ -45,7 +50,12 @@ type Request struct {
 	Query         url.Values
 	Authorization string
 	Status        int
+	// InBatch marks a request that was a step of a $batch.
+	InBatch bool
 }
+
+// batchStepHeader marks the requests batch() replays through ServeHTTP.
+const batchStepHeader = "X-Fake-Batch-Step"
 
 // New returns a server for the tenant; call Start or use Handler.
 func New(t *Tenant) *Server {
@@ -89,10 +99,18 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		path = "/adminapi/" + cmd.CmdletInput.CmdletName
 	}
+	inBatch := r.Header.Get(batchStepHeader) != ""
+	if s.Latency > 0 && !inBatch {
+		select {
+		case <-time.After(s.Latency):
+		case <-r.Context().Done():
+			return
+		}
+	}
 	rec := &statusRecorder{ResponseWriter: w, status: 200}
 	defer func() {
 		s.mu.Lock()
-		s.requests = append(s.requests, Request{Method: r.Method, Path: path, Query: r.URL.Query(), Authorization: r.Header.Get("Authorization"), Status: rec.status})
+		s.requests = append(s.requests, Request{Method: r.Method, Path: path, Query: r.URL.Query(), Authorization: r.Header.Get("Authorization"), Status: rec.status, InBatch: inBatch})
 		s.mu.Unlock()
 	}()
 	if s.Token != "" && r.Header.Get("Authorization") != "Bearer "+s.Token {
@@ -150,6 +168,8 @@ var (
 	reAuditFilter   = regexp.MustCompile(`^targetResources/any\(t:\s*t/id eq '([^']+)'\) and activityDateTime ge (\S+)$`)
 	reAuditByFilter = regexp.MustCompile(`^initiatedBy/user/id eq '([^']+)' and activityDateTime ge (\S+)$`)
 	reConsentFilter = regexp.MustCompile(`^consentType eq '(\w+)'$`)
+	reClientFilter  = regexp.MustCompile(`^clientId eq '([^']+)' and consentType eq '(\w+)'$`)
+	reDevice        = regexp.MustCompile(`^/devices/([^/]+)$`)
 )
 
 func (s *Server) route(w http.ResponseWriter, r *http.Request, path string) {
@@ -236,14 +256,18 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, path string) {
 		}
 	case path == "/oauth2PermissionGrants":
 		filter := r.URL.Query().Get("$filter")
-		m := reConsentFilter.FindStringSubmatch(filter)
-		if filter != "" && m == nil {
+		client, consent := "", ""
+		if m := reConsentFilter.FindStringSubmatch(filter); m != nil {
+			consent = m[1]
+		} else if m := reClientFilter.FindStringSubmatch(filter); m != nil {
+			client, consent = m[1], m[2]
+		} else if filter != "" {
 			badFilter(w, filter)
 			return
 		}
 		var grants []map[string]any
 		for _, g := range t.OAuth2PermissionGrants {
-			if m == nil || g["consentType"] == m[1] {
+			if (consent == "" || g["consentType"] == consent) && (client == "" || g["clientId"] == client) {
 				grants = append(grants, g)
 			}
 		}
@@ -332,6 +356,7 @@ func (s *Server) entityByID(w http.ResponseWriter, r *http.Request, path string)
 		{reServicePrin, t.ServicePrincipals, "servicePrincipals/$entity"},
 		{reRiskyUser, t.RiskyUsers, "identityProtection/riskyUsers/$entity"},
 		{reRegistration, t.RegistrationDetails, "reports/authenticationMethods/userRegistrationDetails/$entity"},
+		{reDevice, t.Devices, "devices/$entity"},
 	} {
 		m := e.re.FindStringSubmatch(path)
 		if m == nil {
@@ -417,7 +442,7 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request, context string, it
 	for _, it := range items[min(skip, len(items)):end] {
 		page = append(page, project(it, fields))
 	}
-	body := map[string]any{"@odata.context": context, "value": page}
+	body := map[string]any{"@odata.context": context, "value": respell(page, s.Enums)}
 	if end < len(items) {
 		body["@odata.nextLink"] = nextLink(r, end)
 	}
@@ -435,7 +460,7 @@ func nextLink(r *http.Request, skip int) string {
 }
 
 func (s *Server) object(w http.ResponseWriter, r *http.Request, context string, obj map[string]any) {
-	out := project(obj, selected(r.URL.Query()))
+	out := respell(project(obj, selected(r.URL.Query())), s.Enums).(map[string]any)
 	out["@odata.context"] = context
 	writeJSON(w, http.StatusOK, out)
 }
@@ -497,11 +522,20 @@ func (s *Server) batch(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "BadRequest", "The number of batch requests exceeds 20.")
 		return
 	}
+	// A broken connection cannot happen to one step: it breaks the batch.
+	for _, step := range req.Requests {
+		path, _, _ := strings.Cut("/"+strings.TrimPrefix(step.URL, "/"), "?")
+		if f := s.connectionFault(path); f != nil {
+			f.apply(w, r, s)
+			return
+		}
+	}
 	var responses []map[string]any
 	for _, step := range req.Requests {
 		inner := httptest.NewRequest(step.Method, "/v1.0/"+strings.TrimPrefix(step.URL, "/"), nil)
 		inner.Host = r.Host
 		inner.Header.Set("Authorization", r.Header.Get("Authorization"))
+		inner.Header.Set(batchStepHeader, "1")
 		rec := httptest.NewRecorder()
 		s.ServeHTTP(rec, inner)
 		var stepBody any

@@ -102,7 +102,10 @@ func NewClient(opts ClientOptions) (*msgraphsdk.GraphServiceClient, string, erro
 	if retries <= 0 {
 		retries = 5
 	}
-	kiotaMW, err := khttp.GetDefaultMiddlewaresWithOptions(&khttp.RetryHandlerOptions{
+	// Request bodies are not compressed: the only ones closeout sends are
+	// $batch requests of a few KiB, and the compression handler compresses
+	// a retried body a second time.
+	kiotaMW, err := khttp.GetDefaultMiddlewaresWithOptions(khttp.NewCompressionOptionsReference(false), &khttp.RetryHandlerOptions{
 		MaxRetries:   retries,
 		DelaySeconds: 1,
 		ShouldRetry: func(delay time.Duration, attempt int, _ *http.Request, _ *http.Response) bool {

@@ -2,23 +2,15 @@ package graph
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
+	"net/url"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 
-	abs "github.com/microsoft/kiota-abstractions-go"
-	"github.com/microsoft/kiota-abstractions-go/serialization"
 	msgraphsdk "github.com/microsoftgraph/msgraph-sdk-go"
-	msgraphcore "github.com/microsoftgraph/msgraph-sdk-go-core"
-	"github.com/microsoftgraph/msgraph-sdk-go/auditlogs"
-	"github.com/microsoftgraph/msgraph-sdk-go/devices"
-	"github.com/microsoftgraph/msgraph-sdk-go/models"
-	"github.com/microsoftgraph/msgraph-sdk-go/oauth2permissiongrants"
-	"github.com/microsoftgraph/msgraph-sdk-go/users"
 
 	"github.com/closeout-dev/closeout/snapshot"
 )
@@ -37,14 +29,19 @@ type Options struct {
 	Version string
 	// Now is the collection time (time.Now by default).
 	Now func() time.Time
-	// Parallel bounds the sections collected at once (default 4, Outlook's
-	// limit of concurrent requests per mailbox).
-	Parallel int
+	// OnUser, when set, is called as soon as the tenant and the account are
+	// known, before the sections are read: the Exchange collector starts
+	// there, so the two run side by side.
+	OnUser func(tenantID, userPrincipalName string)
 }
 
-// Collect reads one account from Graph into a snapshot. It fails only when
-// nothing can be evaluated (the tenant or the user cannot be read); every
-// other failure is recorded in the section's coverage.
+// Collect reads one account from Graph into a snapshot, in three rounds of
+// $batch requests: the tenant and the account; every section; then what
+// the sections name (the apps behind grants, the devices the audits name,
+// the folders rules move mail to). It fails only when nothing can be
+// evaluated (the tenant or the user cannot be read); every other failure
+// is recorded in the section's coverage. No read lists a tenant-wide
+// collection: the cost of one account does not grow with the tenant.
 func Collect(ctx context.Context, opts Options) (*snapshot.Snapshot, error) {
 	c, collectedAt, err := newCollector(opts)
 	if err != nil {
@@ -57,10 +54,15 @@ func Collect(ctx context.Context, opts Options) (*snapshot.Snapshot, error) {
 		Incident:      opts.Incident,
 		Coverage:      map[string]snapshot.CoverageItem{},
 	}
-	if err := c.tenant(ctx, snap); err != nil {
+	// Round 1: the tenant and the account.
+	first := c.raw.batch(ctx, []step{
+		{ID: "tenant", URL: "/organization?$select=id,verifiedDomains"},
+		{ID: "user", URL: "/users/" + url.PathEscape(opts.User) + "?$select=" + strings.Join(userFields, ",")},
+	})
+	if err := c.readTenant(first["tenant"], &snap.Tenant); err != nil {
 		return nil, err
 	}
-	if err := c.user(ctx, snap); err != nil {
+	if err := c.readUser(first["user"], snap); err != nil {
 		return nil, err
 	}
 	c.userID = snap.User.ID
@@ -68,61 +70,64 @@ func Collect(ctx context.Context, opts Options) (*snapshot.Snapshot, error) {
 	if opts.Incident != nil {
 		c.since = opts.Incident.WindowStart
 	}
-	sections := []struct {
-		name string
-		run  func(context.Context, *snapshot.Snapshot) error
-	}{
-		{"authMethods", c.authMethods},
-		{"registration", c.registration},
-		{"roles", c.roles},
-		{"risk", c.risk},
-		{"oauthGrants", c.oauthGrants},
-		{"appRoleAssignments", c.appRoleAssignments},
-		{"devices", c.devices},
-		{"mailbox.inboxRules", c.inboxRules},
-		{"mailbox.autoReply", c.autoReply},
-		{"mailbox.permissions", c.calendarPermissions},
-		{"signIns", c.signIns},
-		{"audits", c.audits},
+	if opts.OnUser != nil {
+		opts.OnUser(snap.Tenant.ID, snap.User.UserPrincipalName)
 	}
-	parallel := opts.Parallel
-	if parallel <= 0 {
-		parallel = 4
-	}
-	var mu sync.Mutex
-	results := make([]*snapshot.Snapshot, len(sections))
-	errs := make([]error, len(sections))
-	sem := make(chan struct{}, parallel)
-	var wg sync.WaitGroup
-	for i, s := range sections {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			part := &snapshot.Snapshot{Coverage: map[string]snapshot.CoverageItem{}}
-			errs[i] = withRetry(ctx, func() error { return s.run(ctx, part) })
-			mu.Lock()
-			results[i] = part
-			mu.Unlock()
-		}()
-	}
-	wg.Wait()
-	for i, s := range sections {
-		merge(snap, results[i])
-		if errs[i] != nil {
-			snap.Coverage[s.name] = coverageFor(s.name, errs[i])
-			continue
-		}
-		if _, set := snap.Coverage[s.name]; !set {
-			snap.Coverage[s.name] = snapshot.CoverageItem{Status: snapshot.StatusCollected}
+
+	// Round 2: every section, in one $batch.
+	sections := c.sections()
+	steps := make([]step, 0, len(sections))
+	for _, s := range sections {
+		for i, u := range s.urls {
+			steps = append(steps, step{ID: fmt.Sprintf("%s#%d", s.name, i), URL: u})
 		}
 	}
+	answers := c.raw.batch(ctx, steps)
+	for _, s := range sections {
+		bodies := make([]json.RawMessage, len(s.urls))
+		var err error
+		for i := range s.urls {
+			a := answers[fmt.Sprintf("%s#%d", s.name, i)]
+			if a.Err != nil {
+				err = a.Err
+				break
+			}
+			bodies[i] = a.Body
+		}
+		if err == nil {
+			err = withRetry(ctx, func() error { return s.read(ctx, bodies, snap) }, func() error {
+				// A page that broke off is read again, once, on its own.
+				for i, u := range s.urls {
+					b, gerr := c.raw.get(ctx, u)
+					if gerr != nil {
+						return gerr
+					}
+					bodies[i] = b
+				}
+				return s.read(ctx, bodies, snap)
+			})
+		}
+		c.record(snap, s.name, err)
+	}
+
+	// Round 3: what the sections named.
+	c.resolve(ctx, snap)
 	for _, s := range []string{"mailbox.forwarding", "mailbox.protocols"} {
 		snap.Coverage[s] = snapshot.CoverageItem{Status: snapshot.StatusSkipped, Detail: "Exchange-only: run the exchange collector"}
 	}
-	c.grantTimes(snap)
 	return snap, nil
+}
+
+// record sets a section's coverage from its error; a section that set a
+// coverage of its own (partial data) keeps it.
+func (c *collector) record(snap *snapshot.Snapshot, section string, err error) {
+	if err != nil {
+		snap.Coverage[section] = coverageFor(section, err)
+		return
+	}
+	if _, set := snap.Coverage[section]; !set {
+		snap.Coverage[section] = snapshot.CoverageItem{Status: snapshot.StatusCollected}
+	}
 }
 
 func postureDays(n int) int {
@@ -139,14 +144,13 @@ func cloudName(c string) string {
 	return strings.ToLower(c)
 }
 
-// withRetry tries a section once more when the connection failed (a
-// dropped connection or a truncated body), which the SDK's retry handler,
-// acting on responses, does not.
-func withRetry(ctx context.Context, run func() error) error {
-	err := run()
-	var netErr net.Error
-	if err != nil && ctx.Err() == nil && (errors.As(err, &netErr) || isTransport(err)) {
-		err = run()
+// withRetry runs read, and once more through again when the connection
+// broke (a dropped connection or a truncated body), which the SDK's retry
+// handler, acting on responses, does not.
+func withRetry(ctx context.Context, read, again func() error) error {
+	err := read()
+	if err != nil && ctx.Err() == nil && brokenConnection(err) {
+		err = again()
 	}
 	return err
 }
@@ -154,39 +158,6 @@ func withRetry(ctx context.Context, run func() error) error {
 func isTransport(err error) bool {
 	s := err.Error()
 	return strings.Contains(s, "EOF") || strings.Contains(s, "connection reset") || strings.Contains(s, "unexpected end of JSON")
-}
-
-// merge copies what a section collected into the snapshot.
-func merge(dst, src *snapshot.Snapshot) {
-	if src == nil {
-		return
-	}
-	dst.AuthMethods = append(dst.AuthMethods, src.AuthMethods...)
-	if src.Registration != nil {
-		dst.Registration = src.Registration
-	}
-	dst.Roles = append(dst.Roles, src.Roles...)
-	if src.Risk != nil {
-		dst.Risk = src.Risk
-	}
-	dst.OAuthGrants = append(dst.OAuthGrants, src.OAuthGrants...)
-	dst.AppRoleAssignments = append(dst.AppRoleAssignments, src.AppRoleAssignments...)
-	dst.Devices = append(dst.Devices, src.Devices...)
-	dst.SignIns = append(dst.SignIns, src.SignIns...)
-	dst.Audits = append(dst.Audits, src.Audits...)
-	if src.Mailbox != nil {
-		if dst.Mailbox == nil {
-			dst.Mailbox = &snapshot.Mailbox{}
-		}
-		dst.Mailbox.InboxRules = append(dst.Mailbox.InboxRules, src.Mailbox.InboxRules...)
-		dst.Mailbox.Permissions = append(dst.Mailbox.Permissions, src.Mailbox.Permissions...)
-		if src.Mailbox.AutoReply != nil {
-			dst.Mailbox.AutoReply = src.Mailbox.AutoReply
-		}
-	}
-	for k, v := range src.Coverage {
-		dst.Coverage[k] = v
-	}
 }
 
 // newCollector builds the client and says when the collection happens.
@@ -199,7 +170,16 @@ func newCollector(opts Options) (*collector, time.Time, error) {
 	if opts.Now != nil {
 		now = opts.Now
 	}
-	c := &collector{client: client, opts: opts, spCache: map[string]*models.ServicePrincipal{}, consents: map[string]time.Time{}}
+	base, err := url.Parse(client.GetAdapter().GetBaseUrl())
+	if err != nil {
+		return nil, time.Time{}, &CollectionError{What: "configuration", Err: err}
+	}
+	retries := opts.MaxRetries
+	if retries <= 0 {
+		retries = 5
+	}
+	c := &collector{client: client, opts: opts, consents: map[string]time.Time{},
+		raw: &rawGraph{adapter: client.GetAdapter(), base: base, maxRetries: retries, sleep: sleepCtx, debug: opts.Debug}}
 	return c, now().UTC().Truncate(time.Second), nil
 }
 
@@ -209,38 +189,46 @@ func (c *collector) source() snapshot.Source {
 
 type collector struct {
 	client *msgraphsdk.GraphServiceClient
+	raw    *rawGraph
 	opts   Options
 	userID string
 	since  time.Time
 
-	spMu    sync.Mutex
-	spCache map[string]*models.ServicePrincipal
-
-	consentMu sync.Mutex
+	// From round 2, for round 3.
 	consents  map[string]time.Time // client service principal id → latest consent
+	deviceIDs []string             // devices the audits say were registered
+	folders   []string             // folders inbox rules move mail to
 }
 
-func (c *collector) adapter() abs.RequestAdapter { return c.client.GetAdapter() }
-
-func (c *collector) tenant(ctx context.Context, snap *snapshot.Snapshot) error {
-	res, err := c.client.Organization().Get(ctx, nil)
-	if err != nil {
-		return fatal("tenant", err)
+// readTenant reads the organization; a failure stops the collection.
+func (c *collector) readTenant(a answer, t *snapshot.Tenant) error {
+	if a.Err != nil {
+		return fatal("tenant", a.Err)
 	}
-	orgs := res.GetValue()
-	if len(orgs) == 0 {
+	var orgs struct {
+		Value []struct {
+			ID              string `json:"id"`
+			VerifiedDomains []struct {
+				Name      string `json:"name"`
+				IsDefault *bool  `json:"isDefault"`
+			} `json:"verifiedDomains"`
+		} `json:"value"`
+	}
+	if err := json.Unmarshal(a.Body, &orgs); err != nil {
+		return &CollectionError{What: "tenant", Err: fmt.Errorf("the organization is not JSON Graph would send: %w", err)}
+	}
+	if len(orgs.Value) == 0 {
 		return &CollectionError{What: "tenant", Err: errors.New("no organization returned")}
 	}
-	org := orgs[0]
-	snap.Tenant.ID = deref(org.GetId())
-	for _, d := range org.GetVerifiedDomains() {
-		name := deref(d.GetName())
-		snap.Tenant.Domains = append(snap.Tenant.Domains, name)
-		if d.GetIsDefault() != nil && *d.GetIsDefault() {
-			snap.Tenant.DefaultDomain = name
+	org := orgs.Value[0]
+	t.ID = org.ID
+	for _, d := range org.VerifiedDomains {
+		t.Domains = append(t.Domains, d.Name)
+		if d.IsDefault != nil && *d.IsDefault {
+			t.DefaultDomain = d.Name
 		}
 	}
-	if len(snap.Tenant.Domains) == 0 {
+	if len(t.Domains) == 0 {
 		return &CollectionError{What: "tenant", Err: errors.New("the organization has no verified domains"), Fix: "grant Organization.Read.All"}
 	}
 	return nil
@@ -249,93 +237,174 @@ func (c *collector) tenant(ctx context.Context, snap *snapshot.Snapshot) error {
 var userFields = []string{"id", "userPrincipalName", "displayName", "mail", "userType", "accountEnabled", "createdDateTime",
 	"lastPasswordChangeDateTime", "signInSessionsValidFromDateTime", "passwordPolicies", "otherMails"}
 
-func (c *collector) user(ctx context.Context, snap *snapshot.Snapshot) error {
-	u, err := c.client.Users().ByUserId(c.opts.User).Get(ctx, &users.UserItemRequestBuilderGetRequestConfiguration{
-		QueryParameters: &users.UserItemRequestBuilderGetQueryParameters{Select: userFields},
-	})
+// graphUser is a user as Graph sends it with userFields selected.
+type graphUser struct {
+	ID                              string     `json:"id"`
+	UserPrincipalName               string     `json:"userPrincipalName"`
+	DisplayName                     *string    `json:"displayName"`
+	Mail                            *string    `json:"mail"`
+	UserType                        *string    `json:"userType"`
+	AccountEnabled                  *bool      `json:"accountEnabled"`
+	CreatedDateTime                 *time.Time `json:"createdDateTime"`
+	LastPasswordChangeDateTime      *time.Time `json:"lastPasswordChangeDateTime"`
+	SignInSessionsValidFromDateTime *time.Time `json:"signInSessionsValidFromDateTime"`
+	PasswordPolicies                *string    `json:"passwordPolicies"`
+	OtherMails                      []string   `json:"otherMails"`
+}
+
+// UserFromGraph maps one Graph user object into the snapshot's user: the
+// one mapping of a user, for the per-account path and a tenant scan alike.
+func UserFromGraph(raw []byte) (snapshot.User, error) {
+	var u graphUser
+	if err := json.Unmarshal(raw, &u); err != nil {
+		return snapshot.User{}, err
+	}
+	if u.ID == "" || u.UserPrincipalName == "" {
+		return snapshot.User{}, errors.New("the user has no id or userPrincipalName")
+	}
+	out := snapshot.User{
+		ID: u.ID, UserPrincipalName: u.UserPrincipalName, DisplayName: deref(u.DisplayName), Mail: u.Mail,
+		UserType: deref(u.UserType), AccountEnabled: u.AccountEnabled, CreatedDateTime: utc(u.CreatedDateTime),
+		LastPasswordChangeDateTime: utc(u.LastPasswordChangeDateTime), SignInSessionsValidFromDateTime: utc(u.SignInSessionsValidFromDateTime),
+		PasswordPolicies: u.PasswordPolicies, OtherMails: u.OtherMails,
+	}
+	if out.OtherMails == nil {
+		out.OtherMails = []string{}
+	}
+	return out, nil
+}
+
+func (c *collector) readUser(a answer, snap *snapshot.Snapshot) error {
+	if a.Err != nil {
+		return fatal("user", a.Err)
+	}
+	u, err := UserFromGraph(a.Body)
 	if err != nil {
-		return fatal("user", err)
+		return &CollectionError{What: "user", Err: err}
 	}
-	snap.User = snapshot.User{
-		ID:                              deref(u.GetId()),
-		UserPrincipalName:               deref(u.GetUserPrincipalName()),
-		DisplayName:                     deref(u.GetDisplayName()),
-		Mail:                            u.GetMail(),
-		UserType:                        deref(u.GetUserType()),
-		AccountEnabled:                  u.GetAccountEnabled(),
-		CreatedDateTime:                 utc(u.GetCreatedDateTime()),
-		LastPasswordChangeDateTime:      utc(u.GetLastPasswordChangeDateTime()),
-		SignInSessionsValidFromDateTime: utc(u.GetSignInSessionsValidFromDateTime()),
-		PasswordPolicies:                u.GetPasswordPolicies(),
-		OtherMails:                      u.GetOtherMails(),
-	}
-	if snap.User.OtherMails == nil {
-		snap.User.OtherMails = []string{}
-	}
+	snap.User = u
 	snap.Coverage["user"] = snapshot.CoverageItem{Status: snapshot.StatusCollected}
+	return nil
+}
+
+// section is one snapshot section: the reads it needs (paths under the
+// service root) and how it maps their answers.
+type section struct {
+	name string
+	urls []string
+	read func(ctx context.Context, bodies []json.RawMessage, snap *snapshot.Snapshot) error
+}
+
+func (c *collector) sections() []section {
+	user := "/users/" + url.PathEscape(c.userID)
+	since := c.since.UTC().Format(time.RFC3339)
+	q := func(params ...string) string { return "?" + strings.Join(params, "&") }
+	filter := func(f string) string { return "$filter=" + url.QueryEscape(f) }
+	return []section{
+		{"authMethods", []string{user + "/authentication/methods"}, c.authMethods},
+		{"registration", []string{"/reports/authenticationMethods/userRegistrationDetails/" + url.PathEscape(c.userID) +
+			q("$select=isMfaRegistered,methodsRegistered,userPreferredMethodForSecondaryAuthentication")}, c.registration},
+		{"roles", []string{user + "/transitiveMemberOf/microsoft.graph.directoryRole" + q("$select=id,displayName,roleTemplateId")}, c.roles},
+		{"risk", []string{"/identityProtection/riskyUsers/" + url.PathEscape(c.userID) + q("$select=riskLevel,riskState,riskDetail,riskLastUpdatedDateTime")}, c.risk},
+		{"oauthGrants", []string{user + "/oauth2PermissionGrants" + q("$select=clientId,consentType,scope")}, c.oauthGrants},
+		{"appRoleAssignments", []string{user + "/appRoleAssignments" + q("$select=resourceId,resourceDisplayName,appRoleId,createdDateTime")}, c.appRoleAssignments},
+		{"mailbox.inboxRules", []string{user + "/mailFolders/inbox/messageRules" + q("$select=id,displayName,isEnabled,conditions,actions")}, c.inboxRules},
+		{"mailbox.autoReply", []string{user + "/mailboxSettings" + q("$select=automaticRepliesSetting")}, c.autoReply},
+		{"mailbox.permissions", []string{user + "/calendar/calendarPermissions" + q("$select=emailAddress,role")}, c.calendarPermissions},
+		{"signIns", []string{"/auditLogs/signIns" + q(filter(fmt.Sprintf("userId eq '%s' and createdDateTime ge %s", c.userID, since)), "$top=1000",
+			"$select=createdDateTime,ipAddress,location,clientAppUsed,appDisplayName,status,riskLevelDuringSignIn,isInteractive")}, c.signIns},
+		// Entries about the user, and those the user initiated (consents
+		// name the app, not the user, as their target).
+		{"audits", []string{
+			"/auditLogs/directoryAudits" + q(filter(fmt.Sprintf("targetResources/any(t:t/id eq '%s') and activityDateTime ge %s", c.userID, since))),
+			"/auditLogs/directoryAudits" + q(filter(fmt.Sprintf("initiatedBy/user/id eq '%s' and activityDateTime ge %s", c.userID, since))),
+		}, c.audits},
+	}
+}
+
+// items decodes one collection answer, following its next links.
+func (c *collector) items(ctx context.Context, body json.RawMessage) ([]json.RawMessage, error) {
+	return c.raw.collection(ctx, body)
+}
+
+// eachItem decodes every item of a collection answer into T.
+func eachItem[T any](ctx context.Context, c *collector, body json.RawMessage, each func(T) error) error {
+	items, err := c.items(ctx, body)
+	if err != nil {
+		return err
+	}
+	for _, raw := range items {
+		var v T
+		if err := json.Unmarshal(raw, &v); err != nil {
+			return fmt.Errorf("an item is not JSON Graph would send: %w", err)
+		}
+		if err := each(v); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
 // methodType maps "#microsoft.graph.fido2AuthenticationMethod" to "fido2".
 func methodType(odataType string) string {
 	t := strings.TrimSuffix(strings.TrimPrefix(odataType, "#microsoft.graph."), "AuthenticationMethod")
-	switch t {
-	case "password", "phone", "email", "microsoftAuthenticator", "fido2", "softwareOath", "temporaryAccessPass",
-		"windowsHelloForBusiness", "platformCredential", "hardwareOath", "x509Certificate", "qrCodePin":
-		return t
+	for _, known := range []string{"password", "phone", "email", "microsoftAuthenticator", "fido2", "softwareOath", "temporaryAccessPass",
+		"windowsHelloForBusiness", "platformCredential", "hardwareOath", "x509Certificate", "qrCodePin"} {
+		if strings.EqualFold(t, known) {
+			return known
+		}
 	}
 	return "other"
 }
 
-func (c *collector) authMethods(ctx context.Context, snap *snapshot.Snapshot) error {
-	res, err := c.client.Users().ByUserId(c.userID).Authentication().Methods().Get(ctx, nil)
-	if err != nil {
-		return err
-	}
-	return iterate[models.AuthenticationMethodable](ctx, c, res, models.CreateAuthenticationMethodCollectionResponseFromDiscriminatorValue, func(m models.AuthenticationMethodable) {
-		am := snapshot.AuthMethod{ID: deref(m.GetId()), Type: methodType(deref(m.GetOdataType()))}
-		if d, ok := m.(interface{ GetDisplayName() *string }); ok {
-			am.DisplayName = d.GetDisplayName()
-		}
-		if t, ok := m.(interface{ GetCreatedDateTime() *time.Time }); ok {
-			am.CreatedDateTime = utc(t.GetCreatedDateTime())
-		}
-		if am.CreatedDateTime == nil {
-			// Some documented examples spell it creationDateTime.
-			if s, ok := m.GetAdditionalData()["creationDateTime"].(*string); ok && s != nil {
-				if t, err := time.Parse(time.RFC3339, *s); err == nil {
-					am.CreatedDateTime = utc(&t)
-				}
-			}
-		}
-		switch x := m.(type) {
-		case models.PhoneAuthenticationMethodable:
-			am.PhoneNumber = x.GetPhoneNumber()
-			if pt := x.GetPhoneType(); pt != nil {
-				s := pt.String()
-				am.PhoneType = &s
-			}
-		case models.EmailAuthenticationMethodable:
-			am.EmailAddress = x.GetEmailAddress()
-		case models.TemporaryAccessPassAuthenticationMethodable:
-			am.IsUsable = x.GetIsUsable()
-		}
-		snap.AuthMethods = append(snap.AuthMethods, am)
-	})
+type graphAuthMethod struct {
+	ODataType        string     `json:"@odata.type"`
+	ID               string     `json:"id"`
+	DisplayName      *string    `json:"displayName"`
+	CreatedDateTime  *time.Time `json:"createdDateTime"`
+	CreationDateTime *time.Time `json:"creationDateTime"` // some documented examples spell it so
+	PhoneNumber      *string    `json:"phoneNumber"`
+	PhoneType        *string    `json:"phoneType"`
+	EmailAddress     *string    `json:"emailAddress"`
+	IsUsable         *bool      `json:"isUsable"`
 }
 
-func (c *collector) registration(ctx context.Context, snap *snapshot.Snapshot) error {
-	r, err := c.client.Reports().AuthenticationMethods().UserRegistrationDetails().ByUserRegistrationDetailsId(c.userID).Get(ctx, nil)
-	if err != nil {
+func (c *collector) authMethods(ctx context.Context, bodies []json.RawMessage, snap *snapshot.Snapshot) error {
+	var methods []snapshot.AuthMethod
+	err := eachItem(ctx, c, bodies[0], func(m graphAuthMethod) error {
+		am := snapshot.AuthMethod{ID: m.ID, Type: methodType(m.ODataType), DisplayName: m.DisplayName, CreatedDateTime: utc(m.CreatedDateTime),
+			PhoneNumber: m.PhoneNumber, EmailAddress: m.EmailAddress, IsUsable: m.IsUsable}
+		if am.CreatedDateTime == nil {
+			am.CreatedDateTime = utc(m.CreationDateTime)
+		}
+		phoneType, err := enum("authMethods.phoneType", m.PhoneType)
+		if err != nil {
+			return err
+		}
+		am.PhoneType = phoneType
+		methods = append(methods, am)
+		return nil
+	})
+	snap.AuthMethods = methods
+	return err
+}
+
+func (c *collector) registration(_ context.Context, bodies []json.RawMessage, snap *snapshot.Snapshot) error {
+	var r struct {
+		IsMfaRegistered   *bool    `json:"isMfaRegistered"`
+		MethodsRegistered []string `json:"methodsRegistered"`
+		Preferred         *string  `json:"userPreferredMethodForSecondaryAuthentication"`
+	}
+	if err := json.Unmarshal(bodies[0], &r); err != nil {
 		return err
 	}
-	reg := &snapshot.Registration{MethodsRegistered: r.GetMethodsRegistered()}
-	if v := r.GetIsMfaRegistered(); v != nil {
-		reg.IsMfaRegistered = *v
+	if r.IsMfaRegistered == nil {
+		return &ValueError{Field: "registration.isMfaRegistered", Value: "(missing)"}
 	}
-	if d := r.GetUserPreferredMethodForSecondaryAuthentication(); d != nil {
-		s := d.String()
-		reg.DefaultMethod = &s
+	reg := &snapshot.Registration{IsMfaRegistered: *r.IsMfaRegistered, MethodsRegistered: r.MethodsRegistered}
+	var err error
+	if reg.DefaultMethod, err = enum("registration.defaultMethod", r.Preferred); err != nil {
+		return err
 	}
 	if reg.MethodsRegistered == nil {
 		reg.MethodsRegistered = []string{}
@@ -344,411 +413,411 @@ func (c *collector) registration(ctx context.Context, snap *snapshot.Snapshot) e
 	return nil
 }
 
-func (c *collector) roles(ctx context.Context, snap *snapshot.Snapshot) error {
-	res, err := c.client.Users().ByUserId(c.userID).TransitiveMemberOf().GraphDirectoryRole().Get(ctx, nil)
-	if err != nil {
-		return err
-	}
-	return iterate[models.DirectoryRoleable](ctx, c, res, models.CreateDirectoryRoleCollectionResponseFromDiscriminatorValue, func(r models.DirectoryRoleable) {
-		tid := deref(r.GetRoleTemplateId())
-		snap.Roles = append(snap.Roles, snapshot.Role{ID: deref(r.GetId()), DisplayName: deref(r.GetDisplayName()), RoleTemplateID: tid, Privileged: PrivilegedRoleTemplates[tid]})
+func (c *collector) roles(ctx context.Context, bodies []json.RawMessage, snap *snapshot.Snapshot) error {
+	return eachItem(ctx, c, bodies[0], func(r struct {
+		ID             string `json:"id"`
+		DisplayName    string `json:"displayName"`
+		RoleTemplateID string `json:"roleTemplateId"`
+	}) error {
+		snap.Roles = append(snap.Roles, snapshot.Role{ID: r.ID, DisplayName: r.DisplayName, RoleTemplateID: r.RoleTemplateID, Privileged: PrivilegedRoleTemplates[r.RoleTemplateID]})
+		return nil
 	})
 }
 
-func (c *collector) risk(ctx context.Context, snap *snapshot.Snapshot) error {
-	r, err := c.client.IdentityProtection().RiskyUsers().ByRiskyUserId(c.userID).Get(ctx, nil)
-	if status, _, _ := describe(err); status == 404 {
-		// Identity Protection has never rated this user.
-		none := "none"
-		snap.Risk = &snapshot.Risk{RiskLevel: &none, RiskState: &none}
-		return nil
+// RiskFromGraph maps a riskyUser object into the snapshot's risk.
+func RiskFromGraph(raw []byte) (*snapshot.Risk, error) {
+	var r struct {
+		RiskLevel   *string    `json:"riskLevel"`
+		RiskState   *string    `json:"riskState"`
+		RiskDetail  *string    `json:"riskDetail"`
+		LastUpdated *time.Time `json:"riskLastUpdatedDateTime"`
 	}
+	if err := json.Unmarshal(raw, &r); err != nil {
+		return nil, err
+	}
+	risk := &snapshot.Risk{RiskLastUpdatedDateTime: utc(r.LastUpdated)}
+	var err error
+	if risk.RiskLevel, err = enum("risk.riskLevel", r.RiskLevel); err != nil {
+		return nil, err
+	}
+	if risk.RiskState, err = enum("risk.riskState", r.RiskState); err != nil {
+		return nil, err
+	}
+	if risk.RiskDetail, err = enum("risk.riskDetail", r.RiskDetail); err != nil {
+		return nil, err
+	}
+	return risk, nil
+}
+
+func (c *collector) risk(_ context.Context, bodies []json.RawMessage, snap *snapshot.Snapshot) error {
+	risk, err := RiskFromGraph(bodies[0])
 	if err != nil {
 		return err
-	}
-	risk := &snapshot.Risk{RiskLastUpdatedDateTime: utc(r.GetRiskLastUpdatedDateTime())}
-	if v := r.GetRiskLevel(); v != nil {
-		s := v.String()
-		risk.RiskLevel = &s
-	}
-	if v := r.GetRiskState(); v != nil {
-		s := v.String()
-		risk.RiskState = &s
-	}
-	if v := r.GetRiskDetail(); v != nil {
-		s := v.String()
-		risk.RiskDetail = &s
 	}
 	snap.Risk = risk
 	return nil
 }
 
-func (c *collector) oauthGrants(ctx context.Context, snap *snapshot.Snapshot) error {
-	var grants []models.OAuth2PermissionGrantable
-	collect := func(g models.OAuth2PermissionGrantable) { grants = append(grants, g) }
-	res, err := c.client.Users().ByUserId(c.userID).Oauth2PermissionGrants().Get(ctx, nil)
+// GrantFromGraph maps an oauth2PermissionGrant (its client resolved later).
+func GrantFromGraph(raw []byte) (snapshot.OAuthGrant, error) {
+	var g struct {
+		ClientID    string  `json:"clientId"`
+		ConsentType *string `json:"consentType"`
+		Scope       string  `json:"scope"`
+	}
+	if err := json.Unmarshal(raw, &g); err != nil {
+		return snapshot.OAuthGrant{}, err
+	}
+	consent, err := enum("oauthGrants.consentType", g.ConsentType)
+	if err != nil {
+		return snapshot.OAuthGrant{}, err
+	}
+	og := snapshot.OAuthGrant{ClientID: g.ClientID, ConsentType: deref(consent), Scopes: strings.Fields(g.Scope)}
+	if og.Scopes == nil {
+		og.Scopes = []string{}
+	}
+	return og, nil
+}
+
+func (c *collector) oauthGrants(ctx context.Context, bodies []json.RawMessage, snap *snapshot.Snapshot) error {
+	items, err := c.items(ctx, bodies[0])
 	if err != nil {
 		return err
 	}
-	if err := iterate[models.OAuth2PermissionGrantable](ctx, c, res, models.CreateOAuth2PermissionGrantCollectionResponseFromDiscriminatorValue, collect); err != nil {
-		return err
-	}
-	filter := "consentType eq 'AllPrincipals'"
-	all, err := c.client.Oauth2PermissionGrants().Get(ctx, &oauth2permissiongrants.Oauth2PermissionGrantsRequestBuilderGetRequestConfiguration{
-		QueryParameters: &oauth2permissiongrants.Oauth2PermissionGrantsRequestBuilderGetQueryParameters{Filter: &filter},
-	})
-	if err != nil {
-		return err
-	}
-	if err := iterate[models.OAuth2PermissionGrantable](ctx, c, all, models.CreateOAuth2PermissionGrantCollectionResponseFromDiscriminatorValue, collect); err != nil {
-		return err
-	}
-	for _, g := range grants {
-		og := snapshot.OAuthGrant{ClientID: deref(g.GetClientId()), ConsentType: deref(g.GetConsentType()), Scopes: strings.Fields(deref(g.GetScope()))}
-		sp, err := c.servicePrincipal(ctx, og.ClientID)
+	for _, raw := range items {
+		g, err := GrantFromGraph(raw)
 		if err != nil {
-			return fmt.Errorf("resolving client %s: %w", og.ClientID, err)
+			return err
 		}
-		og.AppID = deref(sp.GetAppId())
-		og.AppDisplayName = deref(sp.GetDisplayName())
-		if owner := sp.GetAppOwnerOrganizationId(); owner != nil {
-			s := owner.String()
-			og.PublisherTenantID = &s
-		}
-		if vp := sp.GetVerifiedPublisher(); vp != nil && vp.GetDisplayName() != nil && *vp.GetDisplayName() != "" {
-			og.VerifiedPublisher = vp.GetDisplayName()
-		}
-		if og.Scopes == nil {
-			og.Scopes = []string{}
-		}
-		snap.OAuthGrants = append(snap.OAuthGrants, og)
+		snap.OAuthGrants = append(snap.OAuthGrants, g)
 	}
 	return nil
 }
 
-// servicePrincipal resolves a grant's client once per run.
-func (c *collector) servicePrincipal(ctx context.Context, id string) (*models.ServicePrincipal, error) {
-	c.spMu.Lock()
-	sp, ok := c.spCache[id]
-	c.spMu.Unlock()
-	if ok {
-		return sp, nil
-	}
-	res, err := c.client.ServicePrincipals().ByServicePrincipalId(id).Get(ctx, nil)
-	if err != nil {
-		return nil, err
-	}
-	sp, ok = res.(*models.ServicePrincipal)
-	if !ok {
-		return nil, fmt.Errorf("unexpected service principal type %T", res)
-	}
-	c.spMu.Lock()
-	c.spCache[id] = sp
-	c.spMu.Unlock()
-	return sp, nil
-}
-
-func (c *collector) appRoleAssignments(ctx context.Context, snap *snapshot.Snapshot) error {
-	res, err := c.client.Users().ByUserId(c.userID).AppRoleAssignments().Get(ctx, nil)
-	if err != nil {
-		return err
-	}
-	return iterate[models.AppRoleAssignmentable](ctx, c, res, models.CreateAppRoleAssignmentCollectionResponseFromDiscriminatorValue, func(a models.AppRoleAssignmentable) {
-		ra := snapshot.AppRoleAssignment{ResourceDisplayName: deref(a.GetResourceDisplayName()), CreatedDateTime: utc(a.GetCreatedDateTime())}
-		if id := a.GetResourceId(); id != nil {
-			ra.ResourceID = id.String()
-		}
-		if id := a.GetAppRoleId(); id != nil {
-			ra.AppRoleID = id.String()
-		}
-		snap.AppRoleAssignments = append(snap.AppRoleAssignments, ra)
+func (c *collector) appRoleAssignments(ctx context.Context, bodies []json.RawMessage, snap *snapshot.Snapshot) error {
+	return eachItem(ctx, c, bodies[0], func(a struct {
+		ResourceID          string     `json:"resourceId"`
+		ResourceDisplayName string     `json:"resourceDisplayName"`
+		AppRoleID           string     `json:"appRoleId"`
+		CreatedDateTime     *time.Time `json:"createdDateTime"`
+	}) error {
+		snap.AppRoleAssignments = append(snap.AppRoleAssignments, snapshot.AppRoleAssignment{ResourceID: a.ResourceID,
+			ResourceDisplayName: a.ResourceDisplayName, AppRoleID: a.AppRoleID, CreatedDateTime: utc(a.CreatedDateTime)})
+		return nil
 	})
 }
 
-// devices lists the tenant's devices with their registered owners: the
-// per-user registeredDevices route does not take application permissions.
-func (c *collector) devices(ctx context.Context, snap *snapshot.Snapshot) error {
-	res, err := c.client.Devices().Get(ctx, &devices.DevicesRequestBuilderGetRequestConfiguration{
-		QueryParameters: &devices.DevicesRequestBuilderGetQueryParameters{
-			Select: []string{"id", "displayName", "operatingSystem", "trustType", "registrationDateTime", "isCompliant"},
-			Expand: []string{"registeredOwners($select=id)"},
-		},
-	})
-	if err != nil {
-		return err
-	}
-	return iterate[models.Deviceable](ctx, c, res, models.CreateDeviceCollectionResponseFromDiscriminatorValue, func(d models.Deviceable) {
-		owned := false
-		for _, o := range d.GetRegisteredOwners() {
-			if deref(o.GetId()) == c.userID {
-				owned = true
-			}
-		}
-		if !owned {
-			return
-		}
-		snap.Devices = append(snap.Devices, snapshot.Device{
-			ID: deref(d.GetId()), DisplayName: deref(d.GetDisplayName()), OperatingSystem: deref(d.GetOperatingSystem()),
-			TrustType: d.GetTrustType(), RegistrationDateTime: utc(d.GetRegistrationDateTime()), IsCompliant: d.GetIsCompliant(),
-		})
-	})
+type graphRecipient struct {
+	EmailAddress *struct {
+		Address *string `json:"address"`
+	} `json:"emailAddress"`
 }
 
-func (c *collector) inboxRules(ctx context.Context, snap *snapshot.Snapshot) error {
-	res, err := c.client.Users().ByUserId(c.userID).MailFolders().ByMailFolderId("inbox").MessageRules().Get(ctx, nil)
-	if err != nil {
-		return err
+func addresses(rs []graphRecipient) []string {
+	out := []string{}
+	for _, r := range rs {
+		if r.EmailAddress != nil && r.EmailAddress.Address != nil {
+			out = append(out, *r.EmailAddress.Address)
+		}
 	}
-	folders := map[string]string{}
+	return out
+}
+
+type graphMessageRule struct {
+	ID          string `json:"id"`
+	DisplayName string `json:"displayName"`
+	IsEnabled   *bool  `json:"isEnabled"`
+	Conditions  *struct {
+		SubjectContains       []string         `json:"subjectContains"`
+		BodyContains          []string         `json:"bodyContains"`
+		BodyOrSubjectContains []string         `json:"bodyOrSubjectContains"`
+		SenderContains        []string         `json:"senderContains"`
+		RecipientContains     []string         `json:"recipientContains"`
+		HeaderContains        []string         `json:"headerContains"`
+		FromAddresses         []graphRecipient `json:"fromAddresses"`
+		SentToAddresses       []graphRecipient `json:"sentToAddresses"`
+	} `json:"conditions"`
+	Actions *struct {
+		ForwardTo             []graphRecipient `json:"forwardTo"`
+		RedirectTo            []graphRecipient `json:"redirectTo"`
+		ForwardAsAttachmentTo []graphRecipient `json:"forwardAsAttachmentTo"`
+		Delete                *bool            `json:"delete"`
+		PermanentDelete       *bool            `json:"permanentDelete"`
+		MarkAsRead            *bool            `json:"markAsRead"`
+		StopProcessingRules   *bool            `json:"stopProcessingRules"`
+		MoveToFolder          *string          `json:"moveToFolder"`
+	} `json:"actions"`
+}
+
+func (c *collector) inboxRules(ctx context.Context, bodies []json.RawMessage, snap *snapshot.Snapshot) error {
 	var rules []snapshot.InboxRule
-	var folderErr error
-	err = iterate[models.MessageRuleable](ctx, c, res, models.CreateMessageRuleCollectionResponseFromDiscriminatorValue, func(r models.MessageRuleable) {
-		rule := snapshot.InboxRule{ID: deref(r.GetId()), Name: deref(r.GetDisplayName()), Source: "graph", Conditions: conditions(r.GetConditions())}
-		if v := r.GetIsEnabled(); v != nil {
-			rule.Enabled = *v
-		}
-		if a := r.GetActions(); a != nil {
-			rule.Actions = snapshot.RuleActions{
-				ForwardTo:             addresses(a.GetForwardTo()),
-				RedirectTo:            addresses(a.GetRedirectTo()),
-				ForwardAsAttachmentTo: addresses(a.GetForwardAsAttachmentTo()),
-				Delete:                deref(a.GetDelete()),
-				PermanentDelete:       deref(a.GetPermanentDelete()),
-				MarkAsRead:            deref(a.GetMarkAsRead()),
-				StopProcessingRules:   deref(a.GetStopProcessingRules()),
-			}
-			if id := a.GetMoveToFolder(); id != nil && *id != "" {
-				name, ok := folders[*id]
-				if !ok {
-					name, err = c.folderName(ctx, *id)
-					if err != nil && folderErr == nil {
-						folderErr = err
-					}
-					folders[*id] = name
+	err := eachItem(ctx, c, bodies[0], func(r graphMessageRule) error {
+		// A rule whose state Graph did not send is taken as enabled: a
+		// rule is never assumed harmless for lack of a field.
+		rule := snapshot.InboxRule{ID: r.ID, Name: r.DisplayName, Source: "graph", Enabled: r.IsEnabled == nil || *r.IsEnabled, Conditions: map[string]any{}}
+		if p := r.Conditions; p != nil {
+			add := func(key string, v []string) {
+				if len(v) > 0 {
+					rule.Conditions[key] = v
 				}
-				rule.Actions.MoveToFolder = &name
+			}
+			add("subjectContains", p.SubjectContains)
+			add("bodyContains", p.BodyContains)
+			add("bodyOrSubjectContains", p.BodyOrSubjectContains)
+			add("senderContains", p.SenderContains)
+			add("recipientContains", p.RecipientContains)
+			add("headerContains", p.HeaderContains)
+			add("fromAddresses", addresses(p.FromAddresses))
+			add("sentToAddresses", addresses(p.SentToAddresses))
+		}
+		rule.Actions = snapshot.RuleActions{ForwardTo: []string{}, RedirectTo: []string{}, ForwardAsAttachmentTo: []string{}}
+		if a := r.Actions; a != nil {
+			rule.Actions = snapshot.RuleActions{
+				ForwardTo: addresses(a.ForwardTo), RedirectTo: addresses(a.RedirectTo), ForwardAsAttachmentTo: addresses(a.ForwardAsAttachmentTo),
+				Delete: deref(a.Delete), PermanentDelete: deref(a.PermanentDelete), MarkAsRead: deref(a.MarkAsRead), StopProcessingRules: deref(a.StopProcessingRules),
+			}
+			if a.MoveToFolder != nil && *a.MoveToFolder != "" {
+				// The folder's name is read in round 3; until then its id.
+				id := *a.MoveToFolder
+				rule.Actions.MoveToFolder = &id
+				if !contains(c.folders, id) {
+					c.folders = append(c.folders, id)
+				}
 			}
 		}
 		rules = append(rules, rule)
+		return nil
 	})
 	if err != nil {
 		return err
 	}
-	if folderErr != nil {
-		return fmt.Errorf("resolving a rule's target folder: %w", folderErr)
-	}
-	snap.Mailbox = &snapshot.Mailbox{InboxRules: rules}
+	mailbox(snap).InboxRules = rules
 	snap.Coverage["mailbox.inboxRules"] = snapshot.CoverageItem{Status: snapshot.StatusSkipped,
 		Detail: fmt.Sprintf("Graph lists only visible rules (%d found); hidden rules need the exchange collector", len(rules))}
 	return nil
 }
 
-func (c *collector) folderName(ctx context.Context, id string) (string, error) {
-	f, err := c.client.Users().ByUserId(c.userID).MailFolders().ByMailFolderId(id).Get(ctx, nil)
-	if err != nil {
-		return id, err
+func mailbox(snap *snapshot.Snapshot) *snapshot.Mailbox {
+	if snap.Mailbox == nil {
+		snap.Mailbox = &snapshot.Mailbox{}
 	}
-	return deref(f.GetDisplayName()), nil
+	return snap.Mailbox
 }
 
-// conditions keeps a rule's conditions as Graph names them, with
-// recipients reduced to addresses.
-func conditions(p models.MessageRulePredicatesable) map[string]any {
-	out := map[string]any{}
-	if p == nil {
-		return out
+func (c *collector) autoReply(_ context.Context, bodies []json.RawMessage, snap *snapshot.Snapshot) error {
+	var ms struct {
+		Setting *struct {
+			Status           *string `json:"status"`
+			ExternalAudience *string `json:"externalAudience"`
+		} `json:"automaticRepliesSetting"`
 	}
-	add := func(key string, v []string) {
-		if len(v) > 0 {
-			out[key] = v
-		}
-	}
-	add("subjectContains", p.GetSubjectContains())
-	add("bodyContains", p.GetBodyContains())
-	add("bodyOrSubjectContains", p.GetBodyOrSubjectContains())
-	add("senderContains", p.GetSenderContains())
-	add("recipientContains", p.GetRecipientContains())
-	add("headerContains", p.GetHeaderContains())
-	add("fromAddresses", addresses(p.GetFromAddresses()))
-	add("sentToAddresses", addresses(p.GetSentToAddresses()))
-	return out
-}
-
-func addresses(rs []models.Recipientable) []string {
-	out := []string{}
-	for _, r := range rs {
-		if e := r.GetEmailAddress(); e != nil && e.GetAddress() != nil {
-			out = append(out, *e.GetAddress())
-		}
-	}
-	return out
-}
-
-func (c *collector) autoReply(ctx context.Context, snap *snapshot.Snapshot) error {
-	ms, err := c.client.Users().ByUserId(c.userID).MailboxSettings().Get(ctx, nil)
-	if err != nil {
+	if err := json.Unmarshal(bodies[0], &ms); err != nil {
 		return err
 	}
-	reply := &snapshot.AutoReply{Status: "disabled", ExternalAudience: "none"}
-	if s := ms.GetAutomaticRepliesSetting(); s != nil {
-		if v := s.GetStatus(); v != nil {
-			reply.Status = v.String()
-		}
-		if v := s.GetExternalAudience(); v != nil {
-			reply.ExternalAudience = v.String()
-		}
+	if ms.Setting == nil {
+		return &ValueError{Field: "mailbox.autoReply.status", Value: "(no automaticRepliesSetting)"}
 	}
-	snap.Mailbox = &snapshot.Mailbox{AutoReply: reply}
+	reply := &snapshot.AutoReply{}
+	var err error
+	if reply.Status, err = enum("mailbox.autoReply.status", ms.Setting.Status); err != nil {
+		return err
+	}
+	if reply.ExternalAudience, err = enum("mailbox.autoReply.externalAudience", ms.Setting.ExternalAudience); err != nil {
+		return err
+	}
+	mailbox(snap).AutoReply = reply
 	return nil
 }
 
-func (c *collector) calendarPermissions(ctx context.Context, snap *snapshot.Snapshot) error {
-	res, err := c.client.Users().ByUserId(c.userID).Calendar().CalendarPermissions().Get(ctx, nil)
-	if err != nil {
-		return err
-	}
+func (c *collector) calendarPermissions(ctx context.Context, bodies []json.RawMessage, snap *snapshot.Snapshot) error {
 	var perms []snapshot.Permission
-	err = iterate[models.CalendarPermissionable](ctx, c, res, models.CreateCalendarPermissionCollectionResponseFromDiscriminatorValue, func(p models.CalendarPermissionable) {
-		e := p.GetEmailAddress()
-		if e == nil || e.GetAddress() == nil || *e.GetAddress() == "" {
-			return // "My Organization" and anonymous defaults
+	err := eachItem(ctx, c, bodies[0], func(p struct {
+		EmailAddress *struct {
+			Address *string `json:"address"`
+		} `json:"emailAddress"`
+		Role *string `json:"role"`
+	}) error {
+		if p.EmailAddress == nil || p.EmailAddress.Address == nil || *p.EmailAddress.Address == "" {
+			return nil // "My Organization" and anonymous defaults
 		}
-		role := "none"
-		if r := p.GetRole(); r != nil {
-			role = r.String()
+		role, err := enum("mailbox.permissions.role", p.Role)
+		if err != nil {
+			return err
 		}
-		perms = append(perms, snapshot.Permission{Trustee: *e.GetAddress(), AccessRights: []string{"Calendar:" + role}})
+		if role == nil {
+			return &ValueError{Field: "mailbox.permissions.role", Value: "(missing)"}
+		}
+		perms = append(perms, snapshot.Permission{Trustee: *p.EmailAddress.Address, AccessRights: []string{"Calendar:" + *role}})
+		return nil
 	})
 	if err != nil {
 		return err
 	}
-	snap.Mailbox = &snapshot.Mailbox{Permissions: perms}
+	mailbox(snap).Permissions = perms
 	snap.Coverage["mailbox.permissions"] = snapshot.CoverageItem{Status: snapshot.StatusSkipped,
 		Detail: "Graph shows calendar delegates only; FullAccess, SendAs and SendOnBehalf need the exchange collector"}
 	return nil
 }
 
-func (c *collector) signIns(ctx context.Context, snap *snapshot.Snapshot) error {
-	filter := fmt.Sprintf("userId eq '%s' and createdDateTime ge %s", c.userID, c.since.UTC().Format(time.RFC3339))
-	top := int32(1000)
-	res, err := c.client.AuditLogs().SignIns().Get(ctx, &auditlogs.SignInsRequestBuilderGetRequestConfiguration{
-		QueryParameters: &auditlogs.SignInsRequestBuilderGetQueryParameters{Filter: &filter, Top: &top},
-	})
-	if err != nil {
-		return err
-	}
-	return iterate[models.SignInable](ctx, c, res, models.CreateSignInCollectionResponseFromDiscriminatorValue, func(s models.SignInable) {
-		si := snapshot.SignIn{IPAddress: deref(s.GetIpAddress()), ClientAppUsed: deref(s.GetClientAppUsed()), AppDisplayName: deref(s.GetAppDisplayName())}
-		if t := s.GetCreatedDateTime(); t != nil {
-			si.CreatedDateTime = t.UTC()
+func (c *collector) signIns(ctx context.Context, bodies []json.RawMessage, snap *snapshot.Snapshot) error {
+	return eachItem(ctx, c, bodies[0], func(s struct {
+		CreatedDateTime *time.Time `json:"createdDateTime"`
+		IPAddress       string     `json:"ipAddress"`
+		Location        *struct {
+			CountryOrRegion string `json:"countryOrRegion"`
+			City            string `json:"city"`
+		} `json:"location"`
+		ClientAppUsed  string `json:"clientAppUsed"`
+		AppDisplayName string `json:"appDisplayName"`
+		Status         *struct {
+			ErrorCode *int `json:"errorCode"`
+		} `json:"status"`
+		RiskLevelDuringSignIn *string `json:"riskLevelDuringSignIn"`
+		IsInteractive         *bool   `json:"isInteractive"`
+	}) error {
+		if s.CreatedDateTime == nil {
+			return &ValueError{Field: "signIns.createdDateTime", Value: "(missing)"}
 		}
-		if l := s.GetLocation(); l != nil {
-			si.CountryOrRegion, si.City = deref(l.GetCountryOrRegion()), deref(l.GetCity())
+		si := snapshot.SignIn{CreatedDateTime: s.CreatedDateTime.UTC(), IPAddress: s.IPAddress, ClientAppUsed: s.ClientAppUsed, AppDisplayName: s.AppDisplayName,
+			IsInteractive: deref(s.IsInteractive)}
+		if s.Location != nil {
+			si.CountryOrRegion, si.City = s.Location.CountryOrRegion, s.Location.City
 		}
-		if st := s.GetStatus(); st != nil {
-			si.ErrorCode = int(deref(st.GetErrorCode()))
+		// Without a status the sign-in counts as successful: an attacker's
+		// sign-in is never assumed to have failed.
+		if s.Status != nil && s.Status.ErrorCode != nil {
+			si.ErrorCode = *s.Status.ErrorCode
 		}
-		if r := s.GetRiskLevelDuringSignIn(); r != nil {
-			si.RiskLevelDuringSignIn = r.String()
+		level, err := enum("signIns.riskLevelDuringSignIn", s.RiskLevelDuringSignIn)
+		if err != nil {
+			return err
 		}
-		si.IsInteractive = deref(s.GetIsInteractive())
+		si.RiskLevelDuringSignIn = level
 		snap.SignIns = append(snap.SignIns, si)
+		return nil
 	})
+}
+
+type graphAudit struct {
+	ID                  string     `json:"id"`
+	ActivityDateTime    *time.Time `json:"activityDateTime"`
+	ActivityDisplayName string     `json:"activityDisplayName"`
+	Category            string     `json:"category"`
+	Result              *string    `json:"result"`
+	InitiatedBy         *struct {
+		User *struct {
+			ID                string  `json:"id"`
+			UserPrincipalName *string `json:"userPrincipalName"`
+		} `json:"user"`
+		App *struct {
+			DisplayName string `json:"displayName"`
+		} `json:"app"`
+	} `json:"initiatedBy"`
+	TargetResources []struct {
+		ID                 string `json:"id"`
+		Type               string `json:"type"`
+		ModifiedProperties []struct {
+			DisplayName string  `json:"displayName"`
+			OldValue    *string `json:"oldValue"`
+			NewValue    *string `json:"newValue"`
+		} `json:"modifiedProperties"`
+	} `json:"targetResources"`
 }
 
 // audits reads the directory audit entries about the user and those the
-// user initiated (consents name the app, not the user, as their target).
-func (c *collector) audits(ctx context.Context, snap *snapshot.Snapshot) error {
-	since := c.since.UTC().Format(time.RFC3339)
+// user initiated, once each.
+func (c *collector) audits(ctx context.Context, bodies []json.RawMessage, snap *snapshot.Snapshot) error {
 	seen := map[string]bool{}
-	for _, filter := range []string{
-		fmt.Sprintf("targetResources/any(t:t/id eq '%s') and activityDateTime ge %s", c.userID, since),
-		fmt.Sprintf("initiatedBy/user/id eq '%s' and activityDateTime ge %s", c.userID, since),
-	} {
-		res, err := c.client.AuditLogs().DirectoryAudits().Get(ctx, &auditlogs.DirectoryAuditsRequestBuilderGetRequestConfiguration{
-			QueryParameters: &auditlogs.DirectoryAuditsRequestBuilderGetQueryParameters{Filter: &filter},
-		})
-		if err != nil {
-			return err
-		}
-		err = iterate[models.DirectoryAuditable](ctx, c, res, models.CreateDirectoryAuditCollectionResponseFromDiscriminatorValue, func(a models.DirectoryAuditable) {
-			id := deref(a.GetId())
-			if seen[id] {
-				return
+	var audits []snapshot.Audit
+	for _, body := range bodies {
+		err := eachItem(ctx, c, body, func(a graphAudit) error {
+			if seen[a.ID] {
+				return nil
 			}
-			seen[id] = true
-			snap.Audits = append(snap.Audits, audit(a))
+			seen[a.ID] = true
+			out, err := auditFromGraph(a)
+			if err != nil {
+				return err
+			}
+			audits = append(audits, out)
 			c.noteConsent(a)
+			c.noteDevice(a)
+			return nil
 		})
 		if err != nil {
 			return err
 		}
 	}
-	sort.SliceStable(snap.Audits, func(i, j int) bool { return snap.Audits[i].ActivityDateTime.Before(snap.Audits[j].ActivityDateTime) })
+	sort.SliceStable(audits, func(i, j int) bool { return audits[i].ActivityDateTime.Before(audits[j].ActivityDateTime) })
+	snap.Audits = audits
 	return nil
 }
 
-func audit(a models.DirectoryAuditable) snapshot.Audit {
-	out := snapshot.Audit{ActivityDisplayName: deref(a.GetActivityDisplayName()), Category: deref(a.GetCategory()), TargetProperties: []snapshot.TargetProperty{}}
-	if t := a.GetActivityDateTime(); t != nil {
-		out.ActivityDateTime = t.UTC()
+func auditFromGraph(a graphAudit) (snapshot.Audit, error) {
+	if a.ActivityDateTime == nil {
+		return snapshot.Audit{}, &ValueError{Field: "audits.activityDateTime", Value: "(missing)"}
 	}
-	if r := a.GetResult(); r != nil {
-		out.Result = r.String()
+	out := snapshot.Audit{ActivityDateTime: a.ActivityDateTime.UTC(), ActivityDisplayName: a.ActivityDisplayName, Category: a.Category, TargetProperties: []snapshot.TargetProperty{}}
+	result, err := enum("audits.result", a.Result)
+	if err != nil {
+		return out, err
 	}
-	if by := a.GetInitiatedBy(); by != nil {
-		if u := by.GetUser(); u != nil && u.GetUserPrincipalName() != nil {
-			out.InitiatedBy = *u.GetUserPrincipalName()
-		} else if app := by.GetApp(); app != nil {
-			out.InitiatedBy = deref(app.GetDisplayName())
+	out.Result = deref(result)
+	if by := a.InitiatedBy; by != nil {
+		if by.User != nil && by.User.UserPrincipalName != nil {
+			out.InitiatedBy = *by.User.UserPrincipalName
+		} else if by.App != nil {
+			out.InitiatedBy = by.App.DisplayName
 		}
 	}
-	for _, t := range a.GetTargetResources() {
-		for _, p := range t.GetModifiedProperties() {
-			out.TargetProperties = append(out.TargetProperties, snapshot.TargetProperty{Name: deref(p.GetDisplayName()), OldValue: p.GetOldValue(), NewValue: p.GetNewValue()})
+	for _, t := range a.TargetResources {
+		for _, p := range t.ModifiedProperties {
+			out.TargetProperties = append(out.TargetProperties, snapshot.TargetProperty{Name: p.DisplayName, OldValue: p.OldValue, NewValue: p.NewValue})
 		}
 	}
-	return out
+	return out, nil
 }
 
 var consentActivities = map[string]bool{"Consent to application": true, "Add delegated permission grant": true}
 
 // noteConsent remembers when the app an audit names was consented to.
-func (c *collector) noteConsent(a models.DirectoryAuditable) {
-	if !consentActivities[deref(a.GetActivityDisplayName())] || a.GetActivityDateTime() == nil {
+func (c *collector) noteConsent(a graphAudit) {
+	if !consentActivities[a.ActivityDisplayName] || a.ActivityDateTime == nil {
 		return
 	}
-	at := a.GetActivityDateTime().UTC()
-	c.consentMu.Lock()
-	defer c.consentMu.Unlock()
-	for _, t := range a.GetTargetResources() {
-		if id := deref(t.GetId()); id != "" && at.After(c.consents[id]) {
-			c.consents[id] = at
+	at := a.ActivityDateTime.UTC()
+	for _, t := range a.TargetResources {
+		if t.ID != "" && !strings.EqualFold(t.Type, "User") && at.After(c.consents[t.ID]) {
+			c.consents[t.ID] = at
 		}
 	}
 }
 
-// grantTimes dates each grant from the consent audit naming its client, the
-// only record Graph keeps of when a grant was made.
-func (c *collector) grantTimes(snap *snapshot.Snapshot) {
-	for i := range snap.OAuthGrants {
-		if at, ok := c.consents[snap.OAuthGrants[i].ClientID]; ok {
-			snap.OAuthGrants[i].GrantedDateTime = &at
+// deviceActivities are the directory audits that register a device or
+// give it an owner or user.
+var deviceActivities = map[string]bool{"Register device": true, "Add device": true, "Add registered owner to device": true, "Add registered users to device": true}
+
+// noteDevice remembers a device the audits say was registered: Graph has no
+// per-user device list an application may read, and listing every device
+// of the tenant for one account would grow with the tenant.
+func (c *collector) noteDevice(a graphAudit) {
+	if !deviceActivities[a.ActivityDisplayName] {
+		return
+	}
+	for _, t := range a.TargetResources {
+		if strings.EqualFold(t.Type, "Device") && t.ID != "" && !contains(c.deviceIDs, t.ID) {
+			c.deviceIDs = append(c.deviceIDs, t.ID)
 		}
 	}
 }
 
-// iterate follows every @odata.nextLink of a collection response; a page
-// that fails fails the section, so no page is dropped silently.
-func iterate[T any](ctx context.Context, c *collector, res any, factory serialization.ParsableFactory, each func(T)) error {
-	it, err := msgraphcore.NewPageIterator[T](res, c.adapter(), factory)
-	if err != nil {
-		return err
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
 	}
-	return it.Iterate(ctx, func(item T) bool {
-		each(item)
-		return true
-	})
+	return false
 }
 
 func deref[T any](p *T) T {

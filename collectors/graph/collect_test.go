@@ -91,7 +91,9 @@ func TestCollectEverySection(t *testing.T) {
 	if snap.Risk == nil || *snap.Risk.RiskState != "atRisk" || *snap.Risk.RiskLevel != "high" {
 		t.Errorf("risk = %+v", snap.Risk)
 	}
-	if len(snap.OAuthGrants) != 2 {
+	// The user's own grant; the tenant-wide Teams grant predates the window
+	// (no consent audit names it), so one account's read does not list it.
+	if len(snap.OAuthGrants) != 1 {
 		t.Fatalf("grants = %+v", snap.OAuthGrants)
 	}
 	for _, g := range snap.OAuthGrants {
@@ -109,8 +111,9 @@ func TestCollectEverySection(t *testing.T) {
 			t.Errorf("unexpected grant %+v", g)
 		}
 	}
-	if len(snap.Devices) != 1 || snap.Devices[0].DisplayName != "BOB-LAPTOP" {
-		t.Errorf("devices = %+v (only the user's own)", snap.Devices)
+	// BOB-LAPTOP was registered in 2024: no audit of the window names it.
+	if len(snap.Devices) != 0 || !strings.Contains(snap.Coverage["devices"].Detail, "directory audits") {
+		t.Errorf("devices = %+v, coverage %+v", snap.Devices, snap.Coverage["devices"])
 	}
 	if snap.Mailbox == nil || len(snap.Mailbox.InboxRules) != 1 {
 		t.Fatalf("mailbox = %+v", snap.Mailbox)
@@ -120,7 +123,7 @@ func TestCollectEverySection(t *testing.T) {
 		strings.Join(rule.Actions.RedirectTo, ",") != "collector@evil.example" || !rule.Actions.MarkAsRead {
 		t.Errorf("rule = %+v", rule)
 	}
-	if snap.Mailbox.AutoReply == nil || snap.Mailbox.AutoReply.Status != "disabled" {
+	if snap.Mailbox.AutoReply == nil || deref(snap.Mailbox.AutoReply.Status) != "disabled" {
 		t.Errorf("auto reply = %+v", snap.Mailbox.AutoReply)
 	}
 	if len(snap.SignIns) != 2 || snap.SignIns[0].IPAddress != "203.0.113.7" || snap.SignIns[0].CountryOrRegion != "RU" || snap.SignIns[0].ClientAppUsed != "IMAP4" {
@@ -152,13 +155,13 @@ func TestCollectClassifiesSectionErrors(t *testing.T) {
 	srv := startFake(t)
 	srv.AddFault(fake.Forbidden("authMethods"))
 	srv.AddFault(fake.Unlicensed("signIns"))
-	srv.AddFault(fake.Fault{Path: fake.SectionPaths["devices"], Status: 500, Code: "UnknownError", Message: "boom"})
+	srv.AddFault(fake.Fault{Path: fake.SectionPaths["roles"], Status: 500, Code: "UnknownError", Message: "boom"})
 	snap, err := Collect(context.Background(), options(srv, "bob@contoso.com"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	validate(t, snap)
-	want := map[string]string{"authMethods": snapshot.StatusForbidden, "signIns": snapshot.StatusUnlicensed, "devices": snapshot.StatusError, "risk": snapshot.StatusCollected}
+	want := map[string]string{"authMethods": snapshot.StatusForbidden, "signIns": snapshot.StatusUnlicensed, "roles": snapshot.StatusError, "risk": snapshot.StatusCollected}
 	for section, status := range want {
 		if got := snap.Coverage[section]; got.Status != status {
 			t.Errorf("%s: %+v, want %s", section, got, status)
@@ -176,7 +179,9 @@ func TestCollectClassifiesSectionErrors(t *testing.T) {
 // other sections are still collected.
 func TestCollectCapsResponseBodies(t *testing.T) {
 	srv := startFake(t)
-	srv.AddFault(fake.Fault{Path: fake.SectionPaths["risk"], Pad: 3 << 20})
+	// The second page of the methods comes on its own, 3 MiB long.
+	srv.PageSize = 1
+	srv.AddFault(fake.Fault{Path: fake.SectionPaths["authMethods"], Pad: 3 << 20})
 	opts := options(srv, "bob@contoso.com")
 	opts.MaxBody = 1 << 20
 	snap, err := Collect(context.Background(), opts)
@@ -184,11 +189,11 @@ func TestCollectCapsResponseBodies(t *testing.T) {
 		t.Fatal(err)
 	}
 	validate(t, snap)
-	if c := snap.Coverage["risk"]; c.Status != snapshot.StatusError || !strings.Contains(c.Detail, "size limit") {
-		t.Errorf("risk coverage = %+v, want error naming the size limit", c)
+	if c := snap.Coverage["authMethods"]; c.Status != snapshot.StatusError || !strings.Contains(c.Detail, "size limit") {
+		t.Errorf("authMethods coverage = %+v, want error naming the size limit", c)
 	}
-	if c := snap.Coverage["authMethods"]; c.Status != snapshot.StatusCollected {
-		t.Errorf("authMethods coverage = %+v", c)
+	if c := snap.Coverage["risk"]; c.Status != snapshot.StatusCollected {
+		t.Errorf("risk coverage = %+v", c)
 	}
 }
 
@@ -199,17 +204,17 @@ func TestCollectFollowsEveryPage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(snap.SignIns) != 2 || len(snap.AuthMethods) != 2 || len(snap.OAuthGrants) != 2 || len(snap.Audits) != 2 {
+	if len(snap.SignIns) != 2 || len(snap.AuthMethods) != 2 || len(snap.OAuthGrants) != 1 || len(snap.Audits) != 2 {
 		t.Errorf("pages dropped: %d sign-ins, %d methods, %d grants, %d audits", len(snap.SignIns), len(snap.AuthMethods), len(snap.OAuthGrants), len(snap.Audits))
 	}
 	pages := 0
 	for _, r := range srv.Requests() {
-		if r.Path == "/devices" {
+		if r.Query.Get("$skiptoken") != "" {
 			pages++
 		}
 	}
-	if pages != 3 {
-		t.Errorf("devices read in %d pages, want 3 (three devices, a page each)", pages)
+	if pages < 2 {
+		t.Errorf("%d next pages read, want at least 2 (methods, audits)", pages)
 	}
 }
 
@@ -267,7 +272,7 @@ func TestCollectFatalErrors(t *testing.T) {
 // debug log, not an error.
 func TestTokenNeverLeaks(t *testing.T) {
 	srv := startFake(t)
-	srv.AddFault(fake.Forbidden("devices"))
+	srv.AddFault(fake.Forbidden("risk"))
 	var debug bytes.Buffer
 	opts := options(srv, "bob@contoso.com")
 	opts.Debug = &debug

@@ -89,6 +89,10 @@ func describe(err error) (int, string, string) {
 		}
 		return odata.ResponseStatusCode, code, msg
 	}
+	var step *stepError
+	if errors.As(err, &step) {
+		return step.Status, step.Code, step.Message
+	}
 	var api *abs.ApiError
 	if errors.As(err, &api) {
 		return api.ResponseStatusCode, "", api.Error()

@@ -2,8 +2,8 @@ package graph
 
 import (
 	"context"
-
-	"github.com/microsoftgraph/msgraph-sdk-go/models"
+	"encoding/json"
+	"net/url"
 
 	"github.com/closeout-dev/closeout/snapshot"
 )
@@ -11,33 +11,51 @@ import (
 // CollectTenant reads the tenant-wide Entra ID settings into a
 // closeout.tenant/v1 document: security defaults, Conditional Access,
 // the authorization policy (user consent) and the authentication methods
-// policy. Like Collect, it fails only when the tenant cannot be read.
+// policy, in one $batch after the organization. Like Collect, it fails
+// only when the tenant cannot be read.
 func CollectTenant(ctx context.Context, opts Options) (*snapshot.TenantSettings, error) {
 	c, collectedAt, err := newCollector(opts)
 	if err != nil {
-		return nil, err
-	}
-	probe := &snapshot.Snapshot{Coverage: map[string]snapshot.CoverageItem{}}
-	if err := c.tenant(ctx, probe); err != nil {
 		return nil, err
 	}
 	doc := &snapshot.TenantSettings{
 		SchemaVersion: snapshot.TenantSchemaVersion,
 		CollectedAt:   collectedAt,
 		Source:        c.source(),
-		Tenant:        probe.Tenant,
 		Coverage:      map[string]snapshot.CoverageItem{},
 	}
-	for _, s := range []struct {
+	org := c.raw.batch(ctx, []step{{ID: "tenant", URL: "/organization?$select=id,verifiedDomains"}})
+	if err := c.readTenant(org["tenant"], &doc.Tenant); err != nil {
+		return nil, err
+	}
+	sections := []struct {
 		name string
-		run  func(context.Context, *snapshot.TenantSettings) error
+		url  string
+		read func(context.Context, json.RawMessage, *snapshot.TenantSettings) error
 	}{
-		{"securityDefaults", c.securityDefaults},
-		{"conditionalAccess", c.conditionalAccess},
-		{"authorizationPolicy", c.authorizationPolicy},
-		{"authenticationMethodsPolicy", c.authMethodsPolicy},
-	} {
-		if err := withRetry(ctx, func() error { return s.run(ctx, doc) }); err != nil {
+		{"securityDefaults", "/policies/identitySecurityDefaultsEnforcementPolicy?$select=isEnabled", c.securityDefaults},
+		{"conditionalAccess", "/identity/conditionalAccess/policies?$select=" + url.QueryEscape("id,displayName,state,conditions,grantControls"), c.conditionalAccess},
+		{"authorizationPolicy", "/policies/authorizationPolicy?$select=defaultUserRolePermissions", c.authorizationPolicy},
+		{"authenticationMethodsPolicy", "/policies/authenticationMethodsPolicy?$select=authenticationMethodConfigurations", c.authMethodsPolicy},
+	}
+	steps := make([]step, len(sections))
+	for i, s := range sections {
+		steps[i] = step{ID: s.name, URL: s.url}
+	}
+	answers := c.raw.batch(ctx, steps)
+	for _, s := range sections {
+		a := answers[s.name]
+		err := a.Err
+		if err == nil {
+			err = withRetry(ctx, func() error { return s.read(ctx, a.Body, doc) }, func() error {
+				body, gerr := c.raw.get(ctx, s.url)
+				if gerr != nil {
+					return gerr
+				}
+				return s.read(ctx, body, doc)
+			})
+		}
+		if err != nil {
 			doc.Coverage[s.name] = coverageFor(s.name, err)
 			continue
 		}
@@ -46,75 +64,115 @@ func CollectTenant(ctx context.Context, opts Options) (*snapshot.TenantSettings,
 	return doc, nil
 }
 
-func (c *collector) securityDefaults(ctx context.Context, doc *snapshot.TenantSettings) error {
-	p, err := c.client.Policies().IdentitySecurityDefaultsEnforcementPolicy().Get(ctx, nil)
-	if err != nil {
+func (c *collector) securityDefaults(_ context.Context, body json.RawMessage, doc *snapshot.TenantSettings) error {
+	var p struct {
+		IsEnabled *bool `json:"isEnabled"`
+	}
+	if err := json.Unmarshal(body, &p); err != nil {
 		return err
 	}
-	doc.SecurityDefaults = &snapshot.SecurityDefaults{IsEnabled: p.GetIsEnabled()}
+	doc.SecurityDefaults = &snapshot.SecurityDefaults{IsEnabled: p.IsEnabled}
 	return nil
 }
 
-func (c *collector) conditionalAccess(ctx context.Context, doc *snapshot.TenantSettings) error {
-	res, err := c.client.Identity().ConditionalAccess().Policies().Get(ctx, nil)
-	if err != nil {
-		return err
-	}
-	doc.ConditionalAccess = []snapshot.ConditionalAccess{}
-	return iterate[models.ConditionalAccessPolicyable](ctx, c, res, models.CreateConditionalAccessPolicyCollectionResponseFromDiscriminatorValue, func(p models.ConditionalAccessPolicyable) {
-		ca := snapshot.ConditionalAccess{ID: deref(p.GetId()), DisplayName: deref(p.GetDisplayName()),
+func (c *collector) conditionalAccess(ctx context.Context, body json.RawMessage, doc *snapshot.TenantSettings) error {
+	policies := []snapshot.ConditionalAccess{}
+	err := eachItem(ctx, c, body, func(p struct {
+		ID          string  `json:"id"`
+		DisplayName string  `json:"displayName"`
+		State       *string `json:"state"`
+		Conditions  *struct {
+			Users *struct {
+				IncludeUsers []string `json:"includeUsers"`
+				ExcludeUsers []string `json:"excludeUsers"`
+			} `json:"users"`
+			Applications *struct {
+				IncludeApplications []string `json:"includeApplications"`
+			} `json:"applications"`
+			ClientAppTypes []string `json:"clientAppTypes"`
+		} `json:"conditions"`
+		GrantControls *struct {
+			BuiltInControls        []string `json:"builtInControls"`
+			AuthenticationStrength *struct {
+				DisplayName *string `json:"displayName"`
+			} `json:"authenticationStrength"`
+		} `json:"grantControls"`
+	}) error {
+		ca := snapshot.ConditionalAccess{ID: p.ID, DisplayName: p.DisplayName,
 			IncludeUsers: []string{}, ExcludeUsers: []string{}, IncludeApplications: []string{}, ClientAppTypes: []string{}, BuiltInControls: []string{}}
-		if st := p.GetState(); st != nil {
-			ca.State = st.String()
+		state, err := enum("conditionalAccess.state", p.State)
+		if err != nil {
+			return err
 		}
-		if cond := p.GetConditions(); cond != nil {
-			if u := cond.GetUsers(); u != nil {
-				ca.IncludeUsers, ca.ExcludeUsers = orEmpty(u.GetIncludeUsers()), orEmpty(u.GetExcludeUsers())
-			}
-			if a := cond.GetApplications(); a != nil {
-				ca.IncludeApplications = orEmpty(a.GetIncludeApplications())
-			}
-			for _, t := range cond.GetClientAppTypes() {
-				ca.ClientAppTypes = append(ca.ClientAppTypes, t.String())
-			}
+		if state == nil {
+			return &ValueError{Field: "conditionalAccess.state", Value: "(missing)"}
 		}
-		if g := p.GetGrantControls(); g != nil {
-			for _, b := range g.GetBuiltInControls() {
-				ca.BuiltInControls = append(ca.BuiltInControls, b.String())
+		ca.State = *state
+		if cond := p.Conditions; cond != nil {
+			if u := cond.Users; u != nil {
+				ca.IncludeUsers, ca.ExcludeUsers = orEmpty(u.IncludeUsers), orEmpty(u.ExcludeUsers)
 			}
-			if s := g.GetAuthenticationStrength(); s != nil {
-				ca.AuthenticationStrength = s.GetDisplayName()
+			if a := cond.Applications; a != nil {
+				ca.IncludeApplications = orEmpty(a.IncludeApplications)
+			}
+			if ca.ClientAppTypes, err = enums("conditionalAccess.clientAppTypes", cond.ClientAppTypes); err != nil {
+				return err
 			}
 		}
-		doc.ConditionalAccess = append(doc.ConditionalAccess, ca)
+		if g := p.GrantControls; g != nil {
+			if ca.BuiltInControls, err = enums("conditionalAccess.builtInControls", g.BuiltInControls); err != nil {
+				return err
+			}
+			if s := g.AuthenticationStrength; s != nil {
+				ca.AuthenticationStrength = s.DisplayName
+			}
+		}
+		policies = append(policies, ca)
+		return nil
 	})
-}
-
-func (c *collector) authorizationPolicy(ctx context.Context, doc *snapshot.TenantSettings) error {
-	p, err := c.client.Policies().AuthorizationPolicy().Get(ctx, nil)
 	if err != nil {
 		return err
 	}
-	assigned := []string{}
-	if perms := p.GetDefaultUserRolePermissions(); perms != nil {
-		assigned = orEmpty(perms.GetPermissionGrantPoliciesAssigned())
-	}
-	doc.AuthorizationPolicy = &snapshot.AuthorizationPolicy{PermissionGrantPoliciesAssigned: assigned}
+	doc.ConditionalAccess = policies
 	return nil
 }
 
-func (c *collector) authMethodsPolicy(ctx context.Context, doc *snapshot.TenantSettings) error {
-	p, err := c.client.Policies().AuthenticationMethodsPolicy().Get(ctx, nil)
-	if err != nil {
+func (c *collector) authorizationPolicy(_ context.Context, body json.RawMessage, doc *snapshot.TenantSettings) error {
+	var p struct {
+		Perms *struct {
+			Assigned []string `json:"permissionGrantPoliciesAssigned"`
+		} `json:"defaultUserRolePermissions"`
+	}
+	if err := json.Unmarshal(body, &p); err != nil {
+		return err
+	}
+	if p.Perms == nil || p.Perms.Assigned == nil {
+		return &ValueError{Field: "authorizationPolicy.permissionGrantPoliciesAssigned", Value: "(missing)"}
+	}
+	doc.AuthorizationPolicy = &snapshot.AuthorizationPolicy{PermissionGrantPoliciesAssigned: p.Perms.Assigned}
+	return nil
+}
+
+func (c *collector) authMethodsPolicy(_ context.Context, body json.RawMessage, doc *snapshot.TenantSettings) error {
+	var p struct {
+		Configs []struct {
+			ID    string  `json:"id"`
+			State *string `json:"state"`
+		} `json:"authenticationMethodConfigurations"`
+	}
+	if err := json.Unmarshal(body, &p); err != nil {
 		return err
 	}
 	policy := &snapshot.AuthMethodsPolicy{Methods: []snapshot.AuthMethodState{}}
-	for _, m := range p.GetAuthenticationMethodConfigurations() {
-		state := "disabled"
-		if s := m.GetState(); s != nil {
-			state = s.String()
+	for _, m := range p.Configs {
+		state, err := enum("authenticationMethodsPolicy.state", m.State)
+		if err != nil {
+			return err
 		}
-		policy.Methods = append(policy.Methods, snapshot.AuthMethodState{ID: deref(m.GetId()), State: state})
+		if state == nil {
+			return &ValueError{Field: "authenticationMethodsPolicy.state", Value: "(missing for " + m.ID + ")"}
+		}
+		policy.Methods = append(policy.Methods, snapshot.AuthMethodState{ID: m.ID, State: *state})
 	}
 	doc.AuthMethodsPolicy = policy
 	return nil

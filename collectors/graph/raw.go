@@ -1,0 +1,368 @@
+package graph
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	abs "github.com/microsoft/kiota-abstractions-go"
+	"github.com/microsoftgraph/msgraph-sdk-go/models/odataerrors"
+
+	"github.com/closeout-dev/closeout/collectors/safehttp"
+)
+
+// rawGraph reads Graph's JSON as Microsoft sent it, through the SDK's
+// request adapter (authentication, the retry handler, the body cap,
+// telemetry). closeout maps the JSON itself (see enums.go): the SDK's
+// models would turn a value they do not know into a silent nil.
+type rawGraph struct {
+	adapter    abs.RequestAdapter
+	base       *url.URL // the service root, …/v1.0
+	maxRetries int
+	sleep      func(context.Context, time.Duration) error
+	// debug receives a line per $batch step: its request and status.
+	debug io.Writer
+}
+
+var errorMapping = abs.ErrorMappings{"XXX": odataerrors.CreateODataErrorFromDiscriminatorValue}
+
+// resolve turns a path relative to the service root ("/users/x") or an
+// absolute next link into a URL, refusing another origin.
+func (g *rawGraph) resolve(ref string) (*url.URL, error) {
+	if strings.HasPrefix(ref, "/") {
+		u := *g.base
+		path, query, _ := strings.Cut(ref, "?")
+		u.Path = strings.TrimSuffix(g.base.Path, "/") + path
+		u.RawPath = ""
+		u.RawQuery = query
+		return &u, nil
+	}
+	u, err := url.Parse(ref)
+	if err != nil {
+		return nil, err
+	}
+	if !safehttp.SameOrigin(g.base, u) {
+		return nil, fmt.Errorf("refusing a next link to another origin (%s); the token stays with %s", safehttp.Redacted(u), safehttp.Redacted(g.base))
+	}
+	return u, nil
+}
+
+func (g *rawGraph) send(ctx context.Context, method abs.HttpMethod, ref string, body []byte) ([]byte, error) {
+	u, err := g.resolve(ref)
+	if err != nil {
+		return nil, err
+	}
+	ri := abs.NewRequestInformation()
+	ri.Method = method
+	ri.SetUri(*u)
+	ri.Headers.TryAdd("Accept", "application/json")
+	if body != nil {
+		ri.SetStreamContentAndContentType(body, "application/json")
+	}
+	out, err := g.adapter.SendPrimitive(ctx, ri, "[]byte", errorMapping)
+	if err != nil {
+		return nil, &requestError{Method: string(methodName(method)), URL: safehttp.Redacted(u), Err: err}
+	}
+	raw, _ := out.([]byte)
+	return raw, nil
+}
+
+func methodName(m abs.HttpMethod) string {
+	if m == abs.POST {
+		return http.MethodPost
+	}
+	return http.MethodGet
+}
+
+// requestError keeps the request behind an error, so a 404 on the first
+// read can say which URL it was (an endpoint given with /v1.0 twice).
+type requestError struct {
+	Method, URL string
+	Err         error
+}
+
+func (e *requestError) Error() string { return e.Err.Error() }
+func (e *requestError) Unwrap() error { return e.Err }
+
+// get reads one object or one page.
+func (g *rawGraph) get(ctx context.Context, ref string) ([]byte, error) {
+	return g.send(ctx, abs.GET, ref, nil)
+}
+
+// page is one page of a collection.
+type page struct {
+	Value    []json.RawMessage `json:"value"`
+	NextLink string            `json:"@odata.nextLink"`
+}
+
+// collection decodes a first page and follows every @odata.nextLink; a
+// page that fails fails the whole collection, so none is dropped silently.
+func (g *rawGraph) collection(ctx context.Context, first []byte) ([]json.RawMessage, error) {
+	var items []json.RawMessage
+	body := first
+	for pages := 0; ; pages++ {
+		var p page
+		if err := json.Unmarshal(body, &p); err != nil {
+			return nil, fmt.Errorf("page %d is not a collection: %w", pages+1, err)
+		}
+		if p.Value == nil {
+			return nil, fmt.Errorf("page %d has no value array", pages+1)
+		}
+		items = append(items, p.Value...)
+		if p.NextLink == "" {
+			return items, nil
+		}
+		if pages >= 10000 {
+			return nil, errors.New("more than 10000 pages; stopping")
+		}
+		var err error
+		if body, err = g.get(ctx, p.NextLink); err != nil {
+			return nil, err
+		}
+	}
+}
+
+// step is one request of a $batch, by its path under the service root.
+type step struct {
+	ID  string
+	URL string
+}
+
+// answer is one step's response: a body, or an error with Graph's status,
+// code and message.
+type answer struct {
+	Body json.RawMessage
+	Err  error
+}
+
+// stepError is a failed $batch step, in the shape describe() reads.
+type stepError struct {
+	Status  int
+	Code    string
+	Message string
+}
+
+func (e *stepError) Error() string {
+	return fmt.Sprintf("HTTP %d %s: %s", e.Status, e.Code, e.Message)
+}
+
+// maxBatch is Graph's limit of requests in one $batch.
+const maxBatch = 20
+
+// batch sends steps as $batch requests of at most 20, concurrently, and
+// returns each step's answer by id. A step throttled or unavailable inside
+// a batch (429, 503, 504) is not retried by the SDK: it is sent again, on
+// its own Retry-After, up to maxRetries times. A batch that fails as a
+// whole fails each of its steps.
+func (g *rawGraph) batch(ctx context.Context, steps []step) map[string]answer {
+	out := make(map[string]answer, len(steps))
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for start := 0; start < len(steps); start += maxBatch {
+		chunk := steps[start:min(start+maxBatch, len(steps))]
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			got := g.batchChunk(ctx, chunk)
+			mu.Lock()
+			for id, a := range got {
+				out[id] = a
+			}
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	return out
+}
+
+type batchResponse struct {
+	Responses []struct {
+		ID      string            `json:"id"`
+		Status  int               `json:"status"`
+		Headers map[string]string `json:"headers"`
+		Body    json.RawMessage   `json:"body"`
+	} `json:"responses"`
+}
+
+func (g *rawGraph) batchChunk(ctx context.Context, steps []step) map[string]answer {
+	out := make(map[string]answer, len(steps))
+	pending := steps
+	for attempt := 0; len(pending) > 0; attempt++ {
+		type item struct {
+			ID     string `json:"id"`
+			Method string `json:"method"`
+			URL    string `json:"url"`
+		}
+		req := struct {
+			Requests []item `json:"requests"`
+		}{}
+		for _, s := range pending {
+			req.Requests = append(req.Requests, item{ID: s.ID, Method: http.MethodGet, URL: s.URL})
+		}
+		body, _ := json.Marshal(req)
+		raw, err := g.send(ctx, abs.POST, "/$batch", body)
+		if err != nil && ctx.Err() == nil && brokenConnection(err) {
+			// A connection that broke mid-answer is worth one more try
+			// (the SDK's retry handler acts on answers, not on these);
+			// broken again, each step goes on its own, so that one step
+			// that breaks connections does not take the others with it.
+			if raw, err = g.send(ctx, abs.POST, "/$batch", body); err != nil && ctx.Err() == nil && brokenConnection(err) {
+				for id, a := range g.individually(ctx, pending) {
+					out[id] = a
+				}
+				return out
+			}
+		}
+		var resp batchResponse
+		if err == nil {
+			if jerr := json.Unmarshal(raw, &resp); jerr != nil {
+				err = fmt.Errorf("the $batch answer is not complete JSON: %w", jerr)
+			}
+		}
+		if err != nil {
+			for _, s := range pending {
+				out[s.ID] = answer{Err: err}
+			}
+			return out
+		}
+		byID := map[string]step{}
+		for _, s := range pending {
+			byID[s.ID] = s
+		}
+		var retry []step
+		var wait time.Duration
+		for _, r := range resp.Responses {
+			s, ok := byID[r.ID]
+			if !ok {
+				continue
+			}
+			delete(byID, r.ID)
+			if g.debug != nil {
+				fmt.Fprintf(g.debug, "graph:   $batch step GET %s -> %d\n", stepPath(s.URL), r.Status)
+			}
+			switch {
+			case r.Status >= 200 && r.Status < 300:
+				out[r.ID] = answer{Body: r.Body}
+			case (r.Status == http.StatusTooManyRequests || r.Status == http.StatusServiceUnavailable || r.Status == http.StatusGatewayTimeout) && attempt < g.maxRetries:
+				retry = append(retry, s)
+				wait = max(wait, retryAfter(headerValue(r.Headers, "Retry-After"), attempt))
+			default:
+				out[r.ID] = answer{Err: stepErrorOf(r.Status, r.Body)}
+			}
+		}
+		for id := range byID {
+			out[id] = answer{Err: fmt.Errorf("the $batch answer has no response for step %s", id)}
+		}
+		if len(retry) > 0 {
+			if err := g.sleep(ctx, wait); err != nil {
+				for _, s := range retry {
+					out[s.ID] = answer{Err: err}
+				}
+				return out
+			}
+		}
+		pending = retry
+	}
+	return out
+}
+
+// individually reads steps as plain requests, four at a time (Outlook's
+// limit per mailbox), each retried once on a broken connection.
+func (g *rawGraph) individually(ctx context.Context, steps []step) map[string]answer {
+	out := make(map[string]answer, len(steps))
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 4)
+	for _, s := range steps {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			body, err := g.get(ctx, s.URL)
+			if err != nil && ctx.Err() == nil && brokenConnection(err) {
+				body, err = g.get(ctx, s.URL)
+			}
+			mu.Lock()
+			out[s.ID] = answer{Body: body, Err: err}
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	return out
+}
+
+// stepPath is a step's path without its query (a filter names the user).
+func stepPath(u string) string {
+	path, _, _ := strings.Cut(u, "?")
+	return path
+}
+
+// brokenConnection holds for a dropped connection or a truncated body.
+func brokenConnection(err error) bool {
+	var netErr net.Error
+	return errors.As(err, &netErr) || isTransport(err)
+}
+
+func headerValue(h map[string]string, name string) string {
+	for k, v := range h {
+		if strings.EqualFold(k, name) {
+			return v
+		}
+	}
+	return ""
+}
+
+// retryAfter honours a Retry-After in seconds; without one (Identity
+// Protection sends none) it backs off from one second, doubling, with
+// jitter so that throttled callers do not return in step.
+func retryAfter(header string, attempt int) time.Duration {
+	if s, err := strconv.Atoi(strings.TrimSpace(header)); err == nil && s >= 0 {
+		return time.Duration(s)*time.Second + time.Duration(rand.IntN(250))*time.Millisecond
+	}
+	d := min(time.Second<<attempt, 30*time.Second)
+	return d + time.Duration(rand.Int64N(int64(d)/4+1))
+}
+
+func stepErrorOf(status int, body json.RawMessage) error {
+	var e struct {
+		Error struct {
+			Code    string `json:"code"`
+			Message string `json:"message"`
+		} `json:"error"`
+	}
+	json.Unmarshal(body, &e)
+	msg := e.Error.Message
+	if msg == "" {
+		msg = strings.TrimSpace(string(bytes.TrimSpace(body)))
+		if len(msg) > 200 {
+			msg = msg[:200] + "…"
+		}
+	}
+	return &stepError{Status: status, Code: e.Error.Code, Message: msg}
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
