@@ -79,6 +79,10 @@ func TestCustomPolicyStatuses(t *testing.T) {
 		"package custom.posture\n\ndeny contains \"posture\" if input.user\n")
 	writePolicy(t, dir, "conflict.rego", header("X-ERROR", "custom-x", "[user]", "[incident, posture]")+
 		"package custom.conflict\n\nv := input.user.userPrincipalName\n\nv := input.user.id\n\ndeny contains \"never\" if v == \"\"\n")
+	writePolicy(t, dir, "unknown.rego", header("X-UNKNOWN", "custom-x", "[user]", "[incident, posture]")+
+		"package custom.unknown\n\nunknown contains \"riskState is null\" if input.user\n\nwarn contains \"outranked\" if input.user\n")
+	writePolicy(t, dir, "failunknown.rego", header("X-FAIL-OVER-UNKNOWN", "custom-x", "[user]", "[incident, posture]")+
+		"package custom.failunknown\n\nunknown contains \"cannot tell\" if input.user\n\ndeny contains \"proof\" if input.user\n")
 	writePolicy(t, dir, "plain.rego", header("X-STRING", "custom-x", "[user]", "[incident, posture]")+
 		"package custom.plain\n\ndeny contains \"plain string result\" if input.user\n")
 	set, err := Load(ctx, Options{Dirs: []string{dir}})
@@ -89,6 +93,9 @@ func TestCustomPolicyStatuses(t *testing.T) {
 	got := statuses(sub)
 	want := map[string]results.Status{
 		"X-WARN": results.Warn, "X-MANUAL": results.Manual, "X-ERROR": results.Error, "X-STRING": results.Fail,
+		// unknown: a value the policy needs is missing; it outranks warn
+		// and manual, and a deny's proof outranks it.
+		"X-UNKNOWN": results.Unknown, "X-FAIL-OVER-UNKNOWN": results.Fail,
 		// The embedded library is still evaluated beside the custom policies,
 		// and an error in one policy does not spoil the others.
 		"CO-SESS-001": results.Pass, "CO-PWD-002": results.Pass,

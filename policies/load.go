@@ -25,14 +25,18 @@ import (
 var embedded embed.FS
 
 // Rule names a policy package may define. deny and warn follow conftest's
-// convention; manual marks a human step that has not been attested.
+// convention; manual marks a human step that has not been attested;
+// unknown says a value the policy needs is missing or not understood (a
+// null riskState), so the policy cannot judge even though its sections
+// were collected.
 const (
-	ruleDeny   = "deny"
-	ruleWarn   = "warn"
-	ruleManual = "manual"
+	ruleDeny    = "deny"
+	ruleWarn    = "warn"
+	ruleManual  = "manual"
+	ruleUnknown = "unknown"
 )
 
-var findingRules = []string{ruleDeny, ruleWarn, ruleManual}
+var findingRules = []string{ruleDeny, ruleWarn, ruleManual, ruleUnknown}
 
 // Policy is one control: a Rego package with its metadata.
 type Policy struct {
@@ -236,7 +240,7 @@ func policyFromAnnotations(pkgPath, file string, a *ast.Annotations) (*Policy, e
 		return &LoadError{File: file, Reason: fmt.Sprintf("package %s: ", pkgPath) + fmt.Sprintf(format, args...)}
 	}
 	if a == nil {
-		return nil, bad("defines deny, warn or manual rules but has no package-scope METADATA (title, description, custom.id, severity, checklist, requires, modes, remediation)")
+		return nil, bad("defines deny, warn, manual or unknown rules but has no package-scope METADATA (title, description, custom.id, severity, checklist, requires, modes, remediation)")
 	}
 	p := &Policy{Package: pkgPath, File: file, Title: strings.TrimSpace(a.Title), Description: strings.TrimSpace(a.Description)}
 	if p.Title == "" {
@@ -432,9 +436,9 @@ func checkModules(files []moduleFile, mods, tests map[string]*ast.Module) error 
 		}
 		switch {
 		case hasFindingRule && library:
-			return &LoadError{File: at(m.Package.Location), Reason: fmt.Sprintf("package %s is declared a helper library (custom.library: true) but defines deny, warn or manual rules", pkg)}
+			return &LoadError{File: at(m.Package.Location), Reason: fmt.Sprintf("package %s is declared a helper library (custom.library: true) but defines deny, warn, manual or unknown rules", pkg)}
 		case !hasFindingRule && !library:
-			return &LoadError{File: at(m.Package.Location), Reason: fmt.Sprintf("package %s defines no deny, warn or manual rule: give it a policy's METADATA and rules, or declare it a helper library with package METADATA custom.library: true", pkg)}
+			return &LoadError{File: at(m.Package.Location), Reason: fmt.Sprintf("package %s defines no deny, warn, manual or unknown rule: give it a policy's METADATA and rules, or declare it a helper library with package METADATA custom.library: true", pkg)}
 		}
 	}
 	return nil

@@ -304,6 +304,7 @@ func (s *Set) finding(p *Policy, doc *snapshot.Document, subject string, out any
 	}
 	rules, _ := out.(map[string]any)
 	denies, warns, manuals := violations(rules[ruleDeny]), violations(rules[ruleWarn]), violations(rules[ruleManual])
+	unknowns := violations(rules[ruleUnknown])
 	switch {
 	case len(missing) > 0 && p.FailsOnPartialData && len(denies) > 0:
 		// What was collected already proves the failure; what was not can
@@ -329,6 +330,9 @@ func (s *Set) finding(p *Policy, doc *snapshot.Document, subject string, out any
 		if len(warns) > 0 {
 			f.Evidence["warnings"] = warns
 		}
+	case len(unknowns) > 0:
+		// A value the policy needs was not there to judge: never a pass.
+		f.Status, f.Message, f.Evidence = results.Unknown, "cannot evaluate: "+messages(unknowns), map[string]any{"unknown": unknowns}
 	case len(manuals) > 0:
 		f.Status, f.Message, f.Evidence = results.Manual, messages(manuals), map[string]any{"violations": manuals}
 	case len(warns) > 0:

@@ -26,6 +26,28 @@ package closeout.identity.risk_remediated
 
 open_states := {"atRisk", "confirmedCompromised"}
 
+# closed_states are the states in which nothing is left to do. Anything
+# else (null, or a state newer than this library) cannot be judged.
+closed_states := {"none", "confirmedSafe", "remediated", "dismissed"}
+
+default risk_state := null
+
+risk_state := input.risk.riskState if is_object(input.risk)
+
+default risk_detail := null
+
+risk_detail := input.risk.riskDetail if is_object(input.risk)
+
+unknown contains result if {
+	not risk_state in open_states
+	not risk_state in closed_states
+	result := {
+		"msg": sprintf("Identity Protection riskState is %v, which says neither open nor remediated", [json.marshal(risk_state)]),
+		"riskState": risk_state,
+		"riskDetail": risk_detail,
+	}
+}
+
 deny contains result if {
 	state := input.risk.riskState
 	state in open_states

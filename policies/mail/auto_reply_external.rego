@@ -23,6 +23,37 @@ active_states := {"alwaysenabled", "enabled", "scheduled"}
 
 external_audiences := {"all", "contactsonly", "known"}
 
+# Every value Graph and Exchange use; anything else (null, or newer) cannot
+# be judged.
+known_states := active_states | {"disabled"}
+
+known_audiences := external_audiences | {"none"}
+
+default reply := {}
+
+reply := input.mailbox.autoReply if is_object(input.mailbox.autoReply)
+
+lower_or_null(v) := lower(v) if is_string(v)
+
+lower_or_null(v) := null if not is_string(v)
+
+unknown contains result if {
+	not lower_or_null(object.get(reply, "status", null)) in known_states
+	result := {
+		"msg": sprintf("automatic-reply status is %s, not a state closeout can judge", [json.marshal(object.get(reply, "status", null))]),
+		"status": object.get(reply, "status", null),
+	}
+}
+
+unknown contains result if {
+	lower_or_null(object.get(reply, "status", null)) in active_states
+	not lower_or_null(object.get(reply, "externalAudience", null)) in known_audiences
+	result := {
+		"msg": sprintf("automatic replies are on and their external audience is %s, not one closeout can judge", [json.marshal(object.get(reply, "externalAudience", null))]),
+		"externalAudience": object.get(reply, "externalAudience", null),
+	}
+}
+
 warn contains result if {
 	reply := input.mailbox.autoReply
 	lower(reply.status) in active_states

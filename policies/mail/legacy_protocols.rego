@@ -37,3 +37,19 @@ deny contains result if {
 		"protocol": protocol,
 	}
 }
+
+# IMAP and POP are always set on a mailbox; one not read as true or false
+# cannot be judged. (A null smtpAuth is the organisation default, judged by
+# the tenant's CO-TEN policies.)
+default protocols := {}
+
+protocols := input.mailbox.protocols if is_object(input.mailbox.protocols)
+
+unknown contains result if {
+	some protocol in ["imap", "pop"]
+	not is_boolean(object.get(protocols, protocol, null))
+	result := {
+		"msg": sprintf("%s is neither on nor off in the data Exchange returned", [names[protocol]]),
+		"protocol": protocol,
+	}
+}

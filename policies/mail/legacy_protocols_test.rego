@@ -22,3 +22,18 @@ test_deny_each_enabled_protocol if {
 test_allow_smtp_auth_org_default if {
 	count(legacy_protocols.deny) == 0 with input as with_protocols({"smtpAuth": null})
 }
+
+test_unknown_when_imap_null if {
+	some result in legacy_protocols.unknown with input as with_protocols({"imap": null})
+	result.protocol == "imap"
+}
+
+test_unknown_when_pop_missing if {
+	inp := json.remove(fixtures.posture_input, ["mailbox/protocols/pop"])
+	some result in legacy_protocols.unknown with input as inp
+	result.protocol == "pop"
+}
+
+test_smtp_auth_null_is_the_org_default if {
+	count(legacy_protocols.unknown) == 0 with input as with_protocols({"smtpAuth": null})
+}
