@@ -54,6 +54,13 @@ func TestScripts(t *testing.T) {
 			"filemode":   cmdFileMode,
 			"bigfile":    cmdBigFile,
 			"fake-fault": cmdFakeFault,
+			"fake-enums": func(ts *testscript.TestScript, neg bool, args []string) {
+				spelling, ok := fake.ParseEnumSpelling(strings.Join(args, ""))
+				if neg || len(args) != 1 || !ok {
+					ts.Fatalf("usage: fake-enums documented|pascal|newer")
+				}
+				ts.Value("fake").(*fake.Server).Enums = spelling
+			},
 			"fake-clear": func(ts *testscript.TestScript, neg bool, args []string) {
 				ts.Value("fake").(*fake.Server).ClearFaults()
 			},

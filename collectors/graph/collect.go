@@ -385,7 +385,9 @@ func (c *collector) authMethods(ctx context.Context, bodies []json.RawMessage, s
 		methods = append(methods, am)
 		return nil
 	})
-	snap.AuthMethods = methods
+	if err == nil {
+		snap.AuthMethods = methods
+	}
 	return err
 }
 
@@ -414,14 +416,19 @@ func (c *collector) registration(_ context.Context, bodies []json.RawMessage, sn
 }
 
 func (c *collector) roles(ctx context.Context, bodies []json.RawMessage, snap *snapshot.Snapshot) error {
-	return eachItem(ctx, c, bodies[0], func(r struct {
+	var roles []snapshot.Role
+	err := eachItem(ctx, c, bodies[0], func(r struct {
 		ID             string `json:"id"`
 		DisplayName    string `json:"displayName"`
 		RoleTemplateID string `json:"roleTemplateId"`
 	}) error {
-		snap.Roles = append(snap.Roles, snapshot.Role{ID: r.ID, DisplayName: r.DisplayName, RoleTemplateID: r.RoleTemplateID, Privileged: PrivilegedRoleTemplates[r.RoleTemplateID]})
+		roles = append(roles, snapshot.Role{ID: r.ID, DisplayName: r.DisplayName, RoleTemplateID: r.RoleTemplateID, Privileged: PrivilegedRoleTemplates[r.RoleTemplateID]})
 		return nil
 	})
+	if err == nil {
+		snap.Roles = roles
+	}
+	return err
 }
 
 // RiskFromGraph maps a riskyUser object into the snapshot's risk.
@@ -495,16 +502,21 @@ func (c *collector) oauthGrants(ctx context.Context, bodies []json.RawMessage, s
 }
 
 func (c *collector) appRoleAssignments(ctx context.Context, bodies []json.RawMessage, snap *snapshot.Snapshot) error {
-	return eachItem(ctx, c, bodies[0], func(a struct {
+	var out []snapshot.AppRoleAssignment
+	err := eachItem(ctx, c, bodies[0], func(a struct {
 		ResourceID          string     `json:"resourceId"`
 		ResourceDisplayName string     `json:"resourceDisplayName"`
 		AppRoleID           string     `json:"appRoleId"`
 		CreatedDateTime     *time.Time `json:"createdDateTime"`
 	}) error {
-		snap.AppRoleAssignments = append(snap.AppRoleAssignments, snapshot.AppRoleAssignment{ResourceID: a.ResourceID,
+		out = append(out, snapshot.AppRoleAssignment{ResourceID: a.ResourceID,
 			ResourceDisplayName: a.ResourceDisplayName, AppRoleID: a.AppRoleID, CreatedDateTime: utc(a.CreatedDateTime)})
 		return nil
 	})
+	if err == nil {
+		snap.AppRoleAssignments = out
+	}
+	return err
 }
 
 type graphRecipient struct {
@@ -660,7 +672,8 @@ func (c *collector) calendarPermissions(ctx context.Context, bodies []json.RawMe
 }
 
 func (c *collector) signIns(ctx context.Context, bodies []json.RawMessage, snap *snapshot.Snapshot) error {
-	return eachItem(ctx, c, bodies[0], func(s struct {
+	var out []snapshot.SignIn
+	err := eachItem(ctx, c, bodies[0], func(s struct {
 		CreatedDateTime *time.Time `json:"createdDateTime"`
 		IPAddress       string     `json:"ipAddress"`
 		Location        *struct {
@@ -693,9 +706,13 @@ func (c *collector) signIns(ctx context.Context, bodies []json.RawMessage, snap 
 			return err
 		}
 		si.RiskLevelDuringSignIn = level
-		snap.SignIns = append(snap.SignIns, si)
+		out = append(out, si)
 		return nil
 	})
+	if err == nil {
+		snap.SignIns = out
+	}
+	return err
 }
 
 type graphAudit struct {

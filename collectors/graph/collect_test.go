@@ -394,3 +394,55 @@ func TestCollectTenant(t *testing.T) {
 		t.Errorf("coverage = %+v", doc.Coverage)
 	}
 }
+
+// Every enum the collector reads, spelled PascalCase as some of Microsoft's
+// documented examples do, gives the same snapshot as the documented
+// spelling; spelled as a value newer than the SDK, it fails its section,
+// naming the field and the value, and is never read as a default.
+func TestEnumSpellings(t *testing.T) {
+	collectWith := func(spelling fake.EnumSpelling) (*snapshot.Snapshot, *snapshot.TenantSettings) {
+		srv := startFake(t)
+		srv.Enums = spelling
+		snap, err := Collect(context.Background(), options(srv, "bob@contoso.com"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		validate(t, snap)
+		doc, err := CollectTenant(context.Background(), options(srv, ""))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return snap, doc
+	}
+	asJSON := func(v any) string { b, _ := json.MarshalIndent(v, "", " "); return string(b) }
+	docSnap, docTenant := collectWith(fake.EnumsAsDocumented)
+	pascalSnap, pascalTenant := collectWith(fake.EnumsPascalCase)
+	if a, b := asJSON(docSnap), asJSON(pascalSnap); a != b {
+		t.Errorf("PascalCase enums change the account snapshot:\n%s\nvs\n%s", a, b)
+	}
+	if a, b := asJSON(docTenant), asJSON(pascalTenant); a != b {
+		t.Errorf("PascalCase enums change the tenant document:\n%s\nvs\n%s", a, b)
+	}
+	newSnap, newTenant := collectWith(fake.EnumsNewer)
+	// Each section whose data holds an enum in bob's fixture.
+	for section, field := range map[string]string{
+		"risk": "risk.riskLevel", "mailbox.autoReply": "mailbox.autoReply.status", "signIns": "signIns.riskLevelDuringSignIn",
+		"audits": "audits.result", "authMethods": "authMethods.phoneType", "registration": "registration.defaultMethod",
+		"oauthGrants": "oauthGrants.consentType",
+	} {
+		c := newSnap.Coverage[section]
+		if c.Status != snapshot.StatusError || !strings.Contains(c.Detail, field+" \"") || !strings.Contains(c.Detail, "is not a value this closeout knows") {
+			t.Errorf("%s with a newer enum: %+v, want error naming %s", section, c, field)
+		}
+	}
+	for section, field := range map[string]string{
+		"conditionalAccess": "conditionalAccess.state", "authenticationMethodsPolicy": "authenticationMethodsPolicy.state",
+	} {
+		if c := newTenant.Coverage[section]; c.Status != snapshot.StatusError || !strings.Contains(c.Detail, field) {
+			t.Errorf("tenant %s with a newer enum: %+v, want error naming %s", section, c, field)
+		}
+	}
+	if newSnap.Risk != nil || newSnap.SignIns != nil || newSnap.AuthMethods != nil || newSnap.Mailbox != nil && newSnap.Mailbox.AutoReply != nil {
+		t.Errorf("a section that could not be read left data behind: risk %+v", newSnap.Risk)
+	}
+}
