@@ -1,8 +1,6 @@
 package main
 
 import (
-	"net/url"
-
 	"context"
 	"encoding/json"
 	"errors"
@@ -53,9 +51,12 @@ func (c *connectionFlags) register(cmd *cobra.Command) {
 // clientOptions turns the flags into graph client options.
 func (c *connectionFlags) clientOptions(io *IOStreams) (graph.ClientOptions, error) {
 	opts := graph.ClientOptions{Cloud: c.Cloud, GraphURL: c.GraphURL, MaxRetries: c.MaxRetries, RequestTimeout: c.RequestTimeout}
-	for flag, raw := range map[string]string{"--graph-url": c.GraphURL, "--exchange-url": c.ExchangeURL} {
-		if u, err := url.Parse(raw); err == nil && u.User != nil {
-			return opts, usageErrorf("%s %s: a URL must not carry a user name or password; use --token or --auth", flag, safehttp.Redacted(u))
+	for _, f := range []struct{ flag, value string }{{"--graph-url", c.GraphURL}, {"--exchange-url", c.ExchangeURL}} {
+		if f.value == "" {
+			continue
+		}
+		if _, err := safehttp.ServiceRoot(f.value); err != nil {
+			return opts, usageErrorf("%s: %v; use --token or --auth for credentials", f.flag, err)
 		}
 	}
 	if c.Debug {

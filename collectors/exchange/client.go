@@ -67,10 +67,17 @@ func NewClient(tenantID string, opts Options) (*Client, error) {
 	if !ok {
 		return nil, fmt.Errorf("unknown cloud %q", opts.Cloud)
 	}
-	base := endpoint
+	root := endpoint
 	if opts.ExchangeURL != "" {
-		base = strings.TrimSuffix(opts.ExchangeURL, "/")
+		root = opts.ExchangeURL
 	}
+	// The Graph service root may be given for both (the fake tenant serves
+	// both): its /v1.0 is not Exchange's.
+	baseURL, err := safehttp.ServiceRoot(root, "/v1.0", "/beta", "/adminapi/beta")
+	if err != nil {
+		return nil, fmt.Errorf("exchange URL: %w", err)
+	}
+	base := baseURL.String()
 	if opts.Credential == nil {
 		return nil, errors.New("no credential")
 	}
@@ -82,13 +89,6 @@ func NewClient(tenantID string, opts Options) (*Client, error) {
 	}
 	if opts.MaxBody <= 0 {
 		opts.MaxBody = safehttp.DefaultMaxBody
-	}
-	baseURL, err := neturl.Parse(base)
-	if err != nil || baseURL.Host == "" {
-		return nil, fmt.Errorf("exchange URL %q is not an absolute URL", base)
-	}
-	if baseURL.User != nil {
-		return nil, fmt.Errorf("exchange URL %s carries a user name or password; authenticate with a credential instead", safehttp.Redacted(baseURL))
 	}
 	// Redirects and next links stay on the endpoint's origin: the bearer
 	// token is set on every request and must never reach another one.

@@ -179,6 +179,10 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, path string) {
 		return
 	}
 	if r.Method != http.MethodGet {
+		if !strings.HasPrefix(path, "/users") && !strings.HasPrefix(path, "/organization") {
+			notFound(w) // no such endpoint (a base URL with a path too many)
+			return
+		}
 		writeError(w, http.StatusMethodNotAllowed, "Request_BadRequest", "This fake tenant is read-only.")
 		return
 	}

@@ -11,7 +11,6 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 
@@ -78,23 +77,21 @@ func NewClient(opts ClientOptions) (*msgraphsdk.GraphServiceClient, string, erro
 	if !ok {
 		return nil, "", fmt.Errorf("unknown cloud %q (want global, usgov, usgovdod or china)", opts.Cloud)
 	}
-	base := cloud.GraphURL
+	root := cloud.GraphURL
 	if opts.GraphURL != "" {
-		base = strings.TrimSuffix(opts.GraphURL, "/")
+		root = opts.GraphURL
 	}
-	u, err := url.Parse(base)
-	if err != nil || u.Host == "" {
-		return nil, "", fmt.Errorf("graph URL %q is not an absolute URL", base)
+	u, err := safehttp.ServiceRoot(root, "/v1.0", "/beta")
+	if err != nil {
+		return nil, "", fmt.Errorf("graph URL: %w", err)
 	}
-	if u.User != nil {
-		return nil, "", fmt.Errorf("graph URL %s carries a user name or password; authenticate with a credential instead", safehttp.Redacted(u))
-	}
+	base := u.String()
 	if opts.Credential == nil {
 		return nil, "", fmt.Errorf("no credential")
 	}
 	scope := cloud.GraphURL + "/.default"
 	hosts := []string{u.Hostname()}
-	provider, err := auth.NewAzureIdentityAuthenticationProviderWithScopesAndValidHosts(opts.Credential, []string{scope}, hosts)
+	provider, err := auth.NewAzureIdentityAuthenticationProviderWithScopesAndValidHosts(credential{opts.Credential}, []string{scope}, hosts)
 	if err != nil {
 		return nil, "", err
 	}
@@ -145,6 +142,24 @@ func NewClient(opts ClientOptions) (*msgraphsdk.GraphServiceClient, string, erro
 	adapter.SetBaseUrl(base + "/v1.0")
 	return msgraphsdk.NewGraphServiceClient(adapter), base, nil
 }
+
+// credential marks a failure to get a token, so that it is reported as
+// "no credential", never as "Graph could not be reached".
+type credential struct{ azcore.TokenCredential }
+
+func (c credential) GetToken(ctx context.Context, opts policy.TokenRequestOptions) (azcore.AccessToken, error) {
+	tok, err := c.TokenCredential.GetToken(ctx, opts)
+	if err != nil {
+		return tok, &CredentialError{Err: err}
+	}
+	return tok, nil
+}
+
+// CredentialError is a token that could not be had.
+type CredentialError struct{ Err error }
+
+func (e *CredentialError) Error() string { return "no token could be had: " + oneLine(e.Err) }
+func (e *CredentialError) Unwrap() error { return e.Err }
 
 // debugHandler logs each request's method, URL and status, never headers.
 type debugHandler struct{ w io.Writer }

@@ -131,7 +131,13 @@ func fatal(what string, err error) error {
 	status, code, _ := describe(err)
 	fix := ""
 	var netErr net.Error
+	var credErr *CredentialError
+	var reqErr *requestError
 	switch {
+	case errors.As(err, &credErr):
+		fix = "no credential could be had: pass --token (or set CLOSEOUT_TOKEN), set AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET or AZURE_CLIENT_CERTIFICATE_PATH, or sign in with az login"
+	case what == "tenant" && status == 404 && errors.As(err, &reqErr):
+		fix = fmt.Sprintf("the Graph endpoint looks wrong: %s %s answered 404; --graph-url takes the service root, such as https://graph.microsoft.com (with or without /v1.0)", reqErr.Method, reqErr.URL)
 	case errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &netErr) && netErr.Timeout()):
 		fix = "Graph did not answer in time: check the network path or raise --timeout"
 	case status == 401:

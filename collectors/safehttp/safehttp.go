@@ -124,3 +124,33 @@ func Redacted(u *url.URL) string {
 	c.ForceQuery = false
 	return c.String()
 }
+
+// ServiceRoot parses an endpoint flag into the service's root URL: without
+// a trailing slash or any of the given version suffixes ("/v1.0",
+// "/beta"), so https://graph.microsoft.com, …/v1.0 and …/v1.0/ all work.
+// A URL with a user name or password is refused: credentials never travel
+// in a URL, where logs keep them.
+func ServiceRoot(raw string, suffixes ...string) (*url.URL, error) {
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+		return nil, fmt.Errorf("%q is not an absolute http(s) URL", raw)
+	}
+	if u.User != nil {
+		return nil, fmt.Errorf("%s carries a user name or password; authenticate with a credential instead", Redacted(u))
+	}
+	if u.RawQuery != "" || u.Fragment != "" {
+		return nil, fmt.Errorf("%s has a query or fragment; give the service root only", Redacted(u))
+	}
+	path := strings.TrimRight(u.Path, "/")
+	for trimmed := true; trimmed; {
+		trimmed = false
+		for _, s := range suffixes {
+			if len(path) >= len(s) && strings.EqualFold(path[len(path)-len(s):], s) {
+				path = strings.TrimRight(path[:len(path)-len(s)], "/")
+				trimmed = true
+			}
+		}
+	}
+	u.Path, u.RawPath = path, ""
+	return u, nil
+}

@@ -67,3 +67,20 @@ func TestRedacted(t *testing.T) {
 		t.Errorf("Redacted = %q", got)
 	}
 }
+
+func TestServiceRoot(t *testing.T) {
+	for _, raw := range []string{"http://h:8", "http://h:8/", "http://h:8/v1.0", "http://h:8/v1.0/", "http://h:8/V1.0//", "http://h:8/beta", "http://h:8/v1.0/v1.0"} {
+		u, err := ServiceRoot(raw, "/v1.0", "/beta")
+		if err != nil || u.String() != "http://h:8" {
+			t.Errorf("ServiceRoot(%q) = %v, %v", raw, u, err)
+		}
+	}
+	if u, _ := ServiceRoot("https://proxy.example/graph/v1.0", "/v1.0"); u.String() != "https://proxy.example/graph" {
+		t.Errorf("a path prefix is kept: %v", u)
+	}
+	for _, bad := range []string{"graph.microsoft.com", "ftp://h", "http://u:p@h", "http://h/?x=1"} {
+		if _, err := ServiceRoot(bad, "/v1.0"); err == nil {
+			t.Errorf("ServiceRoot(%q) accepted", bad)
+		}
+	}
+}
