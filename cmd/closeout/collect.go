@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/closeout-dev/closeout/collectors"
 	"github.com/closeout-dev/closeout/collectors/safehttp"
 	"io"
 	"net"
@@ -301,18 +302,18 @@ func collectOne(f *factory, user string, conn *connectionFlags, inc *incidentFla
 		return nil, err
 	}
 	defer sess.cancel()
-	snap, err := graph.Collect(sess.ctx, graph.Options{ClientOptions: sess.client, User: user, Incident: incident, Version: version, Now: f.Now})
+	var exchangeOpts *exchange.Options
+	if sess.useExchange {
+		o := conn.exchangeOptions(sess.client)
+		exchangeOpts = &o
+	}
+	snap, err := collectors.Account(sess.ctx, graph.Options{ClientOptions: sess.client, User: user, Incident: incident, Version: version, Now: f.Now}, exchangeOpts)
 	if err != nil {
 		var ce *graph.CollectionError
 		if errors.As(err, &ce) {
 			return nil, &exitError{code: exitCollection, err: err}
 		}
 		return nil, &exitError{code: exitCollection, err: fmt.Errorf("collecting %s: %w", user, err)}
-	}
-	if sess.useExchange {
-		if err := exchange.Collect(sess.ctx, conn.exchangeOptions(sess.client), snap); err != nil {
-			return nil, &exitError{code: exitCollection, err: fmt.Errorf("collecting %s from Exchange Online: %w", user, err)}
-		}
 	}
 	return snap, nil
 }

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/closeout-dev/closeout/snapshot"
 )
@@ -20,28 +21,85 @@ const RoleHint = "give the app the Exchange.ManageAsApp permission and assign it
 // mailbox permissions beside Graph's calendar delegates. A cmdlet Exchange
 // refuses is recorded in coverage; it never fails the collection.
 func Collect(ctx context.Context, opts Options, snap *snapshot.Snapshot) error {
-	client, err := NewClient(snap.Tenant.ID, opts)
+	r, err := Read(ctx, opts, snap.Tenant.ID, snap.User.UserPrincipalName)
 	if err != nil {
 		return err
 	}
-	upn := snap.User.UserPrincipalName
-	anchor := "UPN:" + upn
+	r.MergeInto(snap)
+	return nil
+}
+
+// Reading is what Exchange said about one mailbox, before it is merged
+// into the snapshot (Graph may still be reading when it arrives).
+type Reading struct {
+	upn     string
+	results map[string]cmdletResult
+}
+
+type cmdletResult struct {
+	out      []map[string]any
+	warnings []string
+	err      error
+}
+
+// The cmdlets one mailbox needs. Get-InboxRule runs twice: the hidden rules
+// are the difference.
+var mailboxCmdlets = []struct {
+	key, cmdlet string
+	params      func(upn string) map[string]any
+}{
+	{"mailbox", "Get-Mailbox", func(upn string) map[string]any { return map[string]any{"Identity": upn} }},
+	{"cas", "Get-CASMailbox", func(upn string) map[string]any { return map[string]any{"Identity": upn} }},
+	{"rules", "Get-InboxRule", func(upn string) map[string]any { return map[string]any{"Mailbox": upn} }},
+	{"rulesHidden", "Get-InboxRule", func(upn string) map[string]any { return map[string]any{"Mailbox": upn, "IncludeHidden": true} }},
+	{"fullAccess", "Get-MailboxPermission", func(upn string) map[string]any { return map[string]any{"Identity": upn} }},
+	{"sendAs", "Get-RecipientPermission", func(upn string) map[string]any { return map[string]any{"Identity": upn} }},
+}
+
+// MailboxConcurrency is Outlook's limit of concurrent requests per mailbox.
+const MailboxConcurrency = 4
+
+// Read runs the mailbox's cmdlets, at most four at a time (Outlook's limit
+// per mailbox). Only a client that cannot be built fails it; a refused
+// cmdlet is kept for its section's coverage.
+func Read(ctx context.Context, opts Options, tenantID, upn string) (*Reading, error) {
+	client, err := NewClient(tenantID, opts)
+	if err != nil {
+		return nil, err
+	}
+	r := &Reading{upn: upn, results: map[string]cmdletResult{}}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, MailboxConcurrency)
+	for _, c := range mailboxCmdlets {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			out, warnings, err := client.Invoke(ctx, "UPN:"+upn, c.cmdlet, c.params(upn))
+			mu.Lock()
+			r.results[c.key] = cmdletResult{out: out, warnings: warnings, err: err}
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	return r, nil
+}
+
+// MergeInto writes the reading into the snapshot Graph collected, merging
+// inbox rules and permissions with Graph's.
+func (r *Reading) MergeInto(snap *snapshot.Snapshot) {
+	upn := r.upn
 	if snap.Mailbox == nil {
 		snap.Mailbox = &snapshot.Mailbox{}
 	}
 	if !slices.Contains(snap.Source.Collectors, "exchange") {
 		snap.Source.Collectors = append(snap.Source.Collectors, "exchange")
 	}
-	// Warnings Exchange attaches to a cmdlet's output are kept in the
-	// detail of the section it fed.
-	warned := map[string][]string{}
-	run := func(cmdlet string, params map[string]any) ([]map[string]any, error) {
-		out, warnings, err := client.Invoke(ctx, anchor, cmdlet, params)
-		warned[cmdlet] = append(warned[cmdlet], warnings...)
-		return out, err
-	}
+	get := func(key string) ([]map[string]any, error) { res := r.results[key]; return res.out, res.err }
 
-	mailbox, mbErr := run("Get-Mailbox", map[string]any{"Identity": upn})
+	mailbox, mbErr := get("mailbox")
 	if mbErr == nil && len(mailbox) != 1 {
 		mbErr = &Error{Cmdlet: "Get-Mailbox", Message: fmt.Sprintf("%d mailboxes match %s", len(mailbox), upn)}
 	}
@@ -55,7 +113,7 @@ func Collect(ctx context.Context, opts Options, snap *snapshot.Snapshot) error {
 		snap.Coverage["mailbox.forwarding"] = snapshot.CoverageItem{Status: snapshot.StatusCollected}
 	}
 
-	if cas, err := run("Get-CASMailbox", map[string]any{"Identity": upn}); err != nil {
+	if cas, err := get("cas"); err != nil {
 		snap.Coverage["mailbox.protocols"] = coverageFor(err)
 	} else if len(cas) != 1 {
 		snap.Coverage["mailbox.protocols"] = snapshot.CoverageItem{Status: snapshot.StatusError, Detail: fmt.Sprintf("Get-CASMailbox returned %d objects", len(cas))}
@@ -64,15 +122,22 @@ func Collect(ctx context.Context, opts Options, snap *snapshot.Snapshot) error {
 		snap.Coverage["mailbox.protocols"] = snapshot.CoverageItem{Status: snapshot.StatusCollected}
 	}
 
-	if err := rules(run, upn, snap); err != nil {
-		snap.Coverage["mailbox.inboxRules"] = coverageFor(err)
+	visible, verr := get("rules")
+	all, aerr := get("rulesHidden")
+	if err := errors.Join(verr, aerr); err != nil {
+		snap.Coverage["mailbox.inboxRules"] = coverageFor(firstError(verr, aerr))
 	} else {
+		mergeRules(visible, all, snap)
 		snap.Coverage["mailbox.inboxRules"] = snapshot.CoverageItem{Status: snapshot.StatusCollected}
 	}
 
 	permErr := mbErr
 	if permErr == nil {
-		permErr = permissions(run, upn, mailbox[0], snap)
+		full, ferr := get("fullAccess")
+		sendAs, serr := get("sendAs")
+		if permErr = firstError(ferr, serr); permErr == nil {
+			permissions(full, sendAs, mailbox[0], snap)
+		}
 	}
 	switch graphPart := snap.Coverage["mailbox.permissions"]; {
 	case permErr != nil:
@@ -85,21 +150,35 @@ func Collect(ctx context.Context, opts Options, snap *snapshot.Snapshot) error {
 		graphPart.Detail = "calendar delegates: " + graphPart.Detail
 		snap.Coverage["mailbox.permissions"] = graphPart
 	}
-	for section, cmdlets := range map[string][]string{
-		"mailbox.forwarding":  {"Get-Mailbox"},
-		"mailbox.protocols":   {"Get-CASMailbox"},
-		"mailbox.inboxRules":  {"Get-InboxRule"},
-		"mailbox.permissions": {"Get-MailboxPermission", "Get-RecipientPermission"},
+	// Warnings Exchange attaches to a cmdlet's output are kept in the
+	// detail of the section it fed.
+	for section, keys := range map[string][]string{
+		"mailbox.forwarding":  {"mailbox"},
+		"mailbox.protocols":   {"cas"},
+		"mailbox.inboxRules":  {"rules", "rulesHidden"},
+		"mailbox.permissions": {"fullAccess", "sendAs"},
 	} {
 		var notes []string
-		for _, c := range cmdlets {
-			for _, w := range warned[c] {
-				notes = append(notes, c+": "+w)
+		for _, key := range keys {
+			for _, c := range mailboxCmdlets {
+				if c.key == key {
+					for _, w := range r.results[key].warnings {
+						notes = append(notes, c.cmdlet+": "+w)
+					}
+				}
 			}
 		}
 		if c := snap.Coverage[section]; len(notes) > 0 && c.Status == snapshot.StatusCollected {
 			c.Detail = "Exchange warned: " + strings.Join(notes, "; ")
 			snap.Coverage[section] = c
+		}
+	}
+}
+
+func firstError(errs ...error) error {
+	for _, err := range errs {
+		if err != nil {
+			return err
 		}
 	}
 	return nil
@@ -133,18 +212,10 @@ func protocols(cas map[string]any) *snapshot.Protocols {
 	return p
 }
 
-// rules reads the inbox rules twice, without and with -IncludeHidden, to
-// tell the hidden ones, and merges them with the rules Graph listed: one
+// mergeRules takes the inbox rules listed without and with -IncludeHidden,
+// tells the hidden ones, and merges them with the rules Graph listed: one
 // entry per rule, its source graph, exchange or both.
-func rules(run func(string, map[string]any) ([]map[string]any, error), upn string, snap *snapshot.Snapshot) error {
-	visible, err := run("Get-InboxRule", map[string]any{"Mailbox": upn})
-	if err != nil {
-		return err
-	}
-	all, err := run("Get-InboxRule", map[string]any{"Mailbox": upn, "IncludeHidden": true})
-	if err != nil {
-		return err
-	}
+func mergeRules(visible, all []map[string]any, snap *snapshot.Snapshot) {
 	shown := map[string]bool{}
 	for _, r := range visible {
 		shown[fmt.Sprint(r["RuleIdentity"])] = true
@@ -175,14 +246,15 @@ func rules(run func(string, map[string]any) ([]map[string]any, error), upn strin
 		}
 	}
 	snap.Mailbox.InboxRules = merged
-	return nil
 }
 
 func rule(r map[string]any) snapshot.InboxRule {
 	rule := snapshot.InboxRule{
-		ID:         fmt.Sprint(r["RuleIdentity"]),
-		Name:       fmt.Sprint(r["Name"]),
-		Enabled:    deref(boolean(r["Enabled"])),
+		ID:   fmt.Sprint(r["RuleIdentity"]),
+		Name: fmt.Sprint(r["Name"]),
+		// A rule whose state Exchange did not send is taken as enabled: a
+		// rule is never assumed harmless for lack of a field.
+		Enabled:    boolean(r["Enabled"]) == nil || *boolean(r["Enabled"]),
 		Conditions: map[string]any{},
 		Actions: snapshot.RuleActions{
 			ForwardTo:             recipients(r["ForwardTo"]),
@@ -214,17 +286,9 @@ func rule(r map[string]any) snapshot.InboxRule {
 	return rule
 }
 
-// permissions reads FullAccess, SendAs and SendOnBehalf grants, leaving out
+// permissions adds FullAccess, SendAs and SendOnBehalf grants, leaving out
 // the mailbox's own SELF entries and inherited ones.
-func permissions(run func(string, map[string]any) ([]map[string]any, error), upn string, mailbox map[string]any, snap *snapshot.Snapshot) error {
-	full, err := run("Get-MailboxPermission", map[string]any{"Identity": upn})
-	if err != nil {
-		return err
-	}
-	sendAs, err := run("Get-RecipientPermission", map[string]any{"Identity": upn})
-	if err != nil {
-		return err
-	}
+func permissions(full, sendAs []map[string]any, mailbox map[string]any, snap *snapshot.Snapshot) {
 	add := func(trustee string, rights []string) {
 		if trustee == "" || strings.HasPrefix(strings.ToUpper(trustee), `NT AUTHORITY\`) || len(rights) == 0 {
 			return
@@ -246,7 +310,6 @@ func permissions(run func(string, map[string]any) ([]map[string]any, error), upn
 	for _, delegate := range stringList(mailbox["GrantSendOnBehalfTo"]) {
 		add(delegate, []string{"SendOnBehalf"})
 	}
-	return nil
 }
 
 // rights lists access rights one by one, whether Exchange sent them as a

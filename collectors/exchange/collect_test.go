@@ -189,7 +189,9 @@ func TestThrottledCmdletsAreRetried(t *testing.T) {
 			t.Errorf("%s: %+v", s, c)
 		}
 	}
-	if time.Since(start) < 3*time.Second {
+	// The cmdlets run side by side, so three throttled ones wait their
+	// second together.
+	if time.Since(start) < time.Second {
 		t.Error("Retry-After was not honoured")
 	}
 }
