@@ -47,7 +47,7 @@ func Account(ctx context.Context, opts graph.Options, exchangeOpts *exchange.Opt
 		if res.err != nil {
 			return nil, fmt.Errorf("collecting %s from Exchange Online: %w", snap.User.UserPrincipalName, res.err)
 		}
-		res.reading.MergeInto(snap)
+		res.r.MergeInto(snap)
 	}
 	return snap, nil
 }
