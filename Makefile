@@ -54,6 +54,10 @@ demo: build ## closeout verify on two accounts of a fake tenant, and the tenant'
 bench: ## Benchmark policy evaluation (snapshots/s, one worker and all)
 	$(GO) test -run '^$$' -bench . -benchmem ./policies
 
+.PHONY: bench-verify
+bench-verify: ## Round trips of one account's collection (Graph and Exchange) at 0 and 100 ms per request against the fake tenant
+	$(GO) test -run '^$$' -bench BenchmarkAccountRoundTrips -benchtime 5x ./collectors
+
 .PHONY: bench-rss
 bench-rss: build ## Peak memory of check over 10,000 and 100,000 accounts of JSON Lines
 	@mkdir -p out/bench

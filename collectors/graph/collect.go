@@ -316,11 +316,13 @@ func (c *collector) sections() []section {
 		// Entries about the user, and those the user initiated (consents
 		// name the app, not the user, as their target).
 		{"audits", []string{
-			"/auditLogs/directoryAudits" + q(filter(fmt.Sprintf("targetResources/any(t:t/id eq '%s') and activityDateTime ge %s", c.userID, since))),
-			"/auditLogs/directoryAudits" + q(filter(fmt.Sprintf("initiatedBy/user/id eq '%s' and activityDateTime ge %s", c.userID, since))),
+			"/auditLogs/directoryAudits" + q(filter(fmt.Sprintf("targetResources/any(t:t/id eq '%s') and activityDateTime ge %s", c.userID, since)), auditSelect),
+			"/auditLogs/directoryAudits" + q(filter(fmt.Sprintf("initiatedBy/user/id eq '%s' and activityDateTime ge %s", c.userID, since)), auditSelect),
 		}, c.audits},
 	}
 }
+
+const auditSelect = "$select=id,activityDateTime,activityDisplayName,category,result,initiatedBy,targetResources"
 
 // items decodes one collection answer, following its next links.
 func (c *collector) items(ctx context.Context, body json.RawMessage) ([]json.RawMessage, error) {
