@@ -13,6 +13,12 @@ rm -rf "$out/INC-5000-carol" "$out/INC-5000-frank"
 fake=$!
 trap 'kill $fake 2>/dev/null || true' EXIT
 for _ in $(seq 50); do grep -q serving "$out/fake.log" 2>/dev/null && break; sleep 0.1; done
+if ! kill -0 "$fake" 2>/dev/null || ! grep -q serving "$out/fake.log"; then
+	# Another process on the port would answer in the fake's place.
+	echo "make demo: the fake tenant did not start on 127.0.0.1:$port (set DEMO_PORT to another port):" >&2
+	cat "$out/fake.log" >&2
+	exit 1
+fi
 graph=(--graph-url "http://127.0.0.1:$port" --token demo-token)
 incident=(--incident-id INC-5000 --incident-start 2026-11-20T08:00:00Z --detected-at 2026-11-21T09:30:00Z
 	--indicator-ip 203.0.113.7 --attestations testdata/attestations/INC-5000.yaml)
