@@ -29,7 +29,8 @@ test: lint ## Run every test: Go, Rego (OPA tester, in-process) and CLI scripts
 	$(CONFTEST_ENV) $(GO) test -count=1 ./...
 
 .PHONY: lint
-lint: ## go vet, gofmt and opa fmt checks (Rego strict compile runs in the tests)
+lint: ## go vet, gofmt and opa fmt checks, no build output tracked (Rego strict compile runs in the tests)
+	tools/check-tracked.sh
 	$(GO) vet ./...
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
