@@ -143,15 +143,44 @@ func (b *buffered) End(sum results.Summary) error {
 func open(f *results.Finding) bool { return f.Status != results.Pass && f.Status != results.Waived }
 
 // verdict is the one-line answer for a document.
+// verdict is a run's outcome worded by what was evaluated: a ticket is
+// ready to close or not; a posture scan or a tenant has blocking findings
+// or none.
 func verdict(sum results.Summary) string {
 	switch {
 	case sum.InputErrorCount > 0:
 		return "incomplete: some inputs could not be read"
-	case sum.Blocking > 0:
+	case sum.Incidents > 0 && sum.Blocking > 0:
 		return "not ready to close"
-	default:
+	case sum.Incidents > 0:
 		return "ready to close"
+	case sum.Blocking > 0:
+		return plural(sum.Blocking, "blocking finding")
+	default:
+		return "no blocking finding"
 	}
+}
+
+// subjectsLabel counts what a summary covered: accounts, tenants or both.
+func subjectsLabel(sum results.Summary) string {
+	accounts, tenants := sum.Subjects-sum.Tenants, sum.Tenants
+	switch {
+	case tenants == 0:
+		return plural(accounts, "account")
+	case accounts == 0:
+		return plural(tenants, "tenant")
+	}
+	return plural(accounts, "account") + " and " + plural(tenants, "tenant")
+}
+
+// VerdictLine is one line saying what a run found, for a terminal that
+// saw no report: "1 account: not ready to close (1 blocking finding)".
+func VerdictLine(sum results.Summary) string {
+	line := subjectsLabel(sum) + ": " + verdict(sum)
+	if sum.Incidents > 0 && sum.Blocking > 0 {
+		line += " (" + plural(sum.Blocking, "blocking finding") + ")"
+	}
+	return line
 }
 
 // statusLabel is how a checklist reads a status.

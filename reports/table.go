@@ -137,9 +137,12 @@ func (r *tableReporter) End(sum results.Summary) error {
 	if n := sum.ByStatus[results.Error]; n > 0 {
 		gate += fmt.Sprintf(", %s (errors always block)", plural(n, "evaluation error"))
 	}
-	if sum.Blocking > 0 {
+	switch {
+	case sum.Blocking > 0 && sum.Incidents > 0:
 		fmt.Fprintln(r.w, r.paint(ansiBold+ansiRed, fmt.Sprintf("%s %s: not ready to close", plural(sum.Blocking, "blocking finding"), gate)))
-	} else {
+	case sum.Blocking > 0:
+		fmt.Fprintln(r.w, r.paint(ansiBold+ansiRed, fmt.Sprintf("%s %s", plural(sum.Blocking, "blocking finding"), gate)))
+	default:
 		fmt.Fprintf(r.w, "no blocking finding %s\n", gate)
 	}
 	if sum.InputErrorCount > 0 {

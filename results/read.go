@@ -13,6 +13,7 @@ import (
 // the summary.
 func Decode(r io.Reader, meta func(Meta) error, subject func(*Subject) error) (Summary, error) {
 	var sum Summary
+	incidents, tenants := 0, 0
 	dec := json.NewDecoder(r)
 	if err := expectDelim(dec, '{'); err != nil {
 		return sum, err
@@ -53,6 +54,12 @@ func Decode(r io.Reader, meta func(Meta) error, subject func(*Subject) error) (S
 				if err := dec.Decode(&s); err != nil {
 					return sum, fmt.Errorf("subjects[%d]: %w", i, err)
 				}
+				switch s.Mode {
+				case "incident":
+					incidents++
+				case "tenant":
+					tenants++
+				}
 				if err := subject(&s); err != nil {
 					return sum, err
 				}
@@ -78,6 +85,9 @@ func Decode(r io.Reader, meta func(Meta) error, subject func(*Subject) error) (S
 	if sum.ByStatus == nil {
 		return sum, errors.New("no summary: the document is incomplete")
 	}
+	// What the subjects were decides the verdict's wording, whatever a
+	// document from an older closeout says.
+	sum.Incidents, sum.Tenants = incidents, tenants
 	return sum, nil
 }
 

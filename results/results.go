@@ -165,11 +165,15 @@ type InputError struct {
 
 // Summary is what a results document says after its subjects.
 type Summary struct {
-	Subjects    int            `json:"subjects"`
-	Findings    int            `json:"findings"`
-	ByStatus    map[Status]int `json:"byStatus"`
-	Blocking    int            `json:"blocking"` // findings that make the exit code 1
-	InputErrors []InputError   `json:"inputErrors,omitempty"`
+	Subjects int            `json:"subjects"`
+	Findings int            `json:"findings"`
+	ByStatus map[Status]int `json:"byStatus"`
+	Blocking int            `json:"blocking"` // findings that make the exit code 1
+	// Incidents and Tenants count the subjects of those kinds (the rest are
+	// accounts in posture mode): they decide how a verdict is worded.
+	Incidents   int          `json:"incidents,omitempty"`
+	Tenants     int          `json:"tenants,omitempty"`
+	InputErrors []InputError `json:"inputErrors,omitempty"`
 	// InputErrorCount counts every input error; InputErrors keeps the first
 	// MaxInputErrors of them so that a bad stream cannot grow memory.
 	InputErrorCount int     `json:"inputErrorCount"`
@@ -228,6 +232,12 @@ func NewTally(g Gate) *Tally {
 // Add counts one subject's findings.
 func (t *Tally) Add(s *Subject) {
 	t.Summary.Subjects++
+	switch s.Mode {
+	case "incident":
+		t.Summary.Incidents++
+	case "tenant":
+		t.Summary.Tenants++
+	}
 	for i := range s.Findings {
 		f := &s.Findings[i]
 		t.Summary.Findings++

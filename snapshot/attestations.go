@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/closeout-dev/closeout/internal/inputfile"
+	"github.com/closeout-dev/closeout/internal/suggest"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -66,7 +67,7 @@ func ParseAttestations(raw []byte, file string) (*Attestations, error) {
 			}
 		default:
 			reason := fmt.Sprintf("unknown key %q", key.Value)
-			if near := nearest(key.Value, append([]string{"incident"}, AttestationSteps...)); near != "" {
+			if near := suggest.Nearest(key.Value, append([]string{"incident"}, AttestationSteps...)); near != "" {
 				reason += fmt.Sprintf("; did you mean %q?", near)
 			} else {
 				reason += "; the steps are " + strings.Join(AttestationSteps, ", ")
@@ -121,7 +122,7 @@ func parseStep(step string, n *yaml.Node, bad func(*yaml.Node, string, ...any)) 
 			a.Note = text
 		default:
 			reason := fmt.Sprintf("%s: unknown key %q", step, key.Value)
-			if near := nearest(key.Value, []string{"by", "at", "note"}); near != "" {
+			if near := suggest.Nearest(key.Value, []string{"by", "at", "note"}); near != "" {
 				reason += fmt.Sprintf("; did you mean %q?", near)
 			}
 			bad(key, "%s", reason)
@@ -137,37 +138,6 @@ func parseStep(step string, n *yaml.Node, bad func(*yaml.Node, string, ...any)) 
 		ok = false
 	}
 	return a, ok
-}
-
-// nearest is the candidate within two edits of s, if any.
-func nearest(s string, candidates []string) string {
-	best, bestDist := "", 3
-	for _, c := range candidates {
-		if d := editDistance(strings.ToLower(s), strings.ToLower(c)); d < bestDist {
-			best, bestDist = c, d
-		}
-	}
-	return best
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur := make([]int, len(b)+1)
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev = cur
-	}
-	return prev[len(b)]
 }
 
 // AttestationTemplate is a commented attestation file for an incident.

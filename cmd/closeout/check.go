@@ -114,6 +114,7 @@ func checkRun(opts *CheckOptions) error {
 	if err != nil {
 		return err
 	}
+	opts.Output.sayVerdict(opts.IO, tally.Summary)
 	for _, e := range tally.Summary.InputErrors {
 		fmt.Fprintf(opts.IO.ErrOut, "closeout: %s\n", e.Message)
 	}

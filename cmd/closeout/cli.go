@@ -7,10 +7,13 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"strings"
 	"time"
 
+	"github.com/closeout-dev/closeout/internal/suggest"
 	"github.com/closeout-dev/closeout/policies"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 // Exit codes, as in the README.
@@ -106,11 +109,27 @@ exactly what to do about it. It never changes anything in the tenant.`,
 	root.SetIn(f.IO.In)
 	root.SetOut(f.IO.Out)
 	root.SetErr(f.IO.ErrOut)
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
-		return &exitError{code: exitInput, err: err}
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return &exitError{code: exitInput, err: withFlagSuggestion(c, err)}
 	})
 	root.AddCommand(newCmdVerify(f, nil), newCmdAttest(f), newCmdEvidence(f), newCmdCollect(f, nil), newCmdCheck(f, nil), newCmdReport(f, nil), newCmdPolicy(f), newCmdPermissions(f, nil), newCmdVersion(f, nil))
 	return root
+}
+
+// withFlagSuggestion adds the nearest flag to an unknown-flag error, as
+// cobra already does for unknown commands.
+func withFlagSuggestion(c *cobra.Command, err error) error {
+	name, ok := strings.CutPrefix(err.Error(), "unknown flag: --")
+	if !ok {
+		return err
+	}
+	var names []string
+	c.Flags().VisitAll(func(f *pflag.Flag) { names = append(names, f.Name) })
+	c.InheritedFlags().VisitAll(func(f *pflag.Flag) { names = append(names, f.Name) })
+	if near := suggest.Nearest(name, names); near != "" {
+		return fmt.Errorf("%w (did you mean --%s?)", err, near)
+	}
+	return err
 }
 
 // exitCode maps an error to the exit code and prints it, once, on stderr.

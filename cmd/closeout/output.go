@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/closeout-dev/closeout/reports"
+	"github.com/closeout-dev/closeout/results"
 	"github.com/spf13/pflag"
 )
 
@@ -17,11 +18,19 @@ type outputFlags struct {
 	Outputs  []string
 	Redact   bool
 	OpenOnly bool
+	// Quiet keeps the verdict line off stderr when no report on stdout
+	// carries it.
+	Quiet bool
+
+	flags *pflag.FlagSet
+	outs  []output
 }
 
 func (o *outputFlags) register(fl *pflag.FlagSet) {
+	o.flags = fl
 	fl.StringVarP(&o.Format, "format", "f", "table", "report `format` on stdout: "+reports.FormatNames())
-	fl.StringArrayVarP(&o.Outputs, "output", "o", nil, "write a report to a file: `[FORMAT=]PATH` (repeatable; FORMAT defaults to --format; mode 0600; - is stdout)")
+	fl.StringArrayVarP(&o.Outputs, "output", "o", nil, "write a report to a file: `[FORMAT=]PATH` (repeatable; without FORMAT= the extension says: "+extensionList()+"; mode 0600; - is stdout)")
+	fl.BoolVarP(&o.Quiet, "quiet", "q", false, "print no verdict line on stderr when the reports go to files or stdout carries data")
 	fl.BoolVar(&o.OpenOnly, "open-only", false, "leave what passed out of the table and checklist formats")
 	fl.BoolVar(&o.Redact, "redact", false, "replace UPNs, emails, display names, IPs and phone numbers with pseudonyms in every output")
 }
@@ -48,6 +57,14 @@ func (o *outputFlags) outputs() ([]output, error) {
 				return nil, usageErrorf("--output %s: unknown format %q (want one of %s)", spec, name, reports.FormatNames())
 			}
 			out = output{format: name, path: path}
+		} else if spec != "-" && (o.flags == nil || !o.flags.Changed("format")) {
+			// -o report.html writes HTML: the extension says the format
+			// unless --format or FORMAT= does.
+			format, ok := formatForPath(spec, o.Format)
+			if !ok {
+				return nil, usageErrorf("--output %s: cannot tell the format from the extension; use one of %s, or FORMAT=PATH (formats: %s)", spec, extensionList(), reports.FormatNames())
+			}
+			out.format = format
 		}
 		if _, err := reports.New(out.format, io.Discard, reports.Options{}); err != nil {
 			return nil, usageErrorf("--format: %v", err)
@@ -75,6 +92,35 @@ func (o *outputFlags) outputs() ([]output, error) {
 	return outs, nil
 }
 
+// formatForPath is the format a file's extension names. .txt is the
+// command's own text format (table, or verify's checklist).
+func formatForPath(path, textFormat string) (string, bool) {
+	lower := strings.ToLower(path)
+	best, format := 0, ""
+	for _, f := range reports.Formats {
+		if ext := "." + f.Extension; strings.HasSuffix(lower, ext) && len(ext) > best {
+			best, format = len(ext), f.Name
+		}
+	}
+	for ext, name := range map[string]string{".htm": "html", ".markdown": "markdown", ".ndjson": "ocsf"} {
+		if strings.HasSuffix(lower, ext) && len(ext) > best {
+			best, format = len(ext), name
+		}
+	}
+	if format == "table" && (textFormat == "table" || textFormat == "checklist") {
+		format = textFormat
+	}
+	return format, format != ""
+}
+
+func extensionList() string {
+	exts := make([]string, 0, len(reports.Formats))
+	for _, f := range reports.Formats {
+		exts = append(exts, "."+f.Extension+" "+f.Name)
+	}
+	return strings.Join(exts, ", ")
+}
+
 func isFormat(name string) bool {
 	for _, f := range reports.Formats {
 		if f.Name == name {
@@ -92,6 +138,7 @@ func openReports(io *IOStreams, flags *outputFlags) (reports.Reporter, func(ok b
 	if err != nil {
 		return nil, nil, err
 	}
+	flags.outs = outs
 	var reps []reports.Reporter
 	var files []*atomicFile
 	finish := func(ok bool) error {
@@ -124,6 +171,32 @@ func openReports(io *IOStreams, flags *outputFlags) (reports.Reporter, func(ok b
 	return rep, finish, nil
 }
 
+// humanFormats carry the verdict themselves when they go to stdout.
+var humanFormats = map[string]bool{"table": true, "checklist": true, "markdown": true}
+
+// sayVerdict prints the verdict line on stderr unless a report on stdout
+// already carries it, or --quiet: whoever ran the command sees the verdict
+// even when every report went to a file.
+func (o *outputFlags) sayVerdict(io *IOStreams, sum results.Summary) {
+	if o.Quiet {
+		return
+	}
+	var files []string
+	for _, out := range o.outs {
+		if out.path == "-" && humanFormats[out.format] {
+			return
+		}
+		if out.path != "-" {
+			files = append(files, out.path)
+		}
+	}
+	line := reports.VerdictLine(sum)
+	if len(files) > 0 {
+		line += "; reports in " + strings.Join(files, ", ")
+	}
+	fmt.Fprintf(io.ErrOut, "closeout: %s\n", line)
+}
+
 // atomicFile is written under a temporary name with mode 0600 and renamed
 // into place only when complete. An existing target that is not a regular
 // file (a device, a pipe, a terminal) is written in place instead: renaming
@@ -144,6 +217,9 @@ func createAtomic(path string) (*atomicFile, error) {
 			return nil, err
 		}
 		return &atomicFile{File: f, path: path, inPlace: true}, nil
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, err
 	}
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
 	if err != nil {

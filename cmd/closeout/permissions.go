@@ -6,6 +6,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/closeout-dev/closeout/collectors/exchange"
 	"github.com/closeout-dev/closeout/collectors/graph"
 	"github.com/spf13/cobra"
 )
@@ -81,7 +82,17 @@ func permissionsRun(opts *PermissionsOptions) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	fmt.Fprintln(opts.IO.Out, "\nAll are application permissions, read-only; grant admin consent once. Exchange Online sections need the exchange collector.")
+	fmt.Fprintln(opts.IO.Out, "\nAll are application permissions, read-only; grant admin consent once.")
+	fmt.Fprintln(opts.IO.Out, "\nExchange Online (the exchange collector):")
+	etw := tabwriter.NewWriter(opts.IO.Out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(etw, "SECTION\tAPPLICATION PERMISSION\tEXCHANGE ROLE")
+	for _, e := range exchange.Permissions {
+		fmt.Fprintf(etw, "%s\t%s\t%s\n", e.Sections, e.Permission, e.Role)
+	}
+	if err := etw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintln(opts.IO.Out, "The Exchange permission is on the Office 365 Exchange Online API; the role is assigned to the app's service principal in Exchange (New-ManagementRoleAssignment -App <id> -Role \"View-Only Recipients\").")
 	if missing != nil {
 		fmt.Fprintf(opts.IO.Out, "With this token %d section(s) will be forbidden and their policies unknown.\n", forbidden)
 	}

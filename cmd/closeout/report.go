@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
+	"io"
 	"os"
 
 	"github.com/closeout-dev/closeout/results"
@@ -66,7 +68,24 @@ func reportRun(opts *ReportOptions) error {
 		err = ferr
 	}
 	if err != nil {
+		if isSnapshot(opts.Results) {
+			return usageErrorf("%s is a snapshot, not a results document: evaluate it with closeout check %s", opts.Results, opts.Results)
+		}
 		return &exitError{code: exitInput, err: fmt.Errorf("%s: %w", opts.Results, err)}
 	}
+	opts.Output.sayVerdict(opts.IO, sum)
 	return nil
+}
+
+// isSnapshot reports whether path holds a snapshot or tenant document
+// rather than results, judging by the schemaVersion near its start.
+func isSnapshot(path string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	head := make([]byte, 4096)
+	n, _ := io.ReadFull(f, head)
+	return bytes.Contains(head[:n], []byte(`"closeout.snapshot/v1"`)) || bytes.Contains(head[:n], []byte(`"closeout.tenant/v1"`))
 }

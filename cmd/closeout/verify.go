@@ -146,6 +146,7 @@ func verifyRun(opts *VerifyOptions) error {
 	if err != nil {
 		return err
 	}
+	opts.Output.sayVerdict(opts.IO, tally.Summary)
 	if opts.EvidenceDir != "" {
 		digest, err := writeEvidence(opts.EvidenceDir, raw, meta, sub, tally.Summary)
 		if err != nil {

@@ -12,6 +12,12 @@ import (
 	"github.com/closeout-dev/closeout/snapshot"
 )
 
+// Permissions are what the exchange collector needs, per group of sections.
+var Permissions = []struct{ Sections, Permission, Role string }{
+	{"mailbox.forwarding, mailbox.protocols, mailbox.inboxRules, mailbox.permissions", "Exchange.ManageAsApp", "View-Only Recipients"},
+	{"exchange.* (tenant settings)", "Exchange.ManageAsApp", "View-Only Configuration"},
+}
+
 // RoleHint is what to grant when Exchange refuses the app.
 const RoleHint = "give the app the Exchange.ManageAsApp permission and assign it the Exchange role View-Only Recipients (View-Only Configuration for tenant settings)"
 
