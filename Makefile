@@ -25,8 +25,11 @@ build: ## Build bin/closeout
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/closeout ./cmd/closeout
 
 .PHONY: test
-test: lint ## Run every test: Go, Rego (OPA tester, in-process) and CLI scripts
-	$(CONFTEST_ENV) $(GO) test -count=1 ./...
+test: lint ## Run every test: Go, Rego (OPA tester, in-process) and CLI scripts; lists the checks skipped for a missing tool
+	@mkdir -p out && rm -f out/test-skips.txt
+	@status=0; $(CONFTEST_ENV) CLOSEOUT_SKIPS=$(abspath out/test-skips.txt) $(GO) test -count=1 ./... || status=$$?; \
+	if [ -s out/test-skips.txt ]; then echo; echo "skipped for a missing tool:"; sort -u out/test-skips.txt | sed 's/^/  /'; fi; \
+	exit $$status
 
 .PHONY: lint
 lint: ## go vet, gofmt and opa fmt checks, no build output tracked (Rego strict compile runs in the tests)

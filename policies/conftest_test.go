@@ -2,6 +2,7 @@ package policies
 
 import (
 	"encoding/json"
+	"github.com/closeout-dev/closeout/internal/testtool"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -28,7 +29,7 @@ type conftestResult struct {
 func TestConftestGivesSameDenies(t *testing.T) {
 	bin := os.Getenv("CONFTEST")
 	if bin == "" {
-		t.Skip("CONFTEST is not set: run `make conftest-check` to compare with conftest")
+		testtool.Skip(t, "conftest", "make bin/conftest builds it; `make conftest-check` runs this comparison")
 	}
 	paths, _ := filepath.Glob(filepath.Join("..", "testdata", "snapshots", "*.json"))
 	tenantPaths, _ := filepath.Glob(filepath.Join("..", "testdata", "snapshots", "tenant", "*.json"))

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"encoding/xml"
+	"github.com/closeout-dev/closeout/internal/testtool"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -224,7 +225,7 @@ func TestHTMLInChromium(t *testing.T) {
 		}
 	}
 	if bin == "" {
-		t.Skip("no Chromium on this machine: install Debian's chromium to check the HTML report in a browser")
+		testtool.Skip(t, "Chromium", "install Debian's chromium to check the HTML report in a browser")
 	}
 	dir := t.TempDir()
 	page := filepath.Join(dir, "report.html")
