@@ -246,7 +246,7 @@ func TestHTMLInChromium(t *testing.T) {
 	dom := string(chrome("--dump-dom", "file://"+page+"#open"))
 	for _, want := range []string{
 		`<span id="verdict">not ready to close</span>`,
-		`<span class="n">16</span><span class="l">fail</span>`,
+		`<span class="n">16</span><span class="l">Open</span>`,
 		"sessions last revoked 2026-06-02T08:15:00Z",
 		`mailbox forwards all mail to smtp:archive-bob@evil.example`,
 	} {
@@ -261,6 +261,34 @@ func TestHTMLInChromium(t *testing.T) {
 	}
 	if !strings.Contains(dom, `<tr class="finding" data-status="fail"`) {
 		t.Error("failing findings are hidden")
+	}
+	// Open items come first in each account, with what to do shown
+	// outside any click; the page speaks the checklist's words.
+	accounts := regexp.MustCompile(`(?s)<article class="account[^"]*"[^>]*>.*?</article>`).FindAllString(dom, -1)
+	if len(accounts) == 0 {
+		t.Fatal("no account in the page")
+	}
+	for _, a := range accounts {
+		rows := regexp.MustCompile(`(?s)<tr class="finding[^"]*" data-status="(\w+)".*?</tr>`).FindAllStringSubmatch(a, -1)
+		seenDone := false
+		for _, r := range rows {
+			open := r[1] != "pass" && r[1] != "waived"
+			if open && seenDone {
+				t.Errorf("an open item (%s) comes after a passed one", r[1])
+			}
+			seenDone = seenDone || !open
+			if r[1] == "fail" {
+				before, _, _ := strings.Cut(r[0], "<details")
+				if !strings.Contains(before, `class="remediation"`) {
+					t.Errorf("a failed item's remediation is not visible without a click: %.300s", r[0])
+				}
+			}
+		}
+	}
+	for _, raw := range []string{`>fail</span>`, `>pass</span>`} {
+		if strings.Contains(dom, raw) {
+			t.Errorf("the page shows the raw status %s where a person reads", raw)
+		}
 	}
 	shot := filepath.Join(dir, "report.png")
 	chrome("--screenshot="+shot, "file://"+page)

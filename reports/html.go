@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"html/template"
 	"io"
+	"sort"
 	"strings"
 
 	"github.com/closeout-dev/closeout/results"
@@ -36,6 +37,20 @@ var htmlTemplate = template.Must(template.New("report.html.tmpl").Funcs(template
 		return out
 	},
 	"lower": strings.ToLower,
+	// ordered puts what needs attention first: open, then the rest.
+	"ordered": func(fs []results.Finding) []results.Finding {
+		out := append([]results.Finding(nil), fs...)
+		sort.SliceStable(out, func(i, j int) bool { return worse(out[i].Status, out[j].Status) })
+		return out
+	},
+	"isOpen": func(s results.Status) bool { return s != results.Pass && s != results.Waived },
+	// commitNote is the commit when the version does not already say it.
+	"commitNote": func(t results.Tool) string {
+		if t.Commit == "" || strings.Contains(t.Version, t.Commit) || strings.HasPrefix(t.Commit, t.Version) {
+			return ""
+		}
+		return t.Commit
+	},
 	"css": func() template.CSS {
 		b, _ := htmlAssets.ReadFile("html/report.css")
 		return template.CSS(b)
@@ -54,6 +69,7 @@ func newHTML(w io.Writer, _ Options) Reporter {
 type htmlView struct {
 	Doc        *document
 	Verdict    string
+	Subjects   string
 	Blocked    bool
 	Statuses   []htmlCount
 	Severities []results.Severity
@@ -90,10 +106,28 @@ func worse(a, b results.Status) bool {
 	return rank(a) < rank(b)
 }
 
+// worstOf is the status of a subject's finding that needs most attention.
+func worstOf(s *results.Subject) results.Status {
+	w := results.Pass
+	for _, f := range s.Findings {
+		if worse(f.Status, w) {
+			w = f.Status
+		}
+	}
+	return w
+}
+
 func renderHTML(w io.Writer, doc *document) error {
+	// Accounts with something open come first, in input order otherwise.
+	subjects := append([]*results.Subject(nil), doc.Subjects...)
+	sort.SliceStable(subjects, func(i, j int) bool { return worse(worstOf(subjects[i]), worstOf(subjects[j])) })
+	ordered := *doc
+	ordered.Subjects = subjects
+	doc = &ordered
 	view := htmlView{
 		Doc:        doc,
 		Verdict:    verdict(doc.Summary),
+		Subjects:   subjectsLabel(doc.Summary),
 		Blocked:    doc.Summary.Blocking > 0 || doc.Summary.InputErrorCount > 0,
 		Severities: results.Severities,
 	}
@@ -115,6 +149,11 @@ func renderHTML(w io.Writer, doc *document) error {
 				item.Worst = f.Status
 			}
 		}
+	}
+	sort.SliceStable(view.Checklist, func(i, j int) bool { return worse(view.Checklist[i].Worst, view.Checklist[j].Worst) })
+	for i := range view.Checklist {
+		rows := view.Checklist[i].Rows
+		sort.SliceStable(rows, func(a, b int) bool { return worse(rows[a].Finding.Status, rows[b].Finding.Status) })
 	}
 	return htmlTemplate.Execute(w, view)
 }
