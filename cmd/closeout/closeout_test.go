@@ -27,6 +27,11 @@ func TestMain(m *testing.M) {
 // TestScripts runs the CLI scripts in testdata/script against the real
 // binary (this test binary, re-executed as closeout).
 func TestScripts(t *testing.T) {
+	testscript.Run(t, scriptParams(t, filepath.Join("..", "..", "testdata", "script")))
+}
+
+// scriptParams runs the scripts in dir, each with its own fake tenant.
+func scriptParams(t *testing.T, dir string) testscript.Params {
 	snapshots, err := filepath.Abs(filepath.Join("..", "..", "testdata", "snapshots"))
 	if err != nil {
 		t.Fatal(err)
@@ -35,8 +40,8 @@ func TestScripts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	testscript.Run(t, testscript.Params{
-		Dir: filepath.Join("..", "..", "testdata", "script"),
+	return testscript.Params{
+		Dir: dir,
 		Setup: func(env *testscript.Env) error {
 			env.Setenv("SNAPSHOTS", snapshots)
 			env.Setenv("NO_COLOR", "1")
@@ -65,7 +70,7 @@ func TestScripts(t *testing.T) {
 				ts.Value("fake").(*fake.Server).ClearFaults()
 			},
 		},
-	})
+	}
 }
 
 // exits CODE PROGRAM ARGS... runs a program and checks its exact exit code.

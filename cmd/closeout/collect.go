@@ -38,8 +38,8 @@ type connectionFlags struct {
 func (c *connectionFlags) register(cmd *cobra.Command) {
 	fl := cmd.Flags()
 	fl.StringVar(&c.Cloud, "cloud", "global", "national cloud: global|usgov|usgovdod|china")
-	fl.StringVar(&c.GraphURL, "graph-url", "", "Graph endpoint `URL`, overriding --cloud (the fake tenant uses this)")
-	fl.StringVar(&c.ExchangeURL, "exchange-url", "", "Exchange Online admin API endpoint `URL`, overriding --cloud (default with --graph-url: the same)")
+	fl.StringVar(&c.GraphURL, "graph-url", "", "Graph service root `URL` such as https://graph.microsoft.com (a trailing /v1.0 is fine), overriding --cloud; default $CLOSEOUT_GRAPH_URL (the fake tenant uses this)")
+	fl.StringVar(&c.ExchangeURL, "exchange-url", "", "Exchange Online admin API root `URL`, overriding --cloud; default $CLOSEOUT_EXCHANGE_URL, else with --graph-url the same")
 	fl.StringSliceVar(&c.Collectors, "collectors", []string{"graph", "exchange"}, "collectors to run: graph, exchange")
 	fl.StringVar(&c.Token, "token", "", "static bearer `TOKEN` (default $CLOSEOUT_TOKEN); never logged")
 	fl.StringVar(&c.Auth, "auth", "default", "azidentity mode: "+strings.Join(graph.AuthModes, "|"))
@@ -49,8 +49,21 @@ func (c *connectionFlags) register(cmd *cobra.Command) {
 	fl.BoolVar(&c.Debug, "debug", false, "log each Graph request (method, URL, status) on stderr; headers and tokens are never logged")
 }
 
+// fromEnvironment fills the endpoints not given as flags from
+// CLOSEOUT_GRAPH_URL and CLOSEOUT_EXCHANGE_URL, as --token falls back to
+// CLOSEOUT_TOKEN: set once, every example runs as written.
+func (c *connectionFlags) fromEnvironment() {
+	if c.GraphURL == "" {
+		c.GraphURL = os.Getenv("CLOSEOUT_GRAPH_URL")
+	}
+	if c.ExchangeURL == "" {
+		c.ExchangeURL = os.Getenv("CLOSEOUT_EXCHANGE_URL")
+	}
+}
+
 // clientOptions turns the flags into graph client options.
 func (c *connectionFlags) clientOptions(io *IOStreams) (graph.ClientOptions, error) {
+	c.fromEnvironment()
 	opts := graph.ClientOptions{Cloud: c.Cloud, GraphURL: c.GraphURL, MaxRetries: c.MaxRetries, RequestTimeout: c.RequestTimeout}
 	for _, f := range []struct{ flag, value string }{{"--graph-url", c.GraphURL}, {"--exchange-url", c.ExchangeURL}} {
 		if f.value == "" {
