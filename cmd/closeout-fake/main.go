@@ -21,6 +21,9 @@ func main() {
 	token := flag.String("token", "", "the bearer token to require (none: any)")
 	enums := flag.String("enums", "documented", "how Graph answers spell enum values: documented, pascal (AtRisk, as some of Microsoft's examples) or newer (values newer than msgraph-sdk-go)")
 	latency := flag.Duration("latency", 0, "added to every request, as a network round trip")
+	generate := flag.Int("generate", 0, "serve `N` synthesised accounts (with a realistic mix of exposures) instead of the fixture's")
+	seed := flag.Uint64("seed", 1, "the seed of -generate: the same seed, the same tenant")
+	throttle := flag.Bool("throttle", false, "enforce Microsoft's documented budgets: 3,500 identity units and 5 report requests per 10 s, 4 concurrent requests per mailbox; 1,000 Exchange cmdlets per 10 s")
 	flag.Parse()
 	spelling, ok := fake.ParseEnumSpelling(*enums)
 	if !ok {
@@ -37,7 +40,13 @@ func main() {
 		fmt.Fprintf(os.Stderr, "closeout-fake: -listen %s: serve on a loopback address only\n", *listen)
 		os.Exit(2)
 	}
+	if *generate > 0 {
+		tenant = fake.Generate(tenant, *generate, *seed)
+	}
 	srv := fake.New(tenant)
+	if *throttle {
+		srv.SetThrottle(fake.Throttle{IdentityUnitsPer10s: 3500, MailboxConcurrency: 4, ReportsPer10s: 5, ExchangePer10s: 1000})
+	}
 	srv.Token = *token
 	srv.Enums = spelling
 	srv.Latency = *latency

@@ -207,16 +207,11 @@ func collectRun(opts *CollectOptions) error {
 		}
 		doc, coverage, sections, subject = snap, snap.Coverage, snapshot.Sections, snap.User.UserPrincipalName
 	}
-	write := func(w io.Writer) error {
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(doc)
-	}
 	if opts.OutputPath == "" {
-		if err := write(opts.IO.Out); err != nil {
+		if err := encodeJSON(opts.IO.Out, doc); err != nil {
 			return err
 		}
-	} else if err := writeFileAtomic(opts.OutputPath, func(f *os.File) error { return write(f) }); err != nil {
+	} else if err := writeJSONFile(opts.OutputPath, doc); err != nil {
 		return err
 	}
 	reportCoverage(opts.IO.ErrOut, subject, sections, coverage)
@@ -350,4 +345,16 @@ func reportCoverage(w io.Writer, subject string, sections []string, coverage map
 	for _, g := range gaps {
 		fmt.Fprintln(w, g)
 	}
+}
+
+// encodeJSON writes a document as indented JSON.
+func encodeJSON(w io.Writer, doc any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(doc)
+}
+
+// writeJSONFile writes a document to path, atomically, mode 0600.
+func writeJSONFile(path string, doc any) error {
+	return writeFileAtomic(path, func(f *os.File) error { return encodeJSON(f, doc) })
 }

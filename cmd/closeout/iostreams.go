@@ -16,6 +16,8 @@ type IOStreams struct {
 	ErrOut io.Writer
 	// OutTTY is true when Out is a terminal: tables get colour.
 	OutTTY bool
+	// ErrTTY is true when ErrOut is a terminal: progress is a live line.
+	ErrTTY bool
 	// NoColor is set by NO_COLOR or TERM=dumb.
 	NoColor bool
 }
@@ -31,6 +33,7 @@ func SystemStreams() *IOStreams {
 		Out:     os.Stdout,
 		ErrOut:  os.Stderr,
 		OutTTY:  term.IsTerminal(int(os.Stdout.Fd())),
+		ErrTTY:  term.IsTerminal(int(os.Stderr.Fd())),
 		NoColor: noColor || os.Getenv("TERM") == "dumb",
 	}
 }

@@ -24,12 +24,18 @@ type outputFlags struct {
 
 	flags *pflag.FlagSet
 	outs  []output
+	// noShort leaves -o to the command (scan's -o is its directory).
+	noShort bool
 }
 
 func (o *outputFlags) register(fl *pflag.FlagSet) {
 	o.flags = fl
 	fl.StringVarP(&o.Format, "format", "f", "table", "report `format` on stdout: "+reports.FormatNames())
-	fl.StringArrayVarP(&o.Outputs, "output", "o", nil, "write a report to a file: `[FORMAT=]PATH` (repeatable; without FORMAT= the extension says: "+extensionList()+"; mode 0600; - is stdout)")
+	short := "o"
+	if o.noShort {
+		short = ""
+	}
+	fl.StringArrayVarP(&o.Outputs, "output", short, nil, "write a report to a file: `[FORMAT=]PATH` (repeatable; without FORMAT= the extension says: "+extensionList()+"; mode 0600; - is stdout)")
 	fl.BoolVarP(&o.Quiet, "quiet", "q", false, "print no verdict line on stderr when the reports go to files or stdout carries data")
 	fl.BoolVar(&o.OpenOnly, "open-only", false, "leave what passed out of the table and checklist formats")
 	fl.BoolVar(&o.Redact, "redact", false, "replace UPNs, emails, display names, IPs and phone numbers with pseudonyms in every output")

@@ -45,6 +45,8 @@ type Options struct {
 	MaxBody int64
 	// Debug receives one line per request: cmdlet, status; never headers.
 	Debug io.Writer
+	// OnThrottle, when set, is told of each answer Exchange throttled (429).
+	OnThrottle func()
 }
 
 // Client runs cmdlets for one tenant.
@@ -134,16 +136,35 @@ func (c *Client) Invoke(ctx context.Context, anchor, cmdlet string, params map[s
 }
 
 func (c *Client) invoke(ctx context.Context, anchor, cmdlet string, params map[string]any) ([]map[string]any, []string, error) {
-	body, err := json.Marshal(map[string]any{"CmdletInput": map[string]any{"CmdletName": cmdlet, "Parameters": params}})
+	var out []map[string]any
+	warnings, err := c.InvokeEach(ctx, anchor, cmdlet, params, nil, func(row map[string]any) error {
+		out = append(out, row)
+		return nil
+	})
 	if err != nil {
 		return nil, nil, err
 	}
+	return out, warnings, nil
+}
+
+// InvokeEach runs a cmdlet and hands each object it output to each, a page
+// at a time, so a tenant-wide Get-Mailbox is never held whole. beforePage,
+// when set, is called before each page is requested (a throttle budget).
+func (c *Client) InvokeEach(ctx context.Context, anchor, cmdlet string, params map[string]any, beforePage func(context.Context) error, each func(map[string]any) error) ([]string, error) {
+	body, err := json.Marshal(map[string]any{"CmdletInput": map[string]any{"CmdletName": cmdlet, "Parameters": params}})
+	if err != nil {
+		return nil, err
+	}
 	url := fmt.Sprintf("%s/adminapi/beta/%s/InvokeCommand", c.base, c.tenantID)
-	var out []map[string]any
 	var warnings []string
 	for pages := 0; url != ""; pages++ {
-		if pages > 10000 {
-			return nil, nil, &Error{Cmdlet: cmdlet, Message: "more than 10000 pages; stopping"}
+		if pages > 100000 {
+			return nil, &Error{Cmdlet: cmdlet, Message: "more than 100000 pages; stopping"}
+		}
+		if beforePage != nil {
+			if err := beforePage(ctx); err != nil {
+				return nil, &Error{Cmdlet: cmdlet, Message: err.Error()}
+			}
 		}
 		var page struct {
 			Value    []map[string]any `json:"value"`
@@ -151,19 +172,23 @@ func (c *Client) invoke(ctx context.Context, anchor, cmdlet string, params map[s
 			Warnings []string         `json:"@adminapi.warnings"`
 		}
 		if err := c.post(ctx, url, anchor, cmdlet, body, &page); err != nil {
-			return nil, nil, err
+			return nil, err
 		}
-		out = append(out, page.Value...)
+		for _, row := range page.Value {
+			if err := each(row); err != nil {
+				return nil, err
+			}
+		}
 		warnings = append(warnings, page.Warnings...)
 		url = page.Next
 		if url != "" {
 			next, err := neturl.Parse(url)
 			if err != nil || !safehttp.SameOrigin(c.baseURL, next) {
-				return nil, nil, &Error{Cmdlet: cmdlet, Message: fmt.Sprintf("refusing a next link to another origin (%q); the token stays with %s", truncate(url, 80), safehttp.Redacted(c.baseURL))}
+				return nil, &Error{Cmdlet: cmdlet, Message: fmt.Sprintf("refusing a next link to another origin (%q); the token stays with %s", truncate(url, 80), safehttp.Redacted(c.baseURL))}
 			}
 		}
 	}
-	return out, warnings, nil
+	return warnings, nil
 }
 
 // post sends one request, retrying throttled and unavailable answers and
@@ -214,6 +239,9 @@ func (c *Client) post(ctx context.Context, url, anchor, cmdlet string, body []by
 		c.debug(cmdlet, resp.Status)
 		switch {
 		case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable || resp.StatusCode == http.StatusGatewayTimeout:
+			if resp.StatusCode == http.StatusTooManyRequests && c.opts.OnThrottle != nil {
+				c.opts.OnThrottle()
+			}
 			last = &retryAfter{err: apiError(cmdlet, resp.StatusCode, raw), after: resp.Header.Get("Retry-After")}
 			continue
 		case resp.StatusCode >= 400:

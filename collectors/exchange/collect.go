@@ -74,23 +74,56 @@ func Read(ctx context.Context, opts Options, tenantID, upn string) (*Reading, er
 		return nil, err
 	}
 	r := &Reading{upn: upn, results: map[string]cmdletResult{}}
+	r.run(ctx, client, nil, func(string) bool { return true })
+	return r, nil
+}
+
+// ReadMailbox reads one mailbox for a tenant scan: the cmdlets that have
+// no bulk form (inbox rules, with and without hidden ones, and the
+// permissions), with the mailbox's rows from the bulk Get-Mailbox and
+// Get-CASMailbox (nil when the bulk list did not have it). wait, when set,
+// is called before each cmdlet: the scan's Exchange budget.
+func ReadMailbox(ctx context.Context, client *Client, upn string, mailboxRow, casRow map[string]any, wait func(context.Context) error) *Reading {
+	r := &Reading{upn: upn, results: map[string]cmdletResult{}}
+	bulk := func(cmdlet string, row map[string]any) cmdletResult {
+		if row == nil {
+			return cmdletResult{err: &Error{Cmdlet: cmdlet, Status: http.StatusNotFound, Message: upn + " is not in the tenant's list of mailboxes"}}
+		}
+		return cmdletResult{out: []map[string]any{row}}
+	}
+	r.results["mailbox"] = bulk("Get-Mailbox", mailboxRow)
+	r.results["cas"] = bulk("Get-CASMailbox", casRow)
+	r.run(ctx, client, wait, func(key string) bool { return key != "mailbox" && key != "cas" })
+	return r
+}
+
+// run runs the mailbox's cmdlets that want says, four at a time.
+func (r *Reading) run(ctx context.Context, client *Client, wait func(context.Context) error, want func(key string) bool) {
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, MailboxConcurrency)
 	for _, c := range mailboxCmdlets {
+		if !want(c.key) {
+			continue
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			out, warnings, err := client.Invoke(ctx, "UPN:"+upn, c.cmdlet, c.params(upn))
+			var res cmdletResult
+			if wait != nil {
+				res.err = wait(ctx)
+			}
+			if res.err == nil {
+				res.out, res.warnings, res.err = client.Invoke(ctx, "UPN:"+r.upn, c.cmdlet, c.params(r.upn))
+			}
 			mu.Lock()
-			r.results[c.key] = cmdletResult{out: out, warnings: warnings, err: err}
+			r.results[c.key] = res
 			mu.Unlock()
 		}()
 	}
 	wg.Wait()
-	return r, nil
 }
 
 // MergeInto writes the reading into the snapshot Graph collected, merging

@@ -49,6 +49,21 @@ func (s *Server) invokeCommand(w http.ResponseWriter, r *http.Request, in *cmdle
 	if identity == "" {
 		identity, _ = params["Mailbox"].(string)
 	}
+	if identity == "" && (in.CmdletInput.CmdletName == "Get-Mailbox" || in.CmdletInput.CmdletName == "Get-CASMailbox") {
+		// Every mailbox of the tenant, as a scan reads them, in pages.
+		s.tenant.index()
+		out := make([]map[string]any, 0, len(s.tenant.upns))
+		for _, upn := range s.tenant.upns {
+			mb := s.tenant.Exchange[upn]
+			if in.CmdletInput.CmdletName == "Get-Mailbox" {
+				out = append(out, mb.Mailbox)
+			} else {
+				out = append(out, mb.CASMailbox)
+			}
+		}
+		s.cmdletOutput(w, r, params, out)
+		return
+	}
 	mb := s.tenant.mailbox(identity)
 	if mb == nil {
 		writeError(w, http.StatusNotFound, "ManagementObjectNotFoundException",
@@ -86,6 +101,9 @@ func (s *Server) invokeCommand(w http.ResponseWriter, r *http.Request, in *cmdle
 func (s *Server) cmdletOutput(w http.ResponseWriter, r *http.Request, params map[string]any, out []map[string]any) {
 	// ResultSize Unlimited returns everything at once; otherwise pages.
 	size := s.PageSize
+	if n, err := strconv.Atoi(strings.TrimPrefix(r.Header.Get("Prefer"), "odata.maxpagesize=")); err == nil && n > 0 && s.PageSize >= 100 {
+		size = n // as Exchange does; a test that shrinks PageSize keeps it
+	}
 	if rs, _ := params["ResultSize"].(string); strings.EqualFold(rs, "Unlimited") {
 		size = len(out) + 1
 	}

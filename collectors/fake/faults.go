@@ -20,12 +20,16 @@ type Fault struct {
 	Truncate   bool          // send half of the real body, then close
 	Drop       bool          // close the connection without answering
 	Pad        int           // answer normally, with this many bytes of blanks after the JSON
+	// Share, when set, makes only that share of the matching requests
+	// misbehave (0.05: one in twenty), spread evenly.
+	Share float64
 }
 
 type faultState struct {
 	Fault
 	re   *regexp.Regexp
 	used int
+	seen int // matching requests, for Share
 }
 
 // AddFault switches a fault on.
@@ -97,10 +101,17 @@ func (s *Server) findFault(path string, kind func(*faultState) bool) *faultState
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, f := range s.faults {
-		if kind(f) && f.re.MatchString(path) && (f.Times == 0 || f.used < f.Times) {
-			f.used++
-			return f
+		if !kind(f) || !f.re.MatchString(path) || (f.Times > 0 && f.used >= f.Times) {
+			continue
 		}
+		if f.Share > 0 {
+			f.seen++
+			if int(float64(f.seen)*f.Share) == int(float64(f.seen-1)*f.Share) {
+				continue
+			}
+		}
+		f.used++
+		return f
 	}
 	return nil
 }
@@ -184,6 +195,9 @@ type Throttle struct {
 	IdentityUnitsPer10s int
 	MailboxConcurrency  int
 	ReportsPer10s       int
+	// ExchangePer10s is the Exchange admin API's budget of cmdlets (its
+	// own, apart from Graph's identity units).
+	ExchangePer10s int
 	// Window is the budget window; 10 s unless set (tests shorten it).
 	Window time.Duration
 }
@@ -193,6 +207,7 @@ type throttleState struct {
 	windowStart time.Time
 	units       int
 	reports     int
+	exchange    int
 	inFlight    map[string]int
 }
 
@@ -219,7 +234,7 @@ func (s *Server) throttled(path string) (int, int) {
 	}
 	now := time.Now()
 	if now.Sub(t.windowStart) >= t.Window {
-		t.windowStart, t.units, t.reports = now, 0, 0
+		t.windowStart, t.units, t.reports, t.exchange = now, 0, 0, 0
 	}
 	retry := int((t.Window-now.Sub(t.windowStart))/time.Second) + 1
 	if m := reMailbox.FindStringSubmatch(path); m != nil {
@@ -227,6 +242,13 @@ func (s *Server) throttled(path string) (int, int) {
 			return http.StatusTooManyRequests, 1
 		}
 		t.inFlight[m[1]]++
+		return 0, 0
+	}
+	if strings.HasPrefix(path, "/adminapi/") {
+		if t.ExchangePer10s > 0 && t.exchange >= t.ExchangePer10s {
+			return http.StatusTooManyRequests, retry
+		}
+		t.exchange++
 		return 0, 0
 	}
 	if strings.HasPrefix(path, "/auditLogs/") {

@@ -170,6 +170,7 @@ var (
 	reConsentFilter = regexp.MustCompile(`^consentType eq '(\w+)'$`)
 	reClientFilter  = regexp.MustCompile(`^clientId eq '([^']+)' and consentType eq '(\w+)'$`)
 	reDevice        = regexp.MustCompile(`^/devices/([^/]+)$`)
+	reRoleMembers   = regexp.MustCompile(`^/directoryRoles/([^/]+)/members$`)
 )
 
 func (s *Server) route(w http.ResponseWriter, r *http.Request, path string) {
@@ -211,6 +212,24 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, path string) {
 		s.object(w, r, base+"/$metadata#policies/authenticationMethodsPolicy/$entity", t.AuthenticationMethodsPolicy)
 	case path == "/organization":
 		s.list(w, r, base+"/$metadata#organization", t.Organization)
+	// The tenant-wide lists a scan reads once.
+	case path == "/users":
+		if f := r.URL.Query().Get("$filter"); f != "" {
+			badFilter(w, f)
+			return
+		}
+		s.list(w, r, base+"/$metadata#users", t.Users)
+	case path == "/identityProtection/riskyUsers":
+		s.list(w, r, base+"/$metadata#identityProtection/riskyUsers", t.RiskyUsers)
+	case path == "/directoryRoles":
+		s.list(w, r, base+"/$metadata#directoryRoles", t.DirectoryRoles)
+	case reRoleMembers.MatchString(path):
+		role := reRoleMembers.FindStringSubmatch(path)[1]
+		members := []map[string]any{}
+		for _, uid := range t.RoleMembers[role] {
+			members = append(members, map[string]any{"@odata.type": "#microsoft.graph.user", "id": uid})
+		}
+		s.list(w, r, base+"/$metadata#directoryObjects", members)
 	case reUser.MatchString(path):
 		if u, ok := userFor(reUser); u != nil {
 			s.object(w, r, base+"/$metadata#users/$entity", u)

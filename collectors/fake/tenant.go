@@ -10,7 +10,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"sort"
 	"strings"
+	"sync"
 )
 
 // Tenant is a fixture: Graph objects as Graph returns them, tenant-wide
@@ -35,7 +37,12 @@ type Tenant struct {
 	// ExchangeOrganization holds organisation cmdlets' outputs, by cmdlet.
 	ExchangeOrganization map[string][]map[string]any `json:"exchangeOrganization"`
 
-	SecurityDefaults            map[string]any   `json:"securityDefaults"`
+	SecurityDefaults map[string]any `json:"securityDefaults"`
+	// indexes, built once on first use: a generated tenant has 100,000 users.
+	indexOnce                   sync.Once
+	byKey                       map[string]map[string]any
+	mailboxes                   map[string]*ExchangeMailbox
+	upns                        []string         // mailbox UPNs, sorted, for paging the bulk cmdlets
 	ConditionalAccessPolicies   []map[string]any `json:"conditionalAccessPolicies"`
 	AuthorizationPolicy         map[string]any   `json:"authorizationPolicy"`
 	AuthenticationMethodsPolicy map[string]any   `json:"authenticationMethodsPolicy"`
@@ -52,13 +59,25 @@ type ExchangeMailbox struct {
 	RecipientPermissions []map[string]any `json:"recipientPermissions"`
 }
 
-func (t *Tenant) mailbox(identity string) *ExchangeMailbox {
-	for upn, m := range t.Exchange {
-		if strings.EqualFold(upn, identity) {
-			return m
+func (t *Tenant) index() {
+	t.indexOnce.Do(func() {
+		t.byKey = make(map[string]map[string]any, 2*len(t.Users))
+		for _, u := range t.Users {
+			t.byKey[fmt.Sprint(u["id"])] = u
+			t.byKey[strings.ToLower(fmt.Sprint(u["userPrincipalName"]))] = u
 		}
-	}
-	return nil
+		t.mailboxes = make(map[string]*ExchangeMailbox, len(t.Exchange))
+		for upn, m := range t.Exchange {
+			t.mailboxes[strings.ToLower(upn)] = m
+			t.upns = append(t.upns, upn)
+		}
+		sort.Strings(t.upns)
+	})
+}
+
+func (t *Tenant) mailbox(identity string) *ExchangeMailbox {
+	t.index()
+	return t.mailboxes[strings.ToLower(identity)]
 }
 
 // UserResources are the collections that hang off one user.
@@ -95,12 +114,11 @@ func (t *Tenant) TenantID() string {
 
 // user finds a user by object id or user principal name.
 func (t *Tenant) user(key string) map[string]any {
-	for _, u := range t.Users {
-		if u["id"] == key || strings.EqualFold(fmt.Sprint(u["userPrincipalName"]), key) {
-			return u
-		}
+	t.index()
+	if u, ok := t.byKey[key]; ok {
+		return u
 	}
-	return nil
+	return t.byKey[strings.ToLower(key)]
 }
 
 func (t *Tenant) resources(userID string) *UserResources {

@@ -205,6 +205,17 @@ func (c *collector) readTenant(a answer, t *snapshot.Tenant) error {
 	if a.Err != nil {
 		return fatal("tenant", a.Err)
 	}
+	tenant, err := TenantFromGraph(a.Body)
+	if err != nil {
+		return err
+	}
+	*t = tenant
+	return nil
+}
+
+// TenantFromGraph maps the organization collection into the tenant.
+func TenantFromGraph(body []byte) (snapshot.Tenant, error) {
+	var t snapshot.Tenant
 	var orgs struct {
 		Value []struct {
 			ID              string `json:"id"`
@@ -214,11 +225,11 @@ func (c *collector) readTenant(a answer, t *snapshot.Tenant) error {
 			} `json:"verifiedDomains"`
 		} `json:"value"`
 	}
-	if err := json.Unmarshal(a.Body, &orgs); err != nil {
-		return &CollectionError{What: "tenant", Err: fmt.Errorf("the organization is not JSON Graph would send: %w", err)}
+	if err := json.Unmarshal(body, &orgs); err != nil {
+		return t, &CollectionError{What: "tenant", Err: fmt.Errorf("the organization is not JSON Graph would send: %w", err)}
 	}
 	if len(orgs.Value) == 0 {
-		return &CollectionError{What: "tenant", Err: errors.New("no organization returned")}
+		return t, &CollectionError{What: "tenant", Err: errors.New("no organization returned")}
 	}
 	org := orgs.Value[0]
 	t.ID = org.ID
@@ -229,9 +240,9 @@ func (c *collector) readTenant(a answer, t *snapshot.Tenant) error {
 		}
 	}
 	if len(t.Domains) == 0 {
-		return &CollectionError{What: "tenant", Err: errors.New("the organization has no verified domains"), Fix: "grant Organization.Read.All"}
+		return t, &CollectionError{What: "tenant", Err: errors.New("the organization has no verified domains"), Fix: "grant Organization.Read.All"}
 	}
-	return nil
+	return t, nil
 }
 
 var userFields = []string{"id", "userPrincipalName", "displayName", "mail", "userType", "accountEnabled", "createdDateTime",
@@ -372,25 +383,20 @@ type graphAuthMethod struct {
 }
 
 func (c *collector) authMethods(ctx context.Context, bodies []json.RawMessage, snap *snapshot.Snapshot) error {
-	var methods []snapshot.AuthMethod
-	err := eachItem(ctx, c, bodies[0], func(m graphAuthMethod) error {
-		am := snapshot.AuthMethod{ID: m.ID, Type: methodType(m.ODataType), DisplayName: m.DisplayName, CreatedDateTime: utc(m.CreatedDateTime),
-			PhoneNumber: m.PhoneNumber, EmailAddress: m.EmailAddress, IsUsable: m.IsUsable}
-		if am.CreatedDateTime == nil {
-			am.CreatedDateTime = utc(m.CreationDateTime)
-		}
-		phoneType, err := enum("authMethods.phoneType", m.PhoneType)
+	items, err := c.items(ctx, bodies[0])
+	if err != nil {
+		return err
+	}
+	methods := make([]snapshot.AuthMethod, 0, len(items))
+	for _, raw := range items {
+		am, err := AuthMethodFromGraph(raw)
 		if err != nil {
 			return err
 		}
-		am.PhoneType = phoneType
 		methods = append(methods, am)
-		return nil
-	})
-	if err == nil {
-		snap.AuthMethods = methods
 	}
-	return err
+	snap.AuthMethods = methods
+	return nil
 }
 
 func (c *collector) registration(_ context.Context, bodies []json.RawMessage, snap *snapshot.Snapshot) error {
@@ -644,28 +650,19 @@ func (c *collector) autoReply(_ context.Context, bodies []json.RawMessage, snap 
 }
 
 func (c *collector) calendarPermissions(ctx context.Context, bodies []json.RawMessage, snap *snapshot.Snapshot) error {
+	items, err := c.items(ctx, bodies[0])
+	if err != nil {
+		return err
+	}
 	var perms []snapshot.Permission
-	err := eachItem(ctx, c, bodies[0], func(p struct {
-		EmailAddress *struct {
-			Address *string `json:"address"`
-		} `json:"emailAddress"`
-		Role *string `json:"role"`
-	}) error {
-		if p.EmailAddress == nil || p.EmailAddress.Address == nil || *p.EmailAddress.Address == "" {
-			return nil // "My Organization" and anonymous defaults
-		}
-		role, err := enum("mailbox.permissions.role", p.Role)
+	for _, raw := range items {
+		p, err := CalendarPermissionFromGraph(raw)
 		if err != nil {
 			return err
 		}
-		if role == nil {
-			return &ValueError{Field: "mailbox.permissions.role", Value: "(missing)"}
+		if p != nil {
+			perms = append(perms, *p)
 		}
-		perms = append(perms, snapshot.Permission{Trustee: *p.EmailAddress.Address, AccessRights: []string{"Calendar:" + *role}})
-		return nil
-	})
-	if err != nil {
-		return err
 	}
 	mailbox(snap).Permissions = perms
 	snap.Coverage["mailbox.permissions"] = snapshot.CoverageItem{Status: snapshot.StatusSkipped,

@@ -33,6 +33,8 @@ type rawGraph struct {
 	sleep      func(context.Context, time.Duration) error
 	// debug receives a line per $batch step: its request and status.
 	debug io.Writer
+	// onThrottle is told of each step Graph throttled inside a batch.
+	onThrottle func()
 }
 
 var errorMapping = abs.ErrorMappings{"XXX": odataerrors.CreateODataErrorFromDiscriminatorValue}
@@ -257,6 +259,9 @@ func (g *rawGraph) batchChunk(ctx context.Context, steps []step) map[string]answ
 			case (r.Status == http.StatusTooManyRequests || r.Status == http.StatusServiceUnavailable || r.Status == http.StatusGatewayTimeout) && attempt < g.maxRetries:
 				retry = append(retry, s)
 				wait = max(wait, retryAfter(headerValue(r.Headers, "Retry-After"), attempt))
+				if g.onThrottle != nil && r.Status == http.StatusTooManyRequests {
+					g.onThrottle()
+				}
 			default:
 				out[r.ID] = answer{Err: stepErrorOf(r.Status, r.Body)}
 			}

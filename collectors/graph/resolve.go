@@ -114,7 +114,7 @@ func (c *collector) resolveGrants(ctx context.Context, snap *snapshot.Snapshot, 
 			snap.OAuthGrants = append(snap.OAuthGrants, g)
 		}
 	}
-	sps := map[string]graphServicePrincipal{}
+	sps := map[string]json.RawMessage{}
 	for _, id := range clients {
 		a := answers["sp:"+id]
 		if a.Err != nil {
@@ -123,18 +123,14 @@ func (c *collector) resolveGrants(ctx context.Context, snap *snapshot.Snapshot, 
 			}
 			return fmt.Errorf("resolving client %s: %w", id, a.Err)
 		}
-		var sp graphServicePrincipal
-		if err := json.Unmarshal(a.Body, &sp); err != nil {
-			return err
-		}
-		sps[id] = sp
+		sps[id] = a.Body
 	}
 	for i := range snap.OAuthGrants {
 		g := &snap.OAuthGrants[i]
-		sp := sps[g.ClientID]
-		g.AppID, g.AppDisplayName, g.PublisherTenantID = sp.AppID, sp.DisplayName, sp.AppOwnerOrganizationID
-		if vp := sp.VerifiedPublisher; vp != nil && vp.DisplayName != nil && *vp.DisplayName != "" {
-			g.VerifiedPublisher = vp.DisplayName
+		if raw, ok := sps[g.ClientID]; ok {
+			if err := ServicePrincipalFromGraph(raw, g); err != nil {
+				return err
+			}
 		}
 		if at, ok := c.consents[g.ClientID]; ok {
 			g.GrantedDateTime = &at

@@ -1,0 +1,213 @@
+package main
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/closeout-dev/closeout/collectors/graph"
+	"github.com/closeout-dev/closeout/policies"
+	"github.com/closeout-dev/closeout/scan"
+	"github.com/closeout-dev/closeout/snapshot"
+	"github.com/spf13/cobra"
+)
+
+// ScanOptions are the inputs of `closeout scan`.
+type ScanOptions struct {
+	IO            *IOStreams
+	Dir           string
+	Resume        bool
+	UsersFrom     string
+	Exclude       []string
+	IncludeGuests bool
+	Workers       int
+	IdentityUnits int
+	Check         CheckOptions
+	Connection    connectionFlags
+	factory       *factory
+}
+
+func newCmdScan(f *factory, runF func(*ScanOptions) error) *cobra.Command {
+	opts := &ScanOptions{IO: f.IO, factory: f}
+	opts.Check = CheckOptions{IO: f.IO, factory: f}
+	opts.Check.Output.noShort = true
+	cmd := &cobra.Command{
+		Use:   "scan -o DIR",
+		Short: "Scan every account of the tenant at Microsoft's throttle limit, resumably",
+		Long: `Read every account of the tenant, and the tenant's settings, in posture mode,
+and evaluate them. The tenant-wide lists are read once (users, risky users,
+role members, grants, Exchange's mailboxes); per account only what has no
+bulk form, in $batch where Graph allows, paced to Microsoft's throttling
+budgets. Only the sections the active posture policies need are read.
+
+DIR receives tenant.json, snapshots.jsonl (one account per line, written as
+accounts complete), results.json (closeout.results/v1, the same as
+closeout check over those snapshots) and a checkpoint: after a kill,
+closeout scan --resume -o DIR reads only the accounts not yet written.`,
+		Example: `  closeout scan -o out/scan
+  closeout scan -o out/scan --resume
+  closeout scan -o out/scan --users-from vips.txt --exclude 'svc-*' --output out/scan.html`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if runF != nil {
+				return runF(opts)
+			}
+			return scanRun(opts)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVarP(&opts.Dir, "dir", "o", "", "the scan's `DIR`: snapshots, results and checkpoint (required)")
+	fl.BoolVar(&opts.Resume, "resume", false, "finish a scan that was stopped, reading only the accounts not yet written")
+	fl.StringVar(&opts.UsersFrom, "users-from", "", "scan only the accounts in `FILE` (UPNs or object ids, one a line)")
+	fl.StringArrayVar(&opts.Exclude, "exclude", nil, "leave out accounts whose UPN matches `PATTERN` (repeatable; * and ?)")
+	fl.BoolVar(&opts.IncludeGuests, "include-guests", false, "scan guest accounts too")
+	fl.IntVar(&opts.Workers, "workers", 64, "accounts read at once")
+	fl.IntVar(&opts.IdentityUnits, "identity-budget", 3500, "Graph resource `UNITS` per 10 s for this app in this tenant (3500, 5000 or 8000 by tenant size)")
+	fl.StringVar(&opts.Check.FailOn, "fail-on", "high", "exit 1 when a finding at or above this `severity` fails")
+	fl.BoolVar(&opts.Check.Strict, "strict", false, "count unknown findings as failing")
+	fl.StringArrayVar(&opts.Check.PolicyDirs, "policy-dir", nil, "also load custom policies from `DIR` (repeatable)")
+	registerEvalTimeout(fl, &opts.Check.EvalTimeout)
+	opts.Check.Output.register(fl)
+	opts.Check.Output.Format = "table"
+	opts.Connection.register(cmd)
+	return cmd
+}
+
+func scanRun(opts *ScanOptions) error {
+	f := opts.factory
+	if opts.Dir == "" {
+		return usageErrorf("scan needs -o DIR for its snapshots, results and checkpoint")
+	}
+	if opts.Workers < 1 || opts.Workers > 1024 {
+		return usageErrorf("--workers must be between 1 and 1024")
+	}
+	users, err := readUsersFile(opts.UsersFrom)
+	if err != nil {
+		return err
+	}
+	set, err := loadPolicies(f, policies.Options{Dirs: opts.Check.PolicyDirs, EvalTimeout: opts.Check.EvalTimeout})
+	if err != nil {
+		return err
+	}
+	// Read what the posture policies need, and nothing else.
+	var sections []string
+	for _, p := range set.Policies {
+		if p.AppliesTo(snapshot.ModePosture) {
+			for _, s := range p.Requires {
+				if !slices.Contains(sections, s) {
+					sections = append(sections, s)
+				}
+			}
+		}
+	}
+	sess, err := opts.Connection.session(f)
+	if err != nil {
+		return err
+	}
+	defer sess.cancel()
+	tenantPath := filepath.Join(opts.Dir, "tenant.json")
+	if _, statErr := os.Stat(tenantPath); !opts.Resume || statErr != nil {
+		if _, err := os.Stat(filepath.Join(opts.Dir, "snapshots.jsonl")); err == nil && !opts.Resume {
+			return usageErrorf("%s already holds a scan: add --resume to finish it, or choose another directory", opts.Dir)
+		}
+		doc, err := collectTenant(f, &opts.Connection)
+		if err != nil {
+			return err
+		}
+		if err := writeJSONFile(tenantPath, doc); err != nil {
+			return &exitError{code: exitInput, err: err}
+		}
+	}
+	so := scan.Options{
+		Graph: sess.client, Dir: opts.Dir, Resume: opts.Resume, Sections: sections, Users: users, Exclude: opts.Exclude,
+		IncludeGuests: opts.IncludeGuests, Workers: opts.Workers, IdentityUnitsPer10s: opts.IdentityUnits, Version: version, Now: f.Now,
+		Progress: progressPrinter(opts.IO),
+	}
+	if sess.useExchange {
+		ex := opts.Connection.exchangeOptions(sess.client)
+		so.Exchange = &ex
+	}
+	res, err := scan.Run(sess.ctx, so)
+	if err != nil {
+		var ce *graph.CollectionError
+		if errors.As(err, &ce) {
+			return &exitError{code: exitCollection, err: err}
+		}
+		if errors.Is(err, sess.ctx.Err()) && sess.ctx.Err() != nil {
+			return &exitError{code: exitCollection, err: fmt.Errorf("the scan stopped (%v) after %d accounts; closeout scan --resume -o %s finishes it", err, res.Done+res.Resumed, opts.Dir)}
+		}
+		return &exitError{code: exitCollection, err: err}
+	}
+	if !opts.Check.Output.Quiet {
+		fmt.Fprintf(opts.IO.ErrOut, "closeout: scanned %d accounts (%d this run, %d before), %d with a section not collected, in %s; %d throttled answers, %s waiting for budgets\n",
+			res.Done+res.Resumed, res.Done, res.Resumed, res.Incomplete, res.Elapsed.Round(time.Second), res.Throttled, res.Waited.Round(time.Second))
+	}
+	// Evaluate what was written, as closeout check would.
+	check := opts.Check
+	check.Snapshots = []string{tenantPath, filepath.Join(opts.Dir, "snapshots.jsonl")}
+	check.Output.Outputs = append([]string{"json=" + filepath.Join(opts.Dir, "results.json")}, check.Output.Outputs...)
+	if len(opts.Check.Output.Outputs) == 0 {
+		check.Output.Outputs = append(check.Output.Outputs, "-")
+	}
+	return checkRun(&check)
+}
+
+// readUsersFile reads --users-from: one UPN or object id a line.
+func readUsersFile(path string) ([]string, error) {
+	if path == "" {
+		return nil, nil
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, &exitError{code: exitInput, err: fmt.Errorf("--users-from: %w", err)}
+	}
+	defer f.Close()
+	var users []string
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if line := strings.TrimSpace(sc.Text()); line != "" && !strings.HasPrefix(line, "#") {
+			users = append(users, line)
+		}
+	}
+	if len(users) == 0 {
+		return nil, usageErrorf("--users-from %s names no account", path)
+	}
+	return users, sc.Err()
+}
+
+// progressPrinter shows a scan's progress: a live line on a terminal,
+// a line every 10 seconds otherwise (CI logs).
+func progressPrinter(io *IOStreams) func(scan.Progress) {
+	var last time.Time
+	return func(p scan.Progress) {
+		if !io.ErrTTY && time.Since(last) < 10*time.Second {
+			return
+		}
+		if io.ErrTTY && time.Since(last) < 200*time.Millisecond {
+			return
+		}
+		last = time.Now()
+		rate := float64(p.Done) / max(p.Elapsed.Seconds(), 0.001)
+		total := fmt.Sprintf("%d", p.Enumerated)
+		eta := "listing"
+		if !p.Listing && rate > 0 {
+			left := p.Enumerated - p.Done - p.Resumed
+			eta = (time.Duration(float64(left)/rate) * time.Second).Round(time.Second).String()
+			total = fmt.Sprintf("%d", p.Enumerated)
+		} else if p.Listing {
+			total += "+"
+		}
+		line := fmt.Sprintf("scan: %d/%s accounts, %.1f/s, eta %s, %d throttled, %s waited, %d incomplete",
+			p.Done+p.Resumed, total, rate, eta, p.Throttled, p.Waited.Round(time.Second), p.Incomplete)
+		if io.ErrTTY {
+			fmt.Fprintf(io.ErrOut, "\r\x1b[K%s", line)
+		} else {
+			fmt.Fprintln(io.ErrOut, line)
+		}
+	}
+}

@@ -1,0 +1,71 @@
+package scan
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+// budget is one of Microsoft's throttling budgets (Graph's identity
+// resource units, Identity Protection's requests, Exchange's cmdlets),
+// shared by every goroutine that spends it. It paces to the documented
+// rate, backs off when the service throttles anyway (the limit is shared
+// with other apps' traffic, or smaller than documented), and recovers
+// gradually.
+type budget struct {
+	name    string
+	limiter *rate.Limiter
+	max     rate.Limit
+
+	mu        sync.Mutex
+	successes int
+	throttled atomic.Int64
+	waited    atomic.Int64 // nanoseconds spent waiting for the budget
+}
+
+// newBudget paces units per window; the burst is a twentieth of a window,
+// so the budget is never spent in one go at the start of a window.
+func newBudget(name string, units int, window time.Duration) *budget {
+	limit := rate.Limit(float64(units) / window.Seconds())
+	burst := max(1, units/20)
+	return &budget{name: name, limiter: rate.NewLimiter(limit, burst), max: limit}
+}
+
+// spend waits until n units may be spent.
+func (b *budget) spend(ctx context.Context, n int) error {
+	if b == nil || n <= 0 {
+		return nil
+	}
+	start := time.Now()
+	for n > 0 {
+		chunk := min(n, b.limiter.Burst())
+		if err := b.limiter.WaitN(ctx, chunk); err != nil {
+			return err
+		}
+		n -= chunk
+	}
+	b.waited.Add(int64(time.Since(start)))
+	b.mu.Lock()
+	b.successes++
+	// Recover by 5% every 50 paced spends after a back-off.
+	if b.successes%50 == 0 && b.limiter.Limit() < b.max {
+		b.limiter.SetLimit(min(b.max, b.limiter.Limit()*1.05))
+	}
+	b.mu.Unlock()
+	return nil
+}
+
+// throttle records a 429 and slows down to 70%, never below a tenth.
+func (b *budget) throttle() {
+	if b == nil {
+		return
+	}
+	b.throttled.Add(1)
+	b.mu.Lock()
+	b.limiter.SetLimit(max(b.max/10, b.limiter.Limit()*0.7))
+	b.successes = 0
+	b.mu.Unlock()
+}

@@ -1,0 +1,558 @@
+package scan
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"path"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/closeout-dev/closeout/collectors/exchange"
+	"github.com/closeout-dev/closeout/collectors/graph"
+	"github.com/closeout-dev/closeout/snapshot"
+)
+
+// spendGraph charges Graph reads to their budgets, as Microsoft counts
+// them: Identity Protection by request, Outlook's mailbox reads to none of
+// the identity units, everything else in identity resource units (users
+// and grants 2, $select takes one off users; other reads 1).
+func (s *scanner) spendGraph(ctx context.Context, paths []string) error {
+	units, protection := 0, 0
+	for _, p := range paths {
+		switch {
+		case strings.Contains(p, "/identityProtection/"):
+			protection++
+			s.requests["identityProtection"].Add(1)
+		case strings.Contains(p, "/calendar/") || strings.Contains(p, "/mailFolders") || strings.Contains(p, "/mailboxSettings"):
+			s.requests["outlook"].Add(1)
+		case strings.HasSuffix(p, "/users"):
+			units++ // 2, less 1 for $select
+			s.requests["identity"].Add(1)
+		case strings.Contains(p, "oauth2PermissionGrants"):
+			units += 2
+			s.requests["identity"].Add(1)
+		default:
+			units++
+			s.requests["identity"].Add(1)
+		}
+	}
+	if err := s.protectionB.spend(ctx, protection); err != nil {
+		return err
+	}
+	return s.identityB.spend(ctx, units)
+}
+
+func (s *scanner) spendExchange(ctx context.Context) error {
+	s.requests["exchange"].Add(1)
+	return s.exchangeB.spend(ctx, 1)
+}
+
+func (s *scanner) readTenant(ctx context.Context) error {
+	body, err := s.graph.Get(ctx, "/organization?$select=id,verifiedDomains")
+	if err != nil {
+		return graph.Fatal("tenant", err)
+	}
+	s.tenant, err = graph.TenantFromGraph(body)
+	return err
+}
+
+// bulk reads the tenant-wide lists the sections need. A list that fails
+// is recorded against its section for every account, not the scan.
+func (s *scanner) bulk(ctx context.Context) error {
+	s.bulkErrors = map[string]error{}
+	fail := func(section string, err error) error {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		s.bulkErrors[section] = err
+		return nil
+	}
+	if s.sections["risk"] {
+		s.risk = map[string]*snapshot.Risk{}
+		err := s.graph.Pages(ctx, "/identityProtection/riskyUsers?$select=id,riskLevel,riskState,riskDetail,riskLastUpdatedDateTime", func(raw json.RawMessage) error {
+			var id struct {
+				ID string `json:"id"`
+			}
+			json.Unmarshal(raw, &id)
+			risk, err := graph.RiskFromGraph(raw)
+			if err != nil {
+				return err
+			}
+			s.risk[id.ID] = risk
+			return nil
+		})
+		if err != nil {
+			if err := fail("risk", err); err != nil {
+				return err
+			}
+		}
+	}
+	if s.sections["roles"] {
+		if err := s.readRoles(ctx); err != nil {
+			if err := fail("roles", err); err != nil {
+				return err
+			}
+		}
+	}
+	if s.sections["oauthGrants"] {
+		if err := s.readGrants(ctx); err != nil {
+			if err := fail("oauthGrants", err); err != nil {
+				return err
+			}
+		}
+	}
+	if s.exClient != nil && (s.sections["mailbox.forwarding"] || s.sections["mailbox.permissions"]) {
+		s.mailboxes = map[string]map[string]any{}
+		if err := s.readMailboxes(ctx, "Get-Mailbox", s.mailboxes, "UserPrincipalName", "ForwardingSmtpAddress", "ForwardingAddress", "DeliverToMailboxAndForward", "GrantSendOnBehalfTo"); err != nil {
+			if err := fail("mailbox.forwarding", err); err != nil {
+				return err
+			}
+		}
+	}
+	if s.exClient != nil && s.sections["mailbox.protocols"] {
+		s.casRows = map[string]map[string]any{}
+		if err := s.readMailboxes(ctx, "Get-CASMailbox", s.casRows, "PrimarySmtpAddress", "ImapEnabled", "PopEnabled", "SmtpClientAuthenticationDisabled",
+			"ActiveSyncEnabled", "EwsEnabled", "MAPIEnabled", "OWAEnabled"); err != nil {
+			if err := fail("mailbox.protocols", err); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// readRoles reads the activated directory roles and their members; a
+// group holding a role gives it to its transitive members.
+func (s *scanner) readRoles(ctx context.Context) error {
+	s.roles = map[string][]snapshot.Role{}
+	var roles []snapshot.Role
+	err := s.graph.Pages(ctx, "/directoryRoles?$select=id,displayName,roleTemplateId", func(raw json.RawMessage) error {
+		var r snapshot.Role
+		if err := json.Unmarshal(raw, &r); err != nil {
+			return err
+		}
+		r.Privileged = graph.PrivilegedRoleTemplates[r.RoleTemplateID]
+		roles = append(roles, r)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, role := range roles {
+		err := s.graph.Pages(ctx, "/directoryRoles/"+url.PathEscape(role.ID)+"/members?$select=id", func(raw json.RawMessage) error {
+			var m struct {
+				Type string `json:"@odata.type"`
+				ID   string `json:"id"`
+			}
+			if err := json.Unmarshal(raw, &m); err != nil {
+				return err
+			}
+			switch m.Type {
+			case "#microsoft.graph.user":
+				s.roles[m.ID] = append(s.roles[m.ID], role)
+			case "#microsoft.graph.group":
+				return s.graph.Pages(ctx, "/groups/"+url.PathEscape(m.ID)+"/transitiveMembers/microsoft.graph.user?$select=id", func(raw json.RawMessage) error {
+					var u struct {
+						ID string `json:"id"`
+					}
+					json.Unmarshal(raw, &u)
+					s.roles[u.ID] = append(s.roles[u.ID], role)
+					return nil
+				})
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// readGrants reads every delegated grant once and the app behind each.
+func (s *scanner) readGrants(ctx context.Context) error {
+	s.grants = map[string][]snapshot.OAuthGrant{}
+	clients := map[string]bool{}
+	err := s.graph.Pages(ctx, "/oauth2PermissionGrants?$select=clientId,consentType,principalId,scope", func(raw json.RawMessage) error {
+		g, err := graph.GrantFromGraph(raw)
+		if err != nil {
+			return err
+		}
+		var p struct {
+			PrincipalID *string `json:"principalId"`
+		}
+		json.Unmarshal(raw, &p)
+		clients[g.ClientID] = true
+		if g.ConsentType == "AllPrincipals" || p.PrincipalID == nil {
+			s.allGrants = append(s.allGrants, g)
+		} else {
+			s.grants[*p.PrincipalID] = append(s.grants[*p.PrincipalID], g)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	var steps []graph.Step
+	for id := range clients {
+		steps = append(steps, graph.Step{ID: id, URL: "/servicePrincipals/" + url.PathEscape(id) + "?$select=id,appId,displayName,appOwnerOrganizationId,verifiedPublisher"})
+	}
+	sps := map[string]json.RawMessage{}
+	for start := 0; start < len(steps); start += 100 {
+		for id, a := range s.graph.Batch(ctx, steps[start:min(start+100, len(steps))]) {
+			if a.Err != nil {
+				if status, _, _ := graph.Describe(a.Err); status == 404 {
+					continue // a deleted app: its grant keeps its client id
+				}
+				return fmt.Errorf("resolving client %s: %w", id, a.Err)
+			}
+			sps[id] = a.Body
+		}
+	}
+	resolve := func(gs []snapshot.OAuthGrant) error {
+		for i := range gs {
+			if raw, ok := sps[gs[i].ClientID]; ok {
+				if err := graph.ServicePrincipalFromGraph(raw, &gs[i]); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}
+	for _, gs := range s.grants {
+		if err := resolve(gs); err != nil {
+			return err
+		}
+	}
+	return resolve(s.allGrants)
+}
+
+// readMailboxes pages a bulk cmdlet, keeping only the keys a snapshot
+// uses, by the lower-cased first key (the address).
+func (s *scanner) readMailboxes(ctx context.Context, cmdlet string, into map[string]map[string]any, keys ...string) error {
+	_, err := s.exClient.InvokeEach(ctx, "", cmdlet, map[string]any{}, s.spendExchangeCtx, func(row map[string]any) error {
+		kept := make(map[string]any, len(keys))
+		for _, k := range keys {
+			if v, ok := row[k]; ok {
+				kept[k] = v
+			}
+		}
+		if addr, _ := row[keys[0]].(string); addr != "" {
+			into[strings.ToLower(addr)] = kept
+		}
+		return nil
+	})
+	return err
+}
+
+func (s *scanner) spendExchangeCtx(ctx context.Context) error { return s.spendExchange(ctx) }
+
+// userFields are read for every account from the user list.
+var userSelect = "id,userPrincipalName,displayName,mail,userType,accountEnabled,createdDateTime,lastPasswordChangeDateTime,signInSessionsValidFromDateTime,passwordPolicies,otherMails"
+
+// wanted says whether the filters keep an account.
+func (s *scanner) wanted(u snapshot.User, only map[string]bool) bool {
+	if len(only) > 0 && !only[strings.ToLower(u.UserPrincipalName)] && !only[strings.ToLower(u.ID)] {
+		return false
+	}
+	if !s.opts.IncludeGuests && strings.EqualFold(u.UserType, "Guest") {
+		return false
+	}
+	for _, pattern := range s.opts.Exclude {
+		if ok, _ := path.Match(strings.ToLower(pattern), strings.ToLower(u.UserPrincipalName)); ok {
+			return false
+		}
+	}
+	return true
+}
+
+type written struct {
+	id   string
+	line []byte
+	ok   bool // every section asked for was collected
+}
+
+// accounts lists the users and reads each account, Workers at a time;
+// one writer appends the snapshots and the checkpoint.
+func (s *scanner) accounts(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	only := map[string]bool{}
+	for _, u := range s.opts.Users {
+		only[strings.ToLower(strings.TrimSpace(u))] = true
+	}
+	jobs := make(chan snapshot.User, s.opts.Workers*2)
+	out := make(chan written, s.opts.Workers*2)
+	batcher := newBatcher(s.graph)
+	var listErr error
+	s.setListing(true)
+	go func() {
+		defer close(jobs)
+		listErr = s.graph.Pages(ctx, "/users?$select="+userSelect+"&$top=999", func(raw json.RawMessage) error {
+			u, err := graph.UserFromGraph(raw)
+			if err != nil {
+				return err
+			}
+			if !s.wanted(u, only) {
+				return nil
+			}
+			s.mu.Lock()
+			s.progress.Enumerated++
+			s.mu.Unlock()
+			if s.cp.done[u.ID] {
+				return nil
+			}
+			select {
+			case jobs <- u:
+				return nil
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		})
+		s.setListing(false)
+	}()
+	var wg sync.WaitGroup
+	for range s.opts.Workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for u := range jobs {
+				snap := s.account(ctx, batcher, u)
+				line, err := json.Marshal(snap)
+				if err != nil {
+					continue
+				}
+				ok := true
+				for sec := range s.sections {
+					if snap.Coverage[sec].Status != snapshot.StatusCollected {
+						ok = false
+					}
+				}
+				select {
+				case out <- written{id: u.ID, line: append(line, '\n'), ok: ok}:
+				case <-ctx.Done():
+					return
+				}
+			}
+		}()
+	}
+	go func() {
+		wg.Wait()
+		close(out)
+	}()
+	var writeErr error
+	for w := range out {
+		if writeErr != nil {
+			continue
+		}
+		if ctx.Err() != nil {
+			continue // a cancelled scan writes nothing more: each line on disk is whole
+		}
+		if writeErr = s.cp.write(w.id, w.line); writeErr != nil {
+			cancel()
+			continue
+		}
+		s.mu.Lock()
+		s.progress.Done++
+		if !w.ok {
+			s.progress.Incomplete++
+		}
+		s.mu.Unlock()
+		s.report()
+	}
+	batcher.close()
+	switch {
+	case writeErr != nil:
+		return writeErr
+	case listErr != nil && !errors.Is(listErr, context.Canceled):
+		return graph.Fatal("users", listErr)
+	}
+	return ctx.Err()
+}
+
+// account builds one account's posture snapshot from the lists and its
+// own reads.
+func (s *scanner) account(ctx context.Context, b *batcher, u snapshot.User) *snapshot.Snapshot {
+	snap := &snapshot.Snapshot{
+		SchemaVersion: snapshot.SchemaVersion, CollectedAt: s.collectedAt,
+		Source: snapshot.Source{Tool: "closeout", Version: s.opts.Version, Collectors: []string{"graph"}, Cloud: cloudName(s.opts.Graph.Cloud)},
+		Tenant: s.tenant, User: u, Coverage: map[string]snapshot.CoverageItem{"user": {Status: snapshot.StatusCollected}},
+	}
+	for _, sec := range snapshot.Sections {
+		if !s.sections[sec] {
+			snap.Coverage[sec] = snapshot.CoverageItem{Status: snapshot.StatusSkipped, Detail: "not read by the scan: no active posture policy needs it"}
+		}
+	}
+	if s.opts.Exchange == nil {
+		for _, sec := range exchangeSections {
+			snap.Coverage[sec] = snapshot.CoverageItem{Status: snapshot.StatusSkipped, Detail: "Exchange-only: run the exchange collector"}
+		}
+	}
+	bulkSection := func(sec string, fill func()) {
+		if !s.sections[sec] {
+			return
+		}
+		if err := s.bulkErrors[sec]; err != nil {
+			snap.Coverage[sec] = graph.CoverageFor(sec, err)
+			return
+		}
+		fill()
+		snap.Coverage[sec] = snapshot.CoverageItem{Status: snapshot.StatusCollected}
+	}
+	bulkSection("risk", func() {
+		if r, ok := s.risk[u.ID]; ok {
+			snap.Risk = r
+		} else {
+			none := "none" // Identity Protection has never rated the account
+			snap.Risk = &snapshot.Risk{RiskLevel: &none, RiskState: &none}
+		}
+	})
+	bulkSection("roles", func() { snap.Roles = s.roles[u.ID] })
+	bulkSection("oauthGrants", func() {
+		snap.OAuthGrants = append(append([]snapshot.OAuthGrant(nil), s.grants[u.ID]...), s.allGrants...)
+	})
+	if cov, ok := snap.Coverage["oauthGrants"]; ok && cov.Status == snapshot.StatusCollected {
+		cov.Detail = "the account's own grants and every tenant-wide (admin) grant"
+		snap.Coverage["oauthGrants"] = cov
+	}
+	// The reads with no bulk form, in a shared $batch.
+	steps := graph.AccountReads(u.ID, s.sections)
+	answers := b.read(ctx, steps)
+	if s.sections["authMethods"] {
+		s.fillItems(ctx, snap, "authMethods", answers[u.ID+"|authMethods"], func(raw json.RawMessage) error {
+			m, err := graph.AuthMethodFromGraph(raw)
+			snap.AuthMethods = append(snap.AuthMethods, m)
+			return err
+		})
+	}
+	var calendar []snapshot.Permission
+	if s.sections["mailbox.permissions"] {
+		s.fillItems(ctx, snap, "mailbox.permissions", answers[u.ID+"|calendar"], func(raw json.RawMessage) error {
+			p, err := graph.CalendarPermissionFromGraph(raw)
+			if p != nil {
+				calendar = append(calendar, *p)
+			}
+			return err
+		})
+		if snap.Coverage["mailbox.permissions"].Status == snapshot.StatusCollected {
+			// Calendar delegates alone are partial: Exchange completes them.
+			snap.Coverage["mailbox.permissions"] = snapshot.CoverageItem{Status: snapshot.StatusSkipped, Detail: "calendar delegates only"}
+			snap.Mailbox = &snapshot.Mailbox{Permissions: calendar}
+		}
+	}
+	if s.exClient != nil && s.needsMailbox() {
+		upn := strings.ToLower(u.UserPrincipalName)
+		mbx, cas := s.mailboxes[upn], s.casRows[upn]
+		if mbx == nil && s.mailboxes != nil && s.bulkErrors["mailbox.forwarding"] == nil && cas == nil && s.bulkErrors["mailbox.protocols"] == nil {
+			for _, sec := range exchangeSections {
+				if s.sections[sec] {
+					snap.Coverage[sec] = snapshot.CoverageItem{Status: snapshot.StatusNotFound, Detail: "the account has no mailbox (not in Get-Mailbox's list)"}
+				}
+			}
+		} else {
+			r := exchange.ReadMailbox(ctx, s.exClient, u.UserPrincipalName, mbx, cas, s.spendExchangeCtx)
+			r.MergeInto(snap)
+			for sec, err := range map[string]error{"mailbox.forwarding": s.bulkErrors["mailbox.forwarding"], "mailbox.protocols": s.bulkErrors["mailbox.protocols"]} {
+				if err != nil && s.sections[sec] {
+					snap.Coverage[sec] = snapshot.CoverageItem{Status: snapshot.StatusError, Detail: "the tenant's list failed: " + err.Error()}
+				}
+			}
+			snap.Source.Collectors = []string{"graph", "exchange"}
+		}
+	}
+	return snap
+}
+
+func (s *scanner) needsMailbox() bool {
+	for _, sec := range exchangeSections {
+		if s.sections[sec] {
+			return true
+		}
+	}
+	return false
+}
+
+// fillItems maps a per-account collection answer into the snapshot; a
+// failure is the section's coverage, and leaves no partial data.
+func (s *scanner) fillItems(ctx context.Context, snap *snapshot.Snapshot, section string, a graph.Answer, each func(json.RawMessage) error) {
+	err := a.Err
+	var items []json.RawMessage
+	if err == nil {
+		items, err = s.graph.Items(ctx, a.Body)
+	}
+	for _, raw := range items {
+		if err != nil {
+			break
+		}
+		err = each(raw)
+	}
+	if err != nil {
+		if section == "authMethods" {
+			snap.AuthMethods = nil
+		}
+		snap.Coverage[section] = graph.CoverageFor(section, err)
+		return
+	}
+	if section == "authMethods" && snap.AuthMethods == nil {
+		snap.AuthMethods = []snapshot.AuthMethod{}
+	}
+	snap.Coverage[section] = snapshot.CoverageItem{Status: snapshot.StatusCollected}
+}
+
+func cloudName(c string) string {
+	if c == "" {
+		return "global"
+	}
+	return strings.ToLower(c)
+}
+
+func (s *scanner) setListing(on bool) {
+	s.mu.Lock()
+	s.progress.Listing = on
+	s.mu.Unlock()
+}
+
+func (s *scanner) snapshotProgress() Progress {
+	s.mu.Lock()
+	p := s.progress
+	s.mu.Unlock()
+	p.Elapsed = time.Since(s.start)
+	for _, b := range []*budget{s.identityB, s.protectionB, s.exchangeB} {
+		p.Throttled += b.throttled.Load()
+		p.Waited += time.Duration(b.waited.Load())
+	}
+	return p
+}
+
+func (s *scanner) report() {
+	if s.opts.Progress != nil {
+		s.opts.Progress(s.snapshotProgress())
+	}
+}
+
+// tick reports progress every second until stopped.
+func (s *scanner) tick(ctx context.Context) func() {
+	if s.opts.Progress == nil {
+		return func() {}
+	}
+	done := make(chan struct{})
+	go func() {
+		t := time.NewTicker(time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-t.C:
+				s.report()
+			case <-done:
+				return
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return func() { close(done) }
+}
