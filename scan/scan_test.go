@@ -217,4 +217,3 @@ func lines(t *testing.T, path string) int {
 	}
 	return n
 }
-
