@@ -23,7 +23,24 @@ type budget struct {
 	mu        sync.Mutex
 	successes int
 	throttled atomic.Int64
-	waited    atomic.Int64 // nanoseconds spent waiting for the budget
+	spent     atomic.Int64 // units spent
+}
+
+// Budget is what a scan spent of one budget, and its documented rate.
+type Budget struct {
+	Name      string
+	Spent     int
+	PerSecond float64
+}
+
+// Floor is the least time the budget needs for what was spent: no scan
+// can be faster than its binding budget's floor.
+func (b Budget) Floor() time.Duration {
+	return time.Duration(float64(b.Spent) / b.PerSecond * float64(time.Second))
+}
+
+func (b *budget) use() Budget {
+	return Budget{Name: b.name, Spent: int(b.spent.Load()), PerSecond: float64(b.max)}
 }
 
 // newBudget paces units per window; the burst is a twentieth of a window,
@@ -39,7 +56,7 @@ func (b *budget) spend(ctx context.Context, n int) error {
 	if b == nil || n <= 0 {
 		return nil
 	}
-	start := time.Now()
+	b.spent.Add(int64(n))
 	for n > 0 {
 		chunk := min(n, b.limiter.Burst())
 		if err := b.limiter.WaitN(ctx, chunk); err != nil {
@@ -47,7 +64,6 @@ func (b *budget) spend(ctx context.Context, n int) error {
 		}
 		n -= chunk
 	}
-	b.waited.Add(int64(time.Since(start)))
 	b.mu.Lock()
 	b.successes++
 	// Recover by 5% every 50 paced spends after a back-off.

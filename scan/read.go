@@ -290,6 +290,11 @@ func (s *scanner) accounts(ctx context.Context) error {
 	batcher := newBatcher(s.graph)
 	var listErr error
 	s.setListing(true)
+	if n, err := s.graph.Count(ctx, "/users/$count"); err == nil {
+		s.mu.Lock()
+		s.progress.Total = n
+		s.mu.Unlock()
+	}
 	go func() {
 		defer close(jobs)
 		listErr = s.graph.Pages(ctx, "/users?$select="+userSelect+"&$top=999", func(raw json.RawMessage) error {
@@ -523,7 +528,6 @@ func (s *scanner) snapshotProgress() Progress {
 	p.Elapsed = time.Since(s.start)
 	for _, b := range []*budget{s.identityB, s.protectionB, s.exchangeB} {
 		p.Throttled += b.throttled.Load()
-		p.Waited += time.Duration(b.waited.Load())
 	}
 	return p
 }

@@ -44,7 +44,9 @@ type Options struct {
 	// tenant: 3,500 (under 50 users), 5,000 (up to 500), 8,000 beyond.
 	// Zero picks 3,500.
 	IdentityUnitsPer10s int
-	// ExchangePer10s paces Exchange cmdlets (default 1,000 per 10 s).
+	// ExchangePer10s paces Exchange cmdlets (default 1,000 per 10 s:
+	// Microsoft documents no number for the admin API; lower it when
+	// Exchange answers 429 often).
 	ExchangePer10s int
 	// Window is the budgets' window (10 s; tests shorten it).
 	Window time.Duration
@@ -58,20 +60,33 @@ type Options struct {
 
 // Progress is where a scan stands.
 type Progress struct {
+	Total      int  // accounts in the tenant (Graph's estimate; 0: unknown)
 	Enumerated int  // accounts listed so far
 	Done       int  // accounts written, this run
 	Resumed    int  // accounts a previous run had written
 	Incomplete int  // accounts written with a section not collected
 	Listing    bool // still listing accounts
 	Throttled  int64
-	Waited     time.Duration // time spent waiting for a budget
 	Elapsed    time.Duration
 }
 
 // Result is what a scan did.
 type Result struct {
 	Progress
-	Requests map[string]int // HTTP requests by budget
+	Requests map[string]int // Graph reads and Exchange cmdlets by budget
+	Budgets  []Budget
+}
+
+// Binding is the budget whose floor is highest: the one the scan's speed
+// is bound by.
+func (r *Result) Binding() Budget {
+	var b Budget
+	for _, u := range r.Budgets {
+		if u.Floor() >= b.Floor() || b.Name == "" {
+			b = u
+		}
+	}
+	return b
 }
 
 // the sections a scan knows how to read
@@ -141,7 +156,8 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	stopTicker := s.tick(ctx)
 	err = s.accounts(ctx)
 	stopTicker()
-	res := &Result{Progress: s.snapshotProgress(), Requests: map[string]int{}}
+	res := &Result{Progress: s.snapshotProgress(), Requests: map[string]int{},
+		Budgets: []Budget{s.identityB.use(), s.protectionB.use(), s.exchangeB.use()}}
 	for k, v := range s.requests {
 		res.Requests[k] = int(v.Load())
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/closeout-dev/closeout/collectors/fake"
+	"github.com/closeout-dev/closeout/results"
 	"github.com/rogpeppe/go-internal/testscript"
 )
 
@@ -66,6 +67,7 @@ func scriptParams(t *testing.T, dir string) testscript.Params {
 				}
 				ts.Value("fake").(*fake.Server).Enums = spelling
 			},
+			"samefindings": cmdSameFindings,
 			"fake-clear": func(ts *testscript.TestScript, neg bool, args []string) {
 				ts.Value("fake").(*fake.Server).ClearFaults()
 			},
@@ -148,5 +150,36 @@ func cmdFakeFault(ts *testscript.TestScript, neg bool, args []string) {
 		srv.AddFault(fake.Fault{Path: fake.SectionPaths[args[0]], Latency: 5 * time.Second})
 	default:
 		ts.Fatalf("unknown fault %q", args[1])
+	}
+}
+
+// samefindings A B checks that two closeout.results/v1 documents hold the
+// same findings (subject, policy, status, message), whatever their times.
+func cmdSameFindings(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: samefindings A.json B.json")
+	}
+	read := func(path string) map[string]string {
+		f, err := os.Open(ts.MkAbs(path))
+		ts.Check(err)
+		defer f.Close()
+		out := map[string]string{}
+		_, err = results.Decode(f, func(results.Meta) error { return nil }, func(s *results.Subject) error {
+			for _, fd := range s.Findings {
+				out[s.Subject+" "+fd.PolicyID] = string(fd.Status) + " " + fd.Message
+			}
+			return nil
+		})
+		ts.Check(err)
+		return out
+	}
+	a, b := read(args[0]), read(args[1])
+	if len(a) == 0 || len(a) != len(b) {
+		ts.Fatalf("%s has %d findings, %s %d", args[0], len(a), args[1], len(b))
+	}
+	for k, v := range a {
+		if b[k] != v {
+			ts.Fatalf("%s: %q in %s, %q in %s", k, v, args[0], b[k], args[1])
+		}
 	}
 }

@@ -27,6 +27,7 @@ type ScanOptions struct {
 	IncludeGuests bool
 	Workers       int
 	IdentityUnits int
+	ExchangeRate  int
 	Check         CheckOptions
 	Connection    connectionFlags
 	factory       *factory
@@ -68,6 +69,7 @@ closeout scan --resume -o DIR reads only the accounts not yet written.`,
 	fl.BoolVar(&opts.IncludeGuests, "include-guests", false, "scan guest accounts too")
 	fl.IntVar(&opts.Workers, "workers", 64, "accounts read at once")
 	fl.IntVar(&opts.IdentityUnits, "identity-budget", 3500, "Graph resource `UNITS` per 10 s for this app in this tenant (3500, 5000 or 8000 by tenant size)")
+	fl.IntVar(&opts.ExchangeRate, "exchange-budget", 1000, "Exchange admin API `CMDLETS` per 10 s (Microsoft documents none; lower it if Exchange throttles)")
 	fl.StringVar(&opts.Check.FailOn, "fail-on", "high", "exit 1 when a finding at or above this `severity` fails")
 	fl.BoolVar(&opts.Check.Strict, "strict", false, "count unknown findings as failing")
 	fl.StringArrayVar(&opts.Check.PolicyDirs, "policy-dir", nil, "also load custom policies from `DIR` (repeatable)")
@@ -125,7 +127,7 @@ func scanRun(opts *ScanOptions) error {
 	}
 	so := scan.Options{
 		Graph: sess.client, Dir: opts.Dir, Resume: opts.Resume, Sections: sections, Users: users, Exclude: opts.Exclude,
-		IncludeGuests: opts.IncludeGuests, Workers: opts.Workers, IdentityUnitsPer10s: opts.IdentityUnits, Version: version, Now: f.Now,
+		IncludeGuests: opts.IncludeGuests, Workers: opts.Workers, IdentityUnitsPer10s: opts.IdentityUnits, ExchangePer10s: opts.ExchangeRate, Version: version, Now: f.Now,
 		Progress: progressPrinter(opts.IO),
 	}
 	if sess.useExchange {
@@ -144,8 +146,15 @@ func scanRun(opts *ScanOptions) error {
 		return &exitError{code: exitCollection, err: err}
 	}
 	if !opts.Check.Output.Quiet {
-		fmt.Fprintf(opts.IO.ErrOut, "closeout: scanned %d accounts (%d this run, %d before), %d with a section not collected, in %s; %d throttled answers, %s waiting for budgets\n",
-			res.Done+res.Resumed, res.Done, res.Resumed, res.Incomplete, res.Elapsed.Round(time.Second), res.Throttled, res.Waited.Round(time.Second))
+		fmt.Fprintf(opts.IO.ErrOut, "closeout: scanned %d accounts (%d this run, %d before), %d with a section not collected, in %s; %d throttled answers\n",
+			res.Done+res.Resumed, res.Done, res.Resumed, res.Incomplete, res.Elapsed.Round(time.Millisecond), res.Throttled)
+		var uses []string
+		for _, b := range res.Budgets {
+			uses = append(uses, fmt.Sprintf("%s %d (%.0f/s)", b.Name, b.Spent, b.PerSecond))
+		}
+		bind := res.Binding()
+		fmt.Fprintf(opts.IO.ErrOut, "closeout: budgets spent: %s; the binding one, %s, needs at least %s: %.2fx that floor\n",
+			strings.Join(uses, ", "), bind.Name, bind.Floor().Round(time.Millisecond), res.Elapsed.Seconds()/max(bind.Floor().Seconds(), 0.001))
 	}
 	// Evaluate what was written, as closeout check would.
 	check := opts.Check
@@ -193,17 +202,21 @@ func progressPrinter(io *IOStreams) func(scan.Progress) {
 		}
 		last = time.Now()
 		rate := float64(p.Done) / max(p.Elapsed.Seconds(), 0.001)
-		total := fmt.Sprintf("%d", p.Enumerated)
-		eta := "listing"
-		if !p.Listing && rate > 0 {
-			left := p.Enumerated - p.Done - p.Resumed
-			eta = (time.Duration(float64(left)/rate) * time.Second).Round(time.Second).String()
-			total = fmt.Sprintf("%d", p.Enumerated)
-		} else if p.Listing {
-			total += "+"
+		// The tenant's count (guests and filtered accounts included) until
+		// the listing is done, then the accounts actually listed.
+		expected := p.Enumerated
+		total := fmt.Sprintf("%d", expected)
+		if p.Listing {
+			expected = max(p.Total, p.Enumerated)
+			total = fmt.Sprintf("~%d", expected)
 		}
-		line := fmt.Sprintf("scan: %d/%s accounts, %.1f/s, eta %s, %d throttled, %s waited, %d incomplete",
-			p.Done+p.Resumed, total, rate, eta, p.Throttled, p.Waited.Round(time.Second), p.Incomplete)
+		eta := "-"
+		if rate > 0 {
+			left := max(0, expected-p.Done-p.Resumed)
+			eta = (time.Duration(float64(left)/rate) * time.Second).Round(time.Second).String()
+		}
+		line := fmt.Sprintf("scan: %d/%s accounts, %.1f/s, eta %s, %d throttled, %d incomplete",
+			p.Done+p.Resumed, total, rate, eta, p.Throttled, p.Incomplete)
 		if io.ErrTTY {
 			fmt.Fprintf(io.ErrOut, "\r\x1b[K%s", line)
 		} else {

@@ -213,6 +213,13 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, path string) {
 	case path == "/organization":
 		s.list(w, r, base+"/$metadata#organization", t.Organization)
 	// The tenant-wide lists a scan reads once.
+	case path == "/users/$count":
+		if r.Header.Get("ConsistencyLevel") != "eventual" {
+			writeError(w, http.StatusBadRequest, "Request_BadRequest", "$count requires the ConsistencyLevel header set to eventual.")
+			return
+		}
+		w.Header().Set("Content-Type", "text/plain")
+		fmt.Fprint(w, len(t.Users))
 	case path == "/users":
 		if f := r.URL.Query().Get("$filter"); f != "" {
 			badFilter(w, f)

@@ -60,7 +60,7 @@ func (g *rawGraph) resolve(ref string) (*url.URL, error) {
 	return u, nil
 }
 
-func (g *rawGraph) send(ctx context.Context, method abs.HttpMethod, ref string, body []byte) ([]byte, error) {
+func (g *rawGraph) send(ctx context.Context, method abs.HttpMethod, ref string, body []byte, headers ...string) ([]byte, error) {
 	u, err := g.resolve(ref)
 	if err != nil {
 		return nil, err
@@ -69,6 +69,9 @@ func (g *rawGraph) send(ctx context.Context, method abs.HttpMethod, ref string, 
 	ri.Method = method
 	ri.SetUri(*u)
 	ri.Headers.TryAdd("Accept", "application/json")
+	for i := 0; i+1 < len(headers); i += 2 {
+		ri.Headers.TryAdd(headers[i], headers[i+1])
+	}
 	if body != nil {
 		ri.SetStreamContentAndContentType(body, "application/json")
 	}

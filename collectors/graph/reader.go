@@ -6,6 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strings"
+
+	abs "github.com/microsoft/kiota-abstractions-go"
 
 	"github.com/closeout-dev/closeout/snapshot"
 )
@@ -181,6 +184,23 @@ func (r *Reader) Get(ctx context.Context, path string) (json.RawMessage, error) 
 		return nil, err
 	}
 	return r.raw.get(ctx, path)
+}
+
+// Count reads a collection's size ("/users/$count"), an advanced query
+// Graph answers with eventual consistency: good for a progress estimate.
+func (r *Reader) Count(ctx context.Context, path string) (int, error) {
+	if err := r.spend(ctx, stepPath(path)); err != nil {
+		return 0, err
+	}
+	body, err := r.raw.send(ctx, abs.GET, path, nil, "ConsistencyLevel", "eventual")
+	if err != nil {
+		return 0, err
+	}
+	var n int
+	if _, err := fmt.Sscan(strings.TrimSpace(string(body)), &n); err != nil {
+		return 0, fmt.Errorf("%s: not a count: %w", path, err)
+	}
+	return n, nil
 }
 
 // Fatal wraps an error that stops a collection, with what to fix.
