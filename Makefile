@@ -62,6 +62,11 @@ bench: ## Benchmark policy evaluation (snapshots/s, one worker and all)
 bench-verify: ## Round trips of one account's collection (Graph and Exchange) at 0 and 100 ms per request against the fake tenant
 	$(GO) test -run '^$$' -bench BenchmarkAccountRoundTrips -benchtime 5x ./collectors
 
+.PHONY: bench-scan
+bench-scan: build ## closeout scan of 10,000 fake accounts under Microsoft's budgets (wall time against the floor), and its peak RSS at 10,000 and 100,000
+	$(GO) build -o $(BIN)/closeout-fake ./cmd/closeout-fake
+	BIN=$(BIN) tools/bench-scan.sh
+
 .PHONY: bench-rss
 bench-rss: build ## Peak memory of check over 10,000 and 100,000 accounts of JSON Lines
 	@mkdir -p out/bench

@@ -106,17 +106,16 @@ func (s *scanner) bulk(ctx context.Context) error {
 		}
 	}
 	if s.exClient != nil && (s.sections["mailbox.forwarding"] || s.sections["mailbox.permissions"]) {
-		s.mailboxes = map[string]map[string]any{}
-		if err := s.readMailboxes(ctx, "Get-Mailbox", s.mailboxes, "UserPrincipalName", "ForwardingSmtpAddress", "ForwardingAddress", "DeliverToMailboxAndForward", "GrantSendOnBehalfTo"); err != nil {
+		s.mailboxes = map[string]row{}
+		if err := s.readMailboxes(ctx, "Get-Mailbox", "UserPrincipalName", s.mailboxes, &mailboxKeys); err != nil {
 			if err := fail("mailbox.forwarding", err); err != nil {
 				return err
 			}
 		}
 	}
 	if s.exClient != nil && s.sections["mailbox.protocols"] {
-		s.casRows = map[string]map[string]any{}
-		if err := s.readMailboxes(ctx, "Get-CASMailbox", s.casRows, "PrimarySmtpAddress", "ImapEnabled", "PopEnabled", "SmtpClientAuthenticationDisabled",
-			"ActiveSyncEnabled", "EwsEnabled", "MAPIEnabled", "OWAEnabled"); err != nil {
+		s.casRows = map[string]row{}
+		if err := s.readMailboxes(ctx, "Get-CASMailbox", "PrimarySmtpAddress", s.casRows, &casKeys); err != nil {
 			if err := fail("mailbox.protocols", err); err != nil {
 				return err
 			}
@@ -232,17 +231,11 @@ func (s *scanner) readGrants(ctx context.Context) error {
 }
 
 // readMailboxes pages a bulk cmdlet, keeping only the keys a snapshot
-// uses, by the lower-cased first key (the address).
-func (s *scanner) readMailboxes(ctx context.Context, cmdlet string, into map[string]map[string]any, keys ...string) error {
-	_, err := s.exClient.InvokeEach(ctx, "", cmdlet, map[string]any{}, s.spendExchangeCtx, func(row map[string]any) error {
-		kept := make(map[string]any, len(keys))
-		for _, k := range keys {
-			if v, ok := row[k]; ok {
-				kept[k] = v
-			}
-		}
-		if addr, _ := row[keys[0]].(string); addr != "" {
-			into[strings.ToLower(addr)] = kept
+// uses, by the lower-cased address.
+func (s *scanner) readMailboxes(ctx context.Context, cmdlet, addressKey string, into map[string]row, keys *[]string) error {
+	_, err := s.exClient.InvokeEach(ctx, "", cmdlet, map[string]any{}, s.spendExchangeCtx, func(full map[string]any) error {
+		if addr, _ := full[addressKey].(string); addr != "" {
+			into[strings.ToLower(addr)] = newRow(full, keys)
 		}
 		return nil
 	})
@@ -451,8 +444,10 @@ func (s *scanner) account(ctx context.Context, b *batcher, u snapshot.User) *sna
 	}
 	if s.exClient != nil && s.needsMailbox() {
 		upn := strings.ToLower(u.UserPrincipalName)
-		mbx, cas := s.mailboxes[upn], s.casRows[upn]
-		if mbx == nil && s.mailboxes != nil && s.bulkErrors["mailbox.forwarding"] == nil && cas == nil && s.bulkErrors["mailbox.protocols"] == nil {
+		mbxRow, hasMailbox := s.mailboxes[upn]
+		casRow, hasCAS := s.casRows[upn]
+		mbx, cas := mbxRow.cmdletRow(), casRow.cmdletRow()
+		if !hasMailbox && s.mailboxes != nil && s.bulkErrors["mailbox.forwarding"] == nil && !hasCAS && s.bulkErrors["mailbox.protocols"] == nil {
 			for _, sec := range exchangeSections {
 				if s.sections[sec] {
 					snap.Coverage[sec] = snapshot.CoverageItem{Status: snapshot.StatusNotFound, Detail: "the account has no mailbox (not in Get-Mailbox's list)"}

@@ -183,8 +183,8 @@ type scanner struct {
 	roles      map[string][]snapshot.Role
 	grants     map[string][]snapshot.OAuthGrant
 	allGrants  []snapshot.OAuthGrant // tenant-wide (AllPrincipals)
-	mailboxes  map[string]map[string]any
-	casRows    map[string]map[string]any
+	mailboxes  map[string]row
+	casRows    map[string]row
 	bulkErrors map[string]error // section → why its tenant-wide list failed
 
 	mu       sync.Mutex
