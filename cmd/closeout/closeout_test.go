@@ -68,6 +68,14 @@ func scriptParams(t *testing.T, dir string) testscript.Params {
 				ts.Value("fake").(*fake.Server).Enums = spelling
 			},
 			"samefindings": cmdSameFindings,
+			"waitlines":    cmdWaitLines,
+			"fake-latency": func(ts *testscript.TestScript, neg bool, args []string) {
+				d, err := time.ParseDuration(strings.Join(args, ""))
+				if neg || len(args) != 1 || err != nil {
+					ts.Fatalf("usage: fake-latency DURATION")
+				}
+				ts.Value("fake").(*fake.Server).Latency = d
+			},
 			"fake-clear": func(ts *testscript.TestScript, neg bool, args []string) {
 				ts.Value("fake").(*fake.Server).ClearFaults()
 			},
@@ -182,4 +190,21 @@ func cmdSameFindings(ts *testscript.TestScript, neg bool, args []string) {
 			ts.Fatalf("%s: %q in %s, %q in %s", k, v, args[0], b[k], args[1])
 		}
 	}
+}
+
+// waitlines FILE N waits (30 s at most) until FILE has at least N lines:
+// a point part way through a background command's work.
+func cmdWaitLines(ts *testscript.TestScript, neg bool, args []string) {
+	n, err := strconv.Atoi(strings.Join(args[1:], ""))
+	if neg || len(args) != 2 || err != nil {
+		ts.Fatalf("usage: waitlines FILE N")
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		if b, err := os.ReadFile(ts.MkAbs(args[0])); err == nil && strings.Count(string(b), "\n") >= n {
+			return
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	ts.Fatalf("%s did not reach %d lines", args[0], n)
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/closeout-dev/closeout/policies"
 	"github.com/closeout-dev/closeout/scan"
 	"github.com/closeout-dev/closeout/snapshot"
+	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 )
 
@@ -189,15 +190,30 @@ func readUsersFile(path string) ([]string, error) {
 	return users, sc.Err()
 }
 
-// progressPrinter shows a scan's progress: a live line on a terminal,
-// a line every 10 seconds otherwise (CI logs).
+// progressPrinter shows a scan's progress: a live bar on a terminal
+// (accounts done of the tenant's count, rate, ETA), a line every 10
+// seconds otherwise (CI logs).
 func progressPrinter(io *IOStreams) func(scan.Progress) {
+	if io.ErrTTY {
+		var bar *progressbar.ProgressBar
+		return func(p scan.Progress) {
+			expected := int64(p.Enumerated)
+			if p.Listing {
+				expected = int64(max(p.Total, p.Enumerated))
+			}
+			if bar == nil {
+				bar = progressbar.NewOptions64(expected, progressbar.OptionSetWriter(io.ErrOut), progressbar.OptionShowCount(),
+					progressbar.OptionShowIts(), progressbar.OptionSetItsString("accounts"), progressbar.OptionSetPredictTime(true),
+					progressbar.OptionThrottle(200*time.Millisecond), progressbar.OptionClearOnFinish(), progressbar.OptionFullWidth())
+			}
+			bar.ChangeMax64(max(expected, 1))
+			bar.Describe(fmt.Sprintf("scan: %d throttled, %d incomplete", p.Throttled, p.Incomplete))
+			bar.Set64(int64(p.Done + p.Resumed))
+		}
+	}
 	var last time.Time
 	return func(p scan.Progress) {
-		if !io.ErrTTY && time.Since(last) < 10*time.Second {
-			return
-		}
-		if io.ErrTTY && time.Since(last) < 200*time.Millisecond {
+		if time.Since(last) < 10*time.Second {
 			return
 		}
 		last = time.Now()
@@ -215,12 +231,7 @@ func progressPrinter(io *IOStreams) func(scan.Progress) {
 			left := max(0, expected-p.Done-p.Resumed)
 			eta = (time.Duration(float64(left)/rate) * time.Second).Round(time.Second).String()
 		}
-		line := fmt.Sprintf("scan: %d/%s accounts, %.1f/s, eta %s, %d throttled, %d incomplete",
+		fmt.Fprintf(io.ErrOut, "scan: %d/%s accounts, %.1f/s, eta %s, %d throttled, %d incomplete\n",
 			p.Done+p.Resumed, total, rate, eta, p.Throttled, p.Incomplete)
-		if io.ErrTTY {
-			fmt.Fprintf(io.ErrOut, "\r\x1b[K%s", line)
-		} else {
-			fmt.Fprintln(io.ErrOut, line)
-		}
 	}
 }
