@@ -278,6 +278,26 @@ func (s *scanner) accounts(ctx context.Context) error {
 	for _, u := range s.opts.Users {
 		only[strings.ToLower(strings.TrimSpace(u))] = true
 	}
+	if s.opts.Group != "" {
+		members := map[string]bool{}
+		err := s.graph.Pages(ctx, "/groups/"+url.PathEscape(s.opts.Group)+"/transitiveMembers/microsoft.graph.user?$select=id", func(raw json.RawMessage) error {
+			var u struct {
+				ID string `json:"id"`
+			}
+			json.Unmarshal(raw, &u)
+			if len(only) == 0 || only[strings.ToLower(u.ID)] {
+				members[strings.ToLower(u.ID)] = true
+			}
+			return nil
+		})
+		if err != nil {
+			return graph.Fatal("group "+s.opts.Group, err)
+		}
+		if len(members) == 0 {
+			return fmt.Errorf("group %s has no user members to scan", s.opts.Group)
+		}
+		only = members
+	}
 	jobs := make(chan snapshot.User, s.opts.Workers*2)
 	out := make(chan written, s.opts.Workers*2)
 	batcher := newBatcher(s.graph)
@@ -381,7 +401,10 @@ func (s *scanner) account(ctx context.Context, b *batcher, u snapshot.User) *sna
 		Tenant: s.tenant, User: u, Coverage: map[string]snapshot.CoverageItem{"user": {Status: snapshot.StatusCollected}},
 	}
 	for _, sec := range snapshot.Sections {
-		if !s.sections[sec] {
+		switch {
+		case s.unread[sec]:
+			snap.Coverage[sec] = snapshot.CoverageItem{Status: snapshot.StatusSkipped, Detail: "a policy needs it, but closeout scan does not read this section yet: closeout collect --user reads it"}
+		case !s.sections[sec]:
 			snap.Coverage[sec] = snapshot.CoverageItem{Status: snapshot.StatusSkipped, Detail: "not read by the scan: no active posture policy needs it"}
 		}
 	}

@@ -34,6 +34,8 @@ type Options struct {
 	Sections []string
 	// Users, when set, limits the scan to these UPNs or object ids.
 	Users []string
+	// Group, when set, limits the scan to the group's transitive members.
+	Group string
 	// Exclude are UPN patterns (path.Match, case-insensitive) to leave out.
 	Exclude []string
 	// IncludeGuests scans guest accounts too (left out by default).
@@ -119,9 +121,13 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		protectionB: newBudget("identityProtection", max(1, int(opts.Window/time.Second)), opts.Window),
 		exchangeB:   newBudget("exchange", opts.ExchangePer10s, opts.Window),
 		requests:    map[string]*atomic.Int64{"identity": {}, "identityProtection": {}, "outlook": {}, "exchange": {}}}
+	s.unread = map[string]bool{}
 	for _, sec := range opts.Sections {
-		if scanSections[sec] && (opts.Exchange != nil || !strings.HasPrefix(sec, "mailbox.")) {
+		switch {
+		case scanSections[sec] && (opts.Exchange != nil || !strings.HasPrefix(sec, "mailbox.")):
 			s.sections[sec] = true
+		case !scanSections[sec]:
+			s.unread[sec] = true // asked for, but the scan cannot read it yet
 		}
 	}
 	s.sections["user"] = true
@@ -169,6 +175,7 @@ type scanner struct {
 	start       time.Time
 	collectedAt time.Time
 	sections    map[string]bool
+	unread      map[string]bool // sections a policy needs that the scan does not read
 	graph       *graph.Reader
 	exClient    *exchange.Client
 	cp          *checkpoint

@@ -24,7 +24,13 @@ func main() {
 	generate := flag.Int("generate", 0, "serve `N` synthesised accounts (with a realistic mix of exposures) instead of the fixture's")
 	seed := flag.Uint64("seed", 1, "the seed of -generate: the same seed, the same tenant")
 	throttle := flag.Bool("throttle", false, "enforce Microsoft's documented budgets: 3,500 identity units and 5 report requests per 10 s, 4 concurrent requests per mailbox; 1,000 Exchange cmdlets per 10 s")
+	faults := flag.String("faults", "", "switch faults on: 503=SHARE, reset=SHARE, truncate=SHARE, storm=N (comma-separated; e.g. 503=0.05,reset=0.01,storm=20)")
 	flag.Parse()
+	faultList, err := fake.ParseFaults(*faults)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "closeout-fake: -faults:", err)
+		os.Exit(2)
+	}
 	spelling, ok := fake.ParseEnumSpelling(*enums)
 	if !ok {
 		fmt.Fprintf(os.Stderr, "closeout-fake: -enums %q: want documented, pascal or newer\n", *enums)
@@ -49,6 +55,9 @@ func main() {
 	}
 	srv.Token = *token
 	srv.Enums = spelling
+	for _, f := range faultList {
+		srv.AddFault(f)
+	}
 	srv.Latency = *latency
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {

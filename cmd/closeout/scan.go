@@ -24,6 +24,7 @@ type ScanOptions struct {
 	Dir           string
 	Resume        bool
 	UsersFrom     string
+	Group         string
 	Exclude       []string
 	IncludeGuests bool
 	Workers       int
@@ -66,6 +67,7 @@ closeout scan --resume -o DIR reads only the accounts not yet written.`,
 	fl.StringVarP(&opts.Dir, "dir", "o", "", "the scan's `DIR`: snapshots, results and checkpoint (required)")
 	fl.BoolVar(&opts.Resume, "resume", false, "finish a scan that was stopped, reading only the accounts not yet written")
 	fl.StringVar(&opts.UsersFrom, "users-from", "", "scan only the accounts in `FILE` (UPNs or object ids, one a line)")
+	fl.StringVar(&opts.Group, "group", "", "scan only the transitive members of the group with object `ID`")
 	fl.StringArrayVar(&opts.Exclude, "exclude", nil, "leave out accounts whose UPN matches `PATTERN` (repeatable; * and ?)")
 	fl.BoolVar(&opts.IncludeGuests, "include-guests", false, "scan guest accounts too")
 	fl.IntVar(&opts.Workers, "workers", 64, "accounts read at once")
@@ -127,7 +129,7 @@ func scanRun(opts *ScanOptions) error {
 		}
 	}
 	so := scan.Options{
-		Graph: sess.client, Dir: opts.Dir, Resume: opts.Resume, Sections: sections, Users: users, Exclude: opts.Exclude,
+		Graph: sess.client, Dir: opts.Dir, Resume: opts.Resume, Sections: sections, Users: users, Group: opts.Group, Exclude: opts.Exclude,
 		IncludeGuests: opts.IncludeGuests, Workers: opts.Workers, IdentityUnitsPer10s: opts.IdentityUnits, ExchangePer10s: opts.ExchangeRate, Version: version, Now: f.Now,
 		Progress: progressPrinter(opts.IO),
 	}

@@ -1,6 +1,7 @@
 package fake
 
 import (
+	"fmt"
 	"net/http"
 	"regexp"
 	"strconv"
@@ -279,4 +280,35 @@ func (s *Server) release(path string) {
 	if m := reMailbox.FindStringSubmatch(path); m != nil && s.throttle.inFlight[m[1]] > 0 {
 		s.throttle.inFlight[m[1]]--
 	}
+}
+
+// ParseFaults reads closeout-fake's -faults: a comma-separated list of
+// 503=SHARE, reset=SHARE (dropped connections), truncate=SHARE (bodies cut
+// short) and storm=N (the next N requests answered 429 with Retry-After).
+func ParseFaults(spec string) ([]Fault, error) {
+	var out []Fault
+	for _, part := range strings.Split(spec, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		kind, value, ok := strings.Cut(part, "=")
+		share, err := strconv.ParseFloat(value, 64)
+		if !ok || err != nil || share <= 0 {
+			return nil, fmt.Errorf("fault %q: want 503=SHARE, reset=SHARE, truncate=SHARE or storm=N", part)
+		}
+		switch kind {
+		case "503":
+			out = append(out, Fault{Path: ".", Status: http.StatusServiceUnavailable, Code: "ServiceUnavailable", Message: "The service is temporarily unavailable.", Share: share})
+		case "reset":
+			out = append(out, Fault{Path: ".", Drop: true, Share: share})
+		case "truncate":
+			out = append(out, Fault{Path: ".", Truncate: true, Share: share})
+		case "storm":
+			out = append(out, Fault{Path: ".", Status: http.StatusTooManyRequests, Code: "TooManyRequests", Message: "Too many requests.", RetryAfter: 2, Times: int(share)})
+		default:
+			return nil, fmt.Errorf("fault %q: unknown kind %q", part, kind)
+		}
+	}
+	return out, nil
 }

@@ -171,6 +171,7 @@ var (
 	reClientFilter  = regexp.MustCompile(`^clientId eq '([^']+)' and consentType eq '(\w+)'$`)
 	reDevice        = regexp.MustCompile(`^/devices/([^/]+)$`)
 	reRoleMembers   = regexp.MustCompile(`^/directoryRoles/([^/]+)/members$`)
+	reGroupMembers  = regexp.MustCompile(`^/groups/([^/]+)/transitiveMembers/microsoft\.graph\.user$`)
 )
 
 func (s *Server) route(w http.ResponseWriter, r *http.Request, path string) {
@@ -230,6 +231,17 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, path string) {
 		s.list(w, r, base+"/$metadata#identityProtection/riskyUsers", t.RiskyUsers)
 	case path == "/directoryRoles":
 		s.list(w, r, base+"/$metadata#directoryRoles", t.DirectoryRoles)
+	case reGroupMembers.MatchString(path):
+		group, ok := t.Groups[reGroupMembers.FindStringSubmatch(path)[1]]
+		if !ok {
+			notFound(w)
+			return
+		}
+		members := []map[string]any{}
+		for _, uid := range group {
+			members = append(members, map[string]any{"@odata.type": "#microsoft.graph.user", "id": uid})
+		}
+		s.list(w, r, base+"/$metadata#users", members)
 	case reRoleMembers.MatchString(path):
 		role := reRoleMembers.FindStringSubmatch(path)[1]
 		members := []map[string]any{}

@@ -26,6 +26,7 @@ type Tenant struct {
 	DeviceOwners           map[string][]string       `json:"deviceOwners"` // device id → user ids
 	DirectoryRoles         []map[string]any          `json:"directoryRoles"`
 	RoleMembers            map[string][]string       `json:"roleMembers"` // role id → user ids
+	Groups                 map[string][]string       `json:"groups"`      // group id → transitive user members
 	RiskyUsers             []map[string]any          `json:"riskyUsers"`
 	RegistrationDetails    []map[string]any          `json:"userRegistrationDetails"`
 	SignIns                []map[string]any          `json:"signIns"`
