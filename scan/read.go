@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/url"
 	"path"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -64,6 +65,7 @@ func (s *scanner) readTenant(ctx context.Context) error {
 // is recorded against its section for every account, not the scan.
 func (s *scanner) bulk(ctx context.Context) error {
 	s.bulkErrors = map[string]error{}
+	var err error
 	fail := func(section string, err error) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
@@ -106,16 +108,20 @@ func (s *scanner) bulk(ctx context.Context) error {
 		}
 	}
 	if s.exClient != nil && (s.sections["mailbox.forwarding"] || s.sections["mailbox.permissions"]) {
-		s.mailboxes = map[string]row{}
-		if err := s.readMailboxes(ctx, "Get-Mailbox", "UserPrincipalName", s.mailboxes, &mailboxKeys); err != nil {
+		if s.mailboxes, err = newRowStore(filepath.Join(s.opts.Dir, ".mailboxes.tmp"), mailboxKeys); err != nil {
+			return err
+		}
+		if err := s.readMailboxes(ctx, "Get-Mailbox", "UserPrincipalName", s.mailboxes); err != nil {
 			if err := fail("mailbox.forwarding", err); err != nil {
 				return err
 			}
 		}
 	}
 	if s.exClient != nil && s.sections["mailbox.protocols"] {
-		s.casRows = map[string]row{}
-		if err := s.readMailboxes(ctx, "Get-CASMailbox", "PrimarySmtpAddress", s.casRows, &casKeys); err != nil {
+		if s.casRows, err = newRowStore(filepath.Join(s.opts.Dir, ".casmailboxes.tmp"), casKeys); err != nil {
+			return err
+		}
+		if err := s.readMailboxes(ctx, "Get-CASMailbox", "PrimarySmtpAddress", s.casRows); err != nil {
 			if err := fail("mailbox.protocols", err); err != nil {
 				return err
 			}
@@ -232,10 +238,10 @@ func (s *scanner) readGrants(ctx context.Context) error {
 
 // readMailboxes pages a bulk cmdlet, keeping only the keys a snapshot
 // uses, by the lower-cased address.
-func (s *scanner) readMailboxes(ctx context.Context, cmdlet, addressKey string, into map[string]row, keys *[]string) error {
+func (s *scanner) readMailboxes(ctx context.Context, cmdlet, addressKey string, into *rowStore) error {
 	_, err := s.exClient.InvokeEach(ctx, "", cmdlet, map[string]any{}, s.spendExchangeCtx, func(full map[string]any) error {
 		if addr, _ := full[addressKey].(string); addr != "" {
-			into[strings.ToLower(addr)] = newRow(full, keys)
+			return into.put(strings.ToLower(addr), full)
 		}
 		return nil
 	})
@@ -467,9 +473,16 @@ func (s *scanner) account(ctx context.Context, b *batcher, u snapshot.User) *sna
 	}
 	if s.exClient != nil && s.needsMailbox() {
 		upn := strings.ToLower(u.UserPrincipalName)
-		mbxRow, hasMailbox := s.mailboxes[upn]
-		casRow, hasCAS := s.casRows[upn]
-		mbx, cas := mbxRow.cmdletRow(), casRow.cmdletRow()
+		mbx, hasMailbox, err1 := s.mailboxes.get(upn)
+		cas, hasCAS, err2 := s.casRows.get(upn)
+		if err := firstErr(err1, err2); err != nil {
+			for _, sec := range exchangeSections {
+				if s.sections[sec] {
+					snap.Coverage[sec] = snapshot.CoverageItem{Status: snapshot.StatusError, Detail: err.Error()}
+				}
+			}
+			return snap
+		}
 		if !hasMailbox && s.mailboxes != nil && s.bulkErrors["mailbox.forwarding"] == nil && !hasCAS && s.bulkErrors["mailbox.protocols"] == nil {
 			for _, sec := range exchangeSections {
 				if s.sections[sec] {
@@ -488,6 +501,15 @@ func (s *scanner) account(ctx context.Context, b *batcher, u snapshot.User) *sna
 		}
 	}
 	return snap
+}
+
+func firstErr(errs ...error) error {
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (s *scanner) needsMailbox() bool {

@@ -1,14 +1,30 @@
 package scan
 
-// Exchange's bulk rows, kept compact: a 100,000-mailbox tenant's rows as
-// maps of interfaces would cost hundreds of MiB; these hold only what a
-// snapshot uses, and turn back into the cmdlet's row for the one mapping
-// (exchange.Reading) when the account is read.
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"sync"
+)
 
-// row is the fields of one cmdlet row a snapshot uses, in a fixed order.
-type row struct {
-	values []any // nil, string, bool or []any, as Exchange sent them
-	keys   *[]string
+// Exchange's bulk rows (one per mailbox, from Get-Mailbox and
+// Get-CASMailbox) are needed one account at a time, but listed all at
+// once. A rowStore keeps them on disk, in a file beside the scan's, with
+// only an index in memory: the scan's memory does not grow with the
+// mailboxes' rows. Only the fields a snapshot uses are kept, and a row
+// comes back as the cmdlet sent it, for the one mapping (exchange.Reading).
+type rowStore struct {
+	keys  []string
+	file  *os.File
+	mu    sync.Mutex
+	end   int64
+	index map[string]rowRef
+	buf   []byte
+}
+
+type rowRef struct {
+	off int64
+	n   int32
 }
 
 var (
@@ -16,22 +32,63 @@ var (
 	casKeys     = []string{"ImapEnabled", "PopEnabled", "SmtpClientAuthenticationDisabled", "ActiveSyncEnabled", "EwsEnabled", "MAPIEnabled", "OWAEnabled"}
 )
 
-func newRow(full map[string]any, keys *[]string) row {
-	r := row{values: make([]any, len(*keys)), keys: keys}
-	for i, k := range *keys {
-		r.values[i] = full[k] // a key Exchange did not send stays null
+func newRowStore(path string, keys []string) (*rowStore, error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return nil, err
 	}
-	return r
+	os.Remove(path) // the file lives while it is open, and never outlives the scan
+	return &rowStore{keys: keys, file: f, index: map[string]rowRef{}}, nil
 }
 
-// cmdletRow is the row as the cmdlet sent it, for exchange.ReadMailbox.
-func (r *row) cmdletRow() map[string]any {
-	if r == nil || r.keys == nil {
-		return nil
+// put keeps the row's fields under key (an address, lower-cased).
+func (s *rowStore) put(key string, full map[string]any) error {
+	values := make([]any, len(s.keys))
+	for i, k := range s.keys {
+		values[i] = full[k] // a field Exchange did not send stays null
 	}
-	out := make(map[string]any, len(r.values))
-	for i, k := range *r.keys {
-		out[k] = r.values[i]
+	b, err := json.Marshal(values)
+	if err != nil {
+		return err
 	}
-	return out
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, err := s.file.WriteAt(b, s.end); err != nil {
+		return err
+	}
+	s.index[key] = rowRef{off: s.end, n: int32(len(b))}
+	s.end += int64(len(b))
+	return nil
+}
+
+// get returns the row as the cmdlet sent it, and whether there was one.
+func (s *rowStore) get(key string) (map[string]any, bool, error) {
+	if s == nil {
+		return nil, false, nil
+	}
+	s.mu.Lock()
+	ref, ok := s.index[key]
+	s.mu.Unlock()
+	if !ok {
+		return nil, false, nil
+	}
+	b := make([]byte, ref.n)
+	if _, err := s.file.ReadAt(b, ref.off); err != nil {
+		return nil, true, fmt.Errorf("reading the kept row of %s: %w", key, err)
+	}
+	var values []any
+	if err := json.Unmarshal(b, &values); err != nil || len(values) != len(s.keys) {
+		return nil, true, fmt.Errorf("the kept row of %s is damaged", key)
+	}
+	row := make(map[string]any, len(s.keys))
+	for i, k := range s.keys {
+		row[k] = values[i]
+	}
+	return row, true, nil
+}
+
+func (s *rowStore) close() {
+	if s != nil {
+		s.file.Close()
+	}
 }

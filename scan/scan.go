@@ -156,6 +156,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 			return nil, err
 		}
 	}
+	defer func() { s.mailboxes.close(); s.casRows.close() }()
 	if err := s.bulk(ctx); err != nil {
 		return nil, err
 	}
@@ -190,8 +191,8 @@ type scanner struct {
 	roles      map[string][]snapshot.Role
 	grants     map[string][]snapshot.OAuthGrant
 	allGrants  []snapshot.OAuthGrant // tenant-wide (AllPrincipals)
-	mailboxes  map[string]row
-	casRows    map[string]row
+	mailboxes  *rowStore
+	casRows    *rowStore
 	bulkErrors map[string]error // section → why its tenant-wide list failed
 
 	mu       sync.Mutex
