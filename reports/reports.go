@@ -27,6 +27,9 @@ type Options struct {
 	// OpenOnly leaves passing and waived findings out of the table and the
 	// checklist (the data formats always carry everything).
 	OpenOnly bool
+	// SARIFCategory is the SARIF run's automationDetails.id, so that two
+	// uploads to code scanning from one job do not replace each other.
+	SARIFCategory string
 }
 
 // Format describes one output format, for --format help and validation.

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"regexp"
 	"strconv"
 	"strings"
 	"unicode"
@@ -23,8 +24,8 @@ const informationURI = "https://github.com/closeout-dev/closeout"
 // scanning tracks one finding across runs and tells accounts apart.
 const fingerprintKey = "closeoutFinding/v1"
 
-func newSARIF(w io.Writer, _ Options) Reporter {
-	return &buffered{w: w, render: renderSARIF}
+func newSARIF(w io.Writer, opts Options) Reporter {
+	return &buffered{w: w, render: func(w io.Writer, doc *document) error { return renderSARIF(w, doc, opts.SARIFCategory) }}
 }
 
 // securitySeverity is GitHub's numeric scale: over 9 critical, 7 to 8.9
@@ -46,10 +47,13 @@ func Fingerprint(tenant, subject, policyID string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-func buildSARIF(doc *document) *sarif.Report {
+func buildSARIF(doc *document, category string) *sarif.Report {
 	rep := report.NewV210Report()
 	run := sarif.NewRunWithInformationURI("closeout", informationURI)
 	run.Tool.Driver.WithVersion(doc.Meta.Tool.Version).WithSemanticVersion(semver(doc.Meta.Tool.Version))
+	if category != "" {
+		run.WithAutomationDetails(sarif.NewRunAutomationDetails().WithID(strings.TrimSuffix(category, "/") + "/"))
+	}
 	for _, p := range doc.Meta.Policies {
 		props := sarif.NewPropertyBag().
 			Add("security-severity", securitySeverity[p.Severity]).
@@ -99,7 +103,12 @@ func buildSARIF(doc *document) *sarif.Report {
 				WithLevel(level).
 				WithMessage(sarif.NewTextMessage(text)).
 				WithLocations([]*sarif.Location{sarif.NewLocationWithPhysicalLocation(physical).WithLogicalLocations([]*sarif.LogicalLocation{logical})}).
-				WithPartialFingerprints(map[string]string{fingerprintKey: Fingerprint(s.Tenant, s.Subject, f.PolicyID)})
+				WithPartialFingerprints(map[string]string{
+					fingerprintKey: Fingerprint(s.Tenant, s.Subject, f.PolicyID),
+					// GitHub code scanning tracks an alert by this key
+					// alone: the account and the policy, never the file.
+					"primaryLocationLineHash": Fingerprint(s.Tenant, s.Subject, f.PolicyID)[:16] + ":1",
+				})
 			props := sarif.NewPropertyBag().Add("status", string(f.Status)).Add("checklist", f.Checklist).Add("snapshotSha256", s.SHA256)
 			if s.Incident != "" {
 				props.Add("incident", s.Incident)
@@ -111,9 +120,9 @@ func buildSARIF(doc *document) *sarif.Report {
 	return rep
 }
 
-func renderSARIF(w io.Writer, doc *document) error {
+func renderSARIF(w io.Writer, doc *document, category string) error {
 	var buf bytes.Buffer
-	if err := buildSARIF(doc).Write(&buf); err != nil {
+	if err := buildSARIF(doc, category).Write(&buf); err != nil {
 		return err
 	}
 	var v any
@@ -129,7 +138,8 @@ func renderSARIF(w io.Writer, doc *document) error {
 }
 
 // prune drops what go-sarif fills in by default but says nothing: empty
-// arrays and objects, and -1 "not set" indices.
+// arrays and objects, and the -1 "not set" placeholders (indices, ids,
+// byte and character offsets, rank), which code scanning rejects.
 func prune(v any) any {
 	switch x := v.(type) {
 	case map[string]any:
@@ -147,7 +157,7 @@ func prune(v any) any {
 					continue
 				}
 			case float64:
-				if p == -1 && strings.HasSuffix(k, "ndex") {
+				if p == -1 {
 					delete(x, k)
 					continue
 				}
@@ -203,15 +213,21 @@ func splitSource(source string) (string, int) {
 	return source, 1
 }
 
-// semver keeps a version's leading dotted numbers, for semanticVersion.
+var (
+	semverPattern = regexp.MustCompile(`^v?(\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?)$`)
+	buildMetadata = regexp.MustCompile(`[^0-9A-Za-z.-]`)
+)
+
+// semver is the version as SemVer, for semanticVersion: a release tag as
+// it is ("v1.2.3-4-gabc" is SemVer with a pre-release), anything else (a
+// bare commit from git describe) as build metadata of 0.0.0.
 func semver(v string) string {
-	v = strings.TrimPrefix(v, "v")
-	end := 0
-	for end < len(v) && (v[end] == '.' || (v[end] >= '0' && v[end] <= '9')) {
-		end++
+	if m := semverPattern.FindStringSubmatch(v); m != nil {
+		return m[1]
 	}
-	if end == 0 {
+	meta := buildMetadata.ReplaceAllString(v, "-")
+	if meta == "" {
 		return "0.0.0"
 	}
-	return strings.TrimSuffix(v[:end], ".")
+	return "0.0.0+" + meta
 }

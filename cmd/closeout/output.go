@@ -21,6 +21,8 @@ type outputFlags struct {
 	// Quiet keeps the verdict line off stderr when no report on stdout
 	// carries it.
 	Quiet bool
+	// SARIFCategory is the SARIF run's automationDetails.id.
+	SARIFCategory string
 
 	flags *pflag.FlagSet
 	outs  []output
@@ -36,6 +38,7 @@ func (o *outputFlags) register(fl *pflag.FlagSet) {
 		short = ""
 	}
 	fl.StringArrayVarP(&o.Outputs, "output", short, nil, "write a report to a file: `[FORMAT=]PATH` (repeatable; without FORMAT= the extension says: "+extensionList()+"; mode 0600; - is stdout)")
+	fl.StringVar(&o.SARIFCategory, "sarif-category", "", "SARIF automationDetails.id, so two uploads to code scanning from one job do not replace each other (e.g. closeout/tenant-a)")
 	fl.BoolVarP(&o.Quiet, "quiet", "q", false, "print no verdict line on stderr when the reports go to files or stdout carries data")
 	fl.BoolVar(&o.OpenOnly, "open-only", false, "leave what passed out of the table and checklist formats")
 	fl.BoolVar(&o.Redact, "redact", false, "replace UPNs, emails, display names, IPs and phone numbers with pseudonyms in every output")
@@ -167,7 +170,7 @@ func openReports(io *IOStreams, flags *outputFlags) (reports.Reporter, func(ok b
 			files = append(files, f)
 			w, color = f, false
 		}
-		rep, _ := reports.New(out.format, w, reports.Options{Color: color, OpenOnly: flags.OpenOnly})
+		rep, _ := reports.New(out.format, w, reports.Options{Color: color, OpenOnly: flags.OpenOnly, SARIFCategory: flags.SARIFCategory})
 		reps = append(reps, rep)
 	}
 	rep := reports.Multi(reps...)
