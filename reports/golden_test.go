@@ -89,6 +89,9 @@ func TestNoOrphanGoldenFiles(t *testing.T) {
 	for _, f := range Formats {
 		want[filepath.Base(goldenPath(f))] = true
 	}
+	for _, f := range DiffFormats {
+		want[filepath.Base(diffGoldenPath(f))] = true
+	}
 	entries, err := os.ReadDir(goldenDir)
 	if err != nil {
 		t.Fatal(err)

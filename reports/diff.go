@@ -1,0 +1,146 @@
+package reports
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/closeout-dev/closeout/results"
+)
+
+// DiffFormats are the formats closeout diff writes.
+var DiffFormats = []string{"table", "json", "markdown"}
+
+var changeLabel = map[results.Change]string{
+	results.NewlyFailing:  "NEW",
+	results.Fixed:         "FIXED",
+	results.StatusChanged: "CHANGED",
+	results.StillFailing:  "STILL",
+}
+
+// WriteDiff renders a diff in one of DiffFormats.
+func WriteDiff(w io.Writer, d *results.Diff, format string) error {
+	switch format {
+	case "json":
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(d)
+	case "markdown":
+		return diffMarkdown(w, d)
+	case "table":
+		return diffTable(w, d)
+	}
+	return fmt.Errorf("unknown format %q (want one of %s)", format, strings.Join(DiffFormats, ", "))
+}
+
+func diffHeadline(d *results.Diff) string {
+	return fmt.Sprintf("%d newly failing, %d fixed, %d other changes, %d still failing; %d new and %d removed accounts",
+		d.Count(results.NewlyFailing), d.Count(results.Fixed), d.Count(results.StatusChanged), d.Count(results.StillFailing),
+		len(d.NewSubjects), len(d.RemovedSubjects))
+}
+
+func policyNote(d *results.Diff) []string {
+	var notes []string
+	if len(d.PoliciesAdded) > 0 {
+		notes = append(notes, "policies added: "+strings.Join(d.PoliciesAdded, ", "))
+	}
+	if len(d.PoliciesRemoved) > 0 {
+		notes = append(notes, "policies removed: "+strings.Join(d.PoliciesRemoved, ", "))
+	}
+	if len(d.PoliciesChanged) > 0 {
+		notes = append(notes, "policies changed: "+strings.Join(d.PoliciesChanged, ", "))
+	}
+	if d.PolicySetChanged && len(notes) == 0 {
+		notes = append(notes, "the policy files changed (digest differs): a change may come from a policy's rules")
+	}
+	return notes
+}
+
+func diffWhy(e results.DiffEntry, d *results.Diff) string {
+	why := e.Message
+	if e.FailingSince != nil {
+		why = fmt.Sprintf("failing since at least %s; %s", e.FailingSince.Format("2006-01-02 15:04"), why)
+	}
+	if e.PolicyChanged {
+		why = "(policy changed) " + why
+	}
+	return why
+}
+
+func diffTable(w io.Writer, d *results.Diff) error {
+	fmt.Fprintf(w, "closeout diff: %s → %s\n", d.OldGeneratedAt.Format("2006-01-02 15:04"), d.NewGeneratedAt.Format("2006-01-02 15:04"))
+	for _, n := range policyNote(d) {
+		fmt.Fprintf(w, "%s\n", termSafe(n))
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	if len(d.Entries) > 0 {
+		fmt.Fprintln(tw, "  CHANGE\tSEVERITY\tACCOUNT\tPOLICY\tWAS\tNOW\tFINDING")
+	}
+	for _, e := range d.Entries {
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\t%s\n", changeLabel[e.Change], e.Severity, termSafe(e.Subject), termSafe(e.PolicyID),
+			orDash(string(e.Old)), orDash(string(e.New)), termSafe(diffWhy(e, d)))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	for _, s := range d.NewSubjects {
+		fmt.Fprintf(w, "  new account: %s\n", termSafe(s))
+	}
+	for _, s := range d.RemovedSubjects {
+		fmt.Fprintf(w, "  removed account: %s\n", termSafe(s))
+	}
+	fmt.Fprintln(w, diffHeadline(d))
+	if d.Blocking > 0 {
+		fmt.Fprintf(w, "%s newly failing at or above %s\n", plural(d.Blocking, "finding"), d.FailOn)
+	}
+	return nil
+}
+
+func diffMarkdown(w io.Writer, d *results.Diff) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "# closeout diff: %s\n\n", mdText(diffHeadline(d)))
+	fmt.Fprintf(&b, "From %s to %s.\n", d.OldGeneratedAt.Format("2006-01-02 15:04 UTC"), d.NewGeneratedAt.Format("2006-01-02 15:04 UTC"))
+	for _, n := range policyNote(d) {
+		fmt.Fprintf(&b, "\n- %s", mdText(n))
+	}
+	b.WriteString("\n")
+	for _, section := range []struct {
+		change results.Change
+		title  string
+	}{{results.NewlyFailing, "Newly failing"}, {results.Fixed, "Fixed"}, {results.StatusChanged, "Other changes"}, {results.StillFailing, "Still failing"}} {
+		if d.Count(section.change) == 0 {
+			continue
+		}
+		fmt.Fprintf(&b, "\n## %s\n\n| severity | account | policy | was | now | finding |\n|---|---|---|---|---|---|\n", section.title)
+		for _, e := range d.Entries {
+			if e.Change != section.change {
+				continue
+			}
+			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s |\n", e.Severity, mdText(e.Subject), mdCode(e.PolicyID),
+				orDash(string(e.Old)), orDash(string(e.New)), mdText(diffWhy(e, d)))
+		}
+	}
+	if len(d.NewSubjects) > 0 {
+		fmt.Fprintf(&b, "\n## New accounts\n\n")
+		for _, s := range d.NewSubjects {
+			fmt.Fprintf(&b, "- %s\n", mdText(s))
+		}
+	}
+	if len(d.RemovedSubjects) > 0 {
+		fmt.Fprintf(&b, "\n## Removed accounts\n\n")
+		for _, s := range d.RemovedSubjects {
+			fmt.Fprintf(&b, "- %s\n", mdText(s))
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
