@@ -28,8 +28,10 @@ type CheckOptions struct {
 	Workers    int
 	// EvalTimeout bounds one account's evaluation; a policy past it is an error.
 	EvalTimeout time.Duration
-	Verbose     bool
-	factory     *factory
+	// History, when set, records the run in this SQLite file.
+	History string
+	Verbose bool
+	factory *factory
 }
 
 func newCmdCheck(f *factory, runF func(*CheckOptions) error) *cobra.Command {
@@ -71,6 +73,7 @@ use --format json for the closeout.results/v1 document.`,
 	fl.IntVar(&opts.Workers, "workers", 0, fmt.Sprintf("evaluate with `N` goroutines, at most %d (default: one per CPU)", maxWorkers))
 	registerEvalTimeout(fl, &opts.EvalTimeout)
 	fl.BoolVarP(&opts.Verbose, "verbose", "v", false, "report fields the snapshot schema does not know")
+	registerHistory(fl, &opts.History)
 	return cmd
 }
 
@@ -89,6 +92,10 @@ func checkRun(opts *CheckOptions) error {
 		return err
 	}
 	rep, finish, err := openReports(opts.IO, &opts.Output)
+	if err != nil {
+		return err
+	}
+	rep, finish, recordHistory, err := withHistory(opts.History, rep, finish)
 	if err != nil {
 		return err
 	}
@@ -115,6 +122,9 @@ func checkRun(opts *CheckOptions) error {
 		return err
 	}
 	opts.Output.sayVerdict(opts.IO, tally.Summary)
+	if err := recordHistory(opts.IO); err != nil {
+		return err
+	}
 	for _, e := range tally.Summary.InputErrors {
 		fmt.Fprintf(opts.IO.ErrOut, "closeout: %s\n", e.Message)
 	}

@@ -77,6 +77,7 @@ closeout scan --resume -o DIR reads only the accounts not yet written.`,
 	fl.BoolVar(&opts.Check.Strict, "strict", false, "count unknown findings as failing")
 	fl.StringArrayVar(&opts.Check.PolicyDirs, "policy-dir", nil, "also load custom policies from `DIR` (repeatable)")
 	registerEvalTimeout(fl, &opts.Check.EvalTimeout)
+	registerHistory(fl, &opts.Check.History)
 	opts.Check.Output.register(fl)
 	opts.Check.Output.Format = "table"
 	opts.Connection.register(cmd)

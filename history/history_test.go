@@ -1,0 +1,128 @@
+package history
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/closeout-dev/closeout/results"
+)
+
+// doc is a closeout.results/v1 document of one run.
+func doc(t testing.TB, at time.Time, digest string, statuses map[string]results.Status) *bytes.Reader {
+	t.Helper()
+	var subjects []results.Subject
+	for subject, st := range statuses {
+		subjects = append(subjects, results.Subject{Subject: subject, Tenant: "t1", Mode: "posture", SHA256: fmt.Sprintf("%x-%s-%s", at.Unix(), subject, st),
+			Findings: []results.Finding{{PolicyID: "CO-PROTO-001", Severity: results.High, Checklist: "legacy-protocols-disabled", Status: st}}})
+	}
+	body := map[string]any{
+		"schemaVersion": results.SchemaVersion, "generatedAt": at, "tool": results.Tool{Name: "closeout", Version: "test"},
+		"policySet": results.PolicySet{Digest: digest}, "failOn": "high", "strict": false,
+		"subjects": subjects, "summary": results.Summary{ByStatus: map[results.Status]int{}},
+	}
+	b, err := json.Marshal(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return bytes.NewReader(b)
+}
+
+// An exposure appears, persists and is fixed: first seen, age and
+// time-to-fix come out right, and recording a run again adds nothing.
+func TestFirstSeenAgeAndTimeToFix(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "history.db")
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	day := func(n int) time.Time { return time.Date(2026, 11, 1+n, 6, 0, 0, 0, time.UTC) }
+	runs := []map[string]results.Status{
+		{"alice@x.com": results.Pass, "bob@x.com": results.Fail},
+		{"alice@x.com": results.Fail, "bob@x.com": results.Fail},
+		{"alice@x.com": results.Fail, "bob@x.com": results.Pass},
+	}
+	for i, r := range runs {
+		if _, added, err := s.Record(doc(t, day(i*3), "sha256:p", r)); err != nil || !added {
+			t.Fatalf("run %d: added %v, %v", i, added, err)
+		}
+	}
+	// The same evaluation again (a retried CI job): no new run.
+	if _, added, err := s.Record(doc(t, day(6), "sha256:p", runs[2])); err != nil || added {
+		t.Fatalf("re-recording: added %v, %v", added, err)
+	}
+	rep, err := s.Report()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Runs) != 3 {
+		t.Fatalf("%d runs", len(rep.Runs))
+	}
+	if len(rep.Open) != 1 || rep.Open[0].Subject != "alice@x.com" || !rep.Open[0].FirstSeen.Equal(day(3)) || rep.Open[0].AgeDays != 3 {
+		t.Errorf("open = %+v", rep.Open)
+	}
+	if len(rep.Fixed) != 1 || rep.Fixed[0].Subject != "bob@x.com" || !rep.Fixed[0].FirstSeen.Equal(day(0)) || !rep.Fixed[0].FixedAt.Equal(day(6)) {
+		t.Errorf("fixed = %+v", rep.Fixed)
+	}
+	if len(rep.Fixes) != 1 || rep.Fixes[0].Checklist != "legacy-protocols-disabled" || rep.Fixes[0].MedianDays != 6 {
+		t.Errorf("time to fix = %+v", rep.Fixes)
+	}
+}
+
+// Two writers at once (two scans recording) leave a consistent file with
+// every run.
+func TestConcurrentWriters(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "history.db")
+	var wg sync.WaitGroup
+	errs := make(chan error, 40)
+	for w := range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s, err := Open(path)
+			if err != nil {
+				errs <- err
+				return
+			}
+			defer s.Close()
+			for i := range 20 {
+				at := time.Date(2026, 11, 1, 0, w*100+i, 0, 0, time.UTC)
+				if _, _, err := s.Record(doc(t, at, fmt.Sprintf("sha256:w%d", w), map[string]results.Status{"alice@x.com": results.Fail})); err != nil {
+					errs <- err
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	runs, err := s.Runs()
+	if err != nil || len(runs) != 40 {
+		t.Fatalf("%d runs, %v", len(runs), err)
+	}
+	var check string
+	if err := s.db.QueryRow("PRAGMA integrity_check").Scan(&check); err != nil || check != "ok" {
+		t.Errorf("integrity_check: %q, %v", check, err)
+	}
+	// The stock sqlite3 shell reads it too, where it is installed.
+	if bin, err := exec.LookPath("sqlite3"); err == nil {
+		out, err := exec.Command(bin, path, "SELECT count(*) FROM runs;").Output()
+		if err != nil || strings.TrimSpace(string(out)) != "40" {
+			t.Errorf("sqlite3: %q, %v", out, err)
+		}
+	}
+}
