@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"net/url"
 	"path"
 	"path/filepath"
@@ -253,8 +254,22 @@ func (s *scanner) spendExchangeCtx(ctx context.Context) error { return s.spendEx
 // userFields are read for every account from the user list.
 var userSelect = "id,userPrincipalName,displayName,mail,userType,accountEnabled,createdDateTime,lastPasswordChangeDateTime,signInSessionsValidFromDateTime,passwordPolicies,otherMails"
 
+// ShardOf is the shard (of n) an account belongs to: a stable hash of its
+// object id, the same in every run and every process.
+func ShardOf(userID string, n int) int {
+	if n <= 1 {
+		return 0
+	}
+	h := fnv.New32a()
+	h.Write([]byte(strings.ToLower(userID)))
+	return int(h.Sum32() % uint32(n))
+}
+
 // wanted says whether the filters keep an account.
 func (s *scanner) wanted(u snapshot.User, only map[string]bool) bool {
+	if s.opts.Shards > 1 && ShardOf(u.ID, s.opts.Shards) != s.opts.Shard {
+		return false
+	}
 	if len(only) > 0 && !only[strings.ToLower(u.UserPrincipalName)] && !only[strings.ToLower(u.ID)] {
 		return false
 	}

@@ -36,6 +36,11 @@ type Options struct {
 	Users []string
 	// Group, when set, limits the scan to the group's transitive members.
 	Group string
+	// Shard and Shards split the accounts by a stable hash of their object
+	// id: this run reads the accounts whose hash modulo Shards is Shard.
+	// Every shard of a tenant spends the same Graph budget: run them so
+	// that together they stay within it (--identity-budget divided).
+	Shard, Shards int
 	// Exclude are UPN patterns (path.Match, case-insensitive) to leave out.
 	Exclude []string
 	// IncludeGuests scans guest accounts too (left out by default).

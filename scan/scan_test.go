@@ -217,3 +217,59 @@ func lines(t *testing.T, path string) int {
 	}
 	return n
 }
+
+// Three shards then Merge give the findings of one unsharded scan, each
+// account once.
+func TestShardsMergeToTheWholeScan(t *testing.T) {
+	srv, tenant := generated(t, 150)
+	whole := t.TempDir()
+	if _, err := Run(context.Background(), options(srv, whole)); err != nil {
+		t.Fatal(err)
+	}
+	var dirs []string
+	total := 0
+	for i := range 3 {
+		dir := t.TempDir()
+		opts := options(srv, dir)
+		opts.Shard, opts.Shards = i, 3
+		res, err := Run(context.Background(), opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		total += res.Done
+		dirs = append(dirs, dir)
+	}
+	if total != len(members(tenant)) {
+		t.Fatalf("the shards read %d accounts, the tenant has %d", total, len(members(tenant)))
+	}
+	merged := filepath.Join(t.TempDir(), "merged")
+	res, err := Merge(merged, append(dirs, dirs[0])) // a shard given twice is kept once
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Accounts != total || res.Duplicates == 0 {
+		t.Errorf("merged %d accounts (%d duplicates), want %d", res.Accounts, res.Duplicates, total)
+	}
+	set, err := policies.Load(context.Background(), policies.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	findings := func(dir string) map[string]string {
+		out := map[string]string{}
+		for id, d := range readSnapshots(t, dir) {
+			for _, f := range set.Evaluate(context.Background(), d).Findings {
+				out[id+" "+f.PolicyID] = string(f.Status) + " " + f.Message
+			}
+		}
+		return out
+	}
+	a, b := findings(whole), findings(merged)
+	if len(a) != len(b) {
+		t.Fatalf("%d findings whole, %d merged", len(a), len(b))
+	}
+	for k, v := range a {
+		if b[k] != v {
+			t.Errorf("%s: %q whole, %q merged", k, v, b[k])
+		}
+	}
+}

@@ -30,6 +30,7 @@ type ScanOptions struct {
 	Workers       int
 	IdentityUnits int
 	ExchangeRate  int
+	Shard         string
 	Check         CheckOptions
 	Connection    connectionFlags
 	factory       *factory
@@ -71,6 +72,7 @@ closeout scan --resume -o DIR reads only the accounts not yet written.`,
 	fl.StringArrayVar(&opts.Exclude, "exclude", nil, "leave out accounts whose UPN matches `PATTERN` (repeatable; * and ?)")
 	fl.BoolVar(&opts.IncludeGuests, "include-guests", false, "scan guest accounts too")
 	fl.IntVar(&opts.Workers, "workers", 64, "accounts read at once")
+	fl.StringVar(&opts.Shard, "shard", "", "read one shard of the accounts, `i/n` (0 ≤ i < n) by a stable hash; the shards share the tenant's Graph budget, so give each a part of --identity-budget; closeout merge joins them")
 	fl.IntVar(&opts.IdentityUnits, "identity-budget", 3500, "Graph resource `UNITS` per 10 s for this app in this tenant (3500, 5000 or 8000 by tenant size)")
 	fl.IntVar(&opts.ExchangeRate, "exchange-budget", 1000, "Exchange admin API `CMDLETS` per 10 s (Microsoft documents none; lower it if Exchange throttles)")
 	fl.StringVar(&opts.Check.FailOn, "fail-on", "high", "exit 1 when a finding at or above this `severity` fails")
@@ -93,6 +95,10 @@ func scanRun(opts *ScanOptions) error {
 		return usageErrorf("--workers must be between 1 and 1024")
 	}
 	users, err := readUsersFile(opts.UsersFrom)
+	if err != nil {
+		return err
+	}
+	shard, shards, err := parseShard(opts.Shard)
 	if err != nil {
 		return err
 	}
@@ -130,7 +136,7 @@ func scanRun(opts *ScanOptions) error {
 		}
 	}
 	so := scan.Options{
-		Graph: sess.client, Dir: opts.Dir, Resume: opts.Resume, Sections: sections, Users: users, Group: opts.Group, Exclude: opts.Exclude,
+		Graph: sess.client, Dir: opts.Dir, Resume: opts.Resume, Sections: sections, Users: users, Group: opts.Group, Exclude: opts.Exclude, Shard: shard, Shards: shards,
 		IncludeGuests: opts.IncludeGuests, Workers: opts.Workers, IdentityUnitsPer10s: opts.IdentityUnits, ExchangePer10s: opts.ExchangeRate, Version: version, Now: f.Now,
 		Progress: progressPrinter(opts.IO),
 	}
@@ -160,14 +166,35 @@ func scanRun(opts *ScanOptions) error {
 		fmt.Fprintf(opts.IO.ErrOut, "closeout: budgets spent: %s; the binding one, %s, needs at least %s: %.2fx that floor\n",
 			strings.Join(uses, ", "), bind.Name, bind.Floor().Round(time.Millisecond), res.Elapsed.Seconds()/max(bind.Floor().Seconds(), 0.001))
 	}
-	// Evaluate what was written, as closeout check would.
-	check := opts.Check
-	check.Snapshots = []string{tenantPath, filepath.Join(opts.Dir, "snapshots.jsonl")}
-	check.Output.Outputs = append([]string{"json=" + filepath.Join(opts.Dir, "results.json")}, check.Output.Outputs...)
-	if len(opts.Check.Output.Outputs) == 0 {
+	return evaluateScanDir(opts.Check, opts.Dir)
+}
+
+// evaluateScanDir evaluates what a scan directory holds, as closeout
+// check would, into DIR/results.json and the reports asked for.
+func evaluateScanDir(check CheckOptions, dir string) error {
+	check.Snapshots = nil
+	if _, err := os.Stat(filepath.Join(dir, "tenant.json")); err == nil {
+		check.Snapshots = append(check.Snapshots, filepath.Join(dir, "tenant.json"))
+	}
+	check.Snapshots = append(check.Snapshots, filepath.Join(dir, "snapshots.jsonl"))
+	outputs := check.Output.Outputs
+	check.Output.Outputs = append([]string{"json=" + filepath.Join(dir, "results.json")}, outputs...)
+	if len(outputs) == 0 {
 		check.Output.Outputs = append(check.Output.Outputs, "-")
 	}
 	return checkRun(&check)
+}
+
+// parseShard reads --shard i/n.
+func parseShard(spec string) (int, int, error) {
+	if spec == "" {
+		return 0, 0, nil
+	}
+	var i, n int
+	if _, err := fmt.Sscanf(spec, "%d/%d", &i, &n); err != nil || n < 1 || i < 0 || i >= n || fmt.Sprintf("%d/%d", i, n) != spec {
+		return 0, 0, usageErrorf("--shard %q: want i/n with 0 ≤ i < n, such as 0/3", spec)
+	}
+	return i, n, nil
 }
 
 // readUsersFile reads --users-from: one UPN or object id a line.

@@ -1,0 +1,68 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/closeout-dev/closeout/scan"
+	"github.com/spf13/cobra"
+)
+
+// MergeOptions are the inputs of `closeout merge`.
+type MergeOptions struct {
+	IO      *IOStreams
+	Out     string
+	Dirs    []string
+	Check   CheckOptions
+	factory *factory
+}
+
+func newCmdMerge(f *factory, runF func(*MergeOptions) error) *cobra.Command {
+	opts := &MergeOptions{IO: f.IO, factory: f}
+	opts.Check = CheckOptions{IO: f.IO, factory: f}
+	opts.Check.Output.noShort = true
+	cmd := &cobra.Command{
+		Use:   "merge -o DIR SHARD-DIR...",
+		Short: "Join the directories of a sharded scan into one, and evaluate it",
+		Long: `Join the scan directories that closeout scan --shard i/n wrote into one: each
+account once (only the lines each shard's checkpoint vouches for) and the
+tenant document, then evaluate it into DIR/results.json, as one unsharded
+scan would have. --history records the merged run once, however often.`,
+		Example: `  closeout merge -o out/scan out/scan-0 out/scan-1 out/scan-2`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return usageErrorf("merge needs the shards' scan directories")
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Dirs = args
+			if runF != nil {
+				return runF(opts)
+			}
+			return mergeRun(opts)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVarP(&opts.Out, "dir", "o", "", "the merged scan `DIR` (new)")
+	fl.StringVar(&opts.Check.FailOn, "fail-on", "high", "exit 1 when a finding at or above this `severity` fails")
+	fl.BoolVar(&opts.Check.Strict, "strict", false, "count unknown findings as failing")
+	fl.StringArrayVar(&opts.Check.PolicyDirs, "policy-dir", nil, "also load custom policies from `DIR` (repeatable)")
+	registerEvalTimeout(fl, &opts.Check.EvalTimeout)
+	registerHistory(fl, &opts.Check.History)
+	opts.Check.Output.register(fl)
+	return cmd
+}
+
+func mergeRun(opts *MergeOptions) error {
+	if opts.Out == "" {
+		return usageErrorf("merge needs -o DIR for the merged scan")
+	}
+	res, err := scan.Merge(opts.Out, opts.Dirs)
+	if err != nil {
+		return &exitError{code: exitInput, err: err}
+	}
+	if !opts.Check.Output.Quiet {
+		fmt.Fprintf(opts.IO.ErrOut, "closeout: merged %d accounts from %d shards (%d written by more than one, kept once)\n", res.Accounts, len(opts.Dirs), res.Duplicates)
+	}
+	return evaluateScanDir(opts.Check, opts.Out)
+}
