@@ -344,3 +344,75 @@ func fixStats(fixed []Finding) []FixStat {
 	})
 	return out
 }
+
+// Annotator places each failing finding of a new run in the history: new
+// since the previous run or not, first seen, age. It holds only the
+// findings that failed in the latest recorded run.
+type Annotator struct {
+	open     map[string]time.Time // key → start of its failing streak
+	previous bool                 // the history has a run before this one
+	Trend    []results.TrendPoint
+}
+
+func findingKey(tenant, subject, policy string) string {
+	return strings.ToLower(tenant) + "\x00" + strings.ToLower(subject) + "\x00" + policy
+}
+
+// Annotator reads what the next run needs from the history.
+func (s *Store) Annotator() (*Annotator, error) {
+	rep, err := s.Report()
+	if err != nil {
+		return nil, err
+	}
+	a := &Annotator{open: map[string]time.Time{}, previous: len(rep.Runs) > 0}
+	for _, f := range rep.Open {
+		// Open in the latest run that judged it: still failing then.
+		if f.LastSeen.Equal(rep.Latest) {
+			a.open[findingKey(f.Tenant, f.Subject, f.PolicyID)] = f.FirstSeen
+		}
+	}
+	rs, err := s.db.Query(`SELECT f.run_id, f.severity, count(*) FROM findings f
+		WHERE f.status IN ('fail', 'error') GROUP BY f.run_id, f.severity`)
+	if err != nil {
+		return nil, err
+	}
+	defer rs.Close()
+	byRun := map[int64]map[results.Severity]int{}
+	for rs.Next() {
+		var id int64
+		var sev string
+		var n int
+		if err := rs.Scan(&id, &sev, &n); err != nil {
+			return nil, err
+		}
+		if byRun[id] == nil {
+			byRun[id] = map[results.Severity]int{}
+		}
+		byRun[id][results.Severity(sev)] = n
+	}
+	for _, r := range rep.Runs { // oldest first; a run with nothing failing is a point too
+		failing := byRun[r.ID]
+		if failing == nil {
+			failing = map[results.Severity]int{}
+		}
+		a.Trend = append(a.Trend, results.TrendPoint{At: r.GeneratedAt, Failing: failing})
+	}
+	return a, rs.Err()
+}
+
+// Annotate sets the history of the subject's failing findings, as of now.
+func (a *Annotator) Annotate(s *results.Subject, now time.Time) {
+	for i := range s.Findings {
+		f := &s.Findings[i]
+		if f.Status != results.Fail && f.Status != results.Error {
+			continue
+		}
+		since, was := a.open[findingKey(s.Tenant, s.Subject, f.PolicyID)]
+		h := &results.FindingHistory{New: a.previous && !was, FirstSeen: now}
+		if was {
+			h.FirstSeen = since
+		}
+		h.AgeDays = now.Sub(h.FirstSeen).Hours() / 24
+		f.History = h
+	}
+}

@@ -126,3 +126,36 @@ func TestConcurrentWriters(t *testing.T) {
 		}
 	}
 }
+
+// The next run's failing findings are placed in the history: new since the
+// last run, or open since when; and the trend has a point per run.
+func TestAnnotator(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "history.db")
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	day := func(n int) time.Time { return time.Date(2026, 11, 1+n, 6, 0, 0, 0, time.UTC) }
+	s.Record(doc(t, day(0), "sha256:p", map[string]results.Status{"alice@x.com": results.Fail, "bob@x.com": results.Pass}))
+	s.Record(doc(t, day(1), "sha256:p", map[string]results.Status{"alice@x.com": results.Fail, "bob@x.com": results.Pass}))
+	a, err := s.Annotator()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(a.Trend) != 2 || a.Trend[1].Failing[results.High] != 1 {
+		t.Errorf("trend = %+v", a.Trend)
+	}
+	next := func(upn string) *results.Subject {
+		return &results.Subject{Subject: upn, Tenant: "t1", Findings: []results.Finding{{PolicyID: "CO-PROTO-001", Severity: results.High, Status: results.Fail}}}
+	}
+	alice, bob := next("alice@x.com"), next("bob@x.com")
+	a.Annotate(alice, day(4))
+	a.Annotate(bob, day(4))
+	if h := alice.Findings[0].History; h == nil || h.New || !h.FirstSeen.Equal(day(0)) || h.AgeDays != 4 {
+		t.Errorf("alice = %+v", h)
+	}
+	if h := bob.Findings[0].History; h == nil || !h.New || h.AgeDays != 0 {
+		t.Errorf("bob = %+v", h)
+	}
+}

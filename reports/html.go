@@ -43,7 +43,9 @@ var htmlTemplate = template.Must(template.New("report.html.tmpl").Funcs(template
 		sort.SliceStable(out, func(i, j int) bool { return worse(out[i].Status, out[j].Status) })
 		return out
 	},
-	"isOpen": func(s results.Status) bool { return s != results.Pass && s != results.Waived },
+	"isOpen":      func(s results.Status) bool { return s != results.Pass && s != results.Waived },
+	"historyNote": func(f results.Finding) string { return historyNote(&f) },
+	"isNew":       func(f results.Finding) bool { return f.History != nil && f.History.New },
 	// commitNote is the commit when the version does not already say it.
 	"commitNote": func(t results.Tool) string {
 		if t.Commit == "" || strings.Contains(t.Version, t.Commit) || strings.HasPrefix(t.Commit, t.Version) {
@@ -70,6 +72,7 @@ type htmlView struct {
 	Doc        *document
 	Verdict    string
 	Subjects   string
+	Trend      template.HTML
 	Blocked    bool
 	Statuses   []htmlCount
 	Severities []results.Severity
@@ -128,6 +131,7 @@ func renderHTML(w io.Writer, doc *document) error {
 		Doc:        doc,
 		Verdict:    verdict(doc.Summary),
 		Subjects:   subjectsLabel(doc.Summary),
+		Trend:      trendSVG(trendOf(doc)),
 		Blocked:    doc.Summary.Blocking > 0 || doc.Summary.InputErrorCount > 0,
 		Severities: results.Severities,
 	}

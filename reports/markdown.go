@@ -54,6 +54,12 @@ func renderMarkdown(w io.Writer, doc *document) error {
 			fmt.Fprintf(&b, "- %s\n", mdCode(e.Message))
 		}
 	}
+	if trend := trendOf(doc); trend != nil {
+		b.WriteString("\n**Failing findings over the recorded runs:**\n\n| run | critical | high | medium | low |\n|---|---:|---:|---:|---:|\n")
+		for _, p := range trend {
+			fmt.Fprintf(&b, "| %s | %d | %d | %d | %d |\n", p.At.Format("2006-01-02 15:04"), p.Failing[results.Critical], p.Failing[results.High], p.Failing[results.Medium], p.Failing[results.Low])
+		}
+	}
 	for _, s := range doc.Subjects {
 		renderMarkdownSubject(&b, s)
 	}
@@ -78,6 +84,12 @@ func renderMarkdownSubject(b *strings.Builder, raw *results.Subject) {
 	for i, f := range s.Findings {
 		if open(&f) {
 			f.Checklist = mdCode(raw.Findings[i].Checklist)
+			if note := historyNote(&raw.Findings[i]); note != "" {
+				if f.History.New {
+					note = "🆕 " + note
+				}
+				f.Message += " (" + note + ")"
+			}
 			openItems = append(openItems, f)
 		} else {
 			done++

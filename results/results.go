@@ -75,6 +75,25 @@ type Finding struct {
 	Evidence    map[string]any `json:"evidence,omitempty"`
 	Remediation string         `json:"remediation,omitempty"`
 	References  []string       `json:"references,omitempty"`
+	// History is what the run history says of a failing finding, when the
+	// run was recorded (--history).
+	History *FindingHistory `json:"history,omitempty"`
+}
+
+// FindingHistory places a failing finding in the recorded runs.
+type FindingHistory struct {
+	// New is true when the finding did not fail in the previous run.
+	New bool `json:"new"`
+	// FirstSeen is when its current failing streak began.
+	FirstSeen time.Time `json:"firstSeen"`
+	// AgeDays is how long it has failed, up to this run.
+	AgeDays float64 `json:"ageDays"`
+}
+
+// TrendPoint is one recorded run's failing findings by severity.
+type TrendPoint struct {
+	At      time.Time        `json:"at"`
+	Failing map[Severity]int `json:"failing"`
 }
 
 // Subject is one evaluated document (an account snapshot) and its findings,
@@ -145,6 +164,9 @@ type Meta struct {
 	// as verify does: a ticket is not closed while one is outstanding.
 	Manual   bool         `json:"manualBlocks,omitempty"`
 	Policies []PolicyInfo `json:"policies,omitempty"`
+	// Trend is the failing findings of the runs recorded before this one
+	// (with --history), oldest first.
+	Trend []TrendPoint `json:"trend,omitempty"`
 }
 
 // Policy returns the description of policy id, if the meta carries it.

@@ -30,8 +30,10 @@ type CheckOptions struct {
 	EvalTimeout time.Duration
 	// History, when set, records the run in this SQLite file.
 	History string
-	Verbose bool
-	factory *factory
+	// annotate places each subject's failing findings in the history.
+	annotate func(*results.Subject)
+	Verbose  bool
+	factory  *factory
 }
 
 func newCmdCheck(f *factory, runF func(*CheckOptions) error) *cobra.Command {
@@ -114,6 +116,14 @@ func checkRun(opts *CheckOptions) error {
 		Strict:    opts.Strict,
 		Policies:  set.Info(),
 	}
+	if opts.History != "" {
+		trend, annotate, err := historyAnnotator(opts.History, meta.GeneratedAt)
+		if err != nil {
+			finish(false)
+			return err
+		}
+		meta.Trend, opts.annotate = trend, annotate
+	}
 	tally, err := evaluateStream(opts, set, gate, meta, rep, waivers)
 	if ferr := finish(err == nil); err == nil {
 		err = ferr
@@ -168,6 +178,9 @@ func evaluateStream(opts *CheckOptions, set *policies.Set, gate results.Gate, me
 			reportUnknownFields(opts.IO.ErrOut, sub)
 		}
 		waivers.Apply(sub, meta.GeneratedAt)
+		if opts.annotate != nil {
+			opts.annotate(sub)
+		}
 		tally.Add(sub)
 		return rep.Subject(sub)
 	})

@@ -6,9 +6,11 @@ import (
 	"os"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/closeout-dev/closeout/history"
 	"github.com/closeout-dev/closeout/reports"
+	"github.com/closeout-dev/closeout/results"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 )
@@ -60,6 +62,22 @@ func withHistory(path string, rep reports.Reporter, finish func(bool) error) (re
 		}
 		return finish(ok)
 	}, record, nil
+}
+
+// historyAnnotator reads, before a run, what the history says: the trend
+// of the runs recorded so far, and what places each new failing finding
+// (new since the last run, or open since when).
+func historyAnnotator(path string, now time.Time) ([]results.TrendPoint, func(*results.Subject), error) {
+	store, err := history.Open(path)
+	if err != nil {
+		return nil, nil, &exitError{code: exitInput, err: fmt.Errorf("--history: %w", err)}
+	}
+	defer store.Close()
+	a, err := store.Annotator()
+	if err != nil {
+		return nil, nil, &exitError{code: exitInput, err: fmt.Errorf("--history %s: %w", path, err)}
+	}
+	return a.Trend, func(s *results.Subject) { a.Annotate(s, now) }, nil
 }
 
 // HistoryOptions are the inputs of `closeout history`.
