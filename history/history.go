@@ -40,11 +40,30 @@ func Open(path string) (*Store, error) {
 		return nil, err
 	}
 	s := &Store{db: db}
-	if err := s.migrate(); err != nil {
+	if err := retryBusy(s.migrate); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return s, nil
+}
+
+// retryBusy runs f again while SQLite says another writer holds the file:
+// switching a new file to WAL takes it whole, and the busy timeout does not
+// cover that. Writers take turns; none fails for having had to wait.
+func retryBusy(f func() error) error {
+	deadline := time.Now().Add(60 * time.Second)
+	for wait := 5 * time.Millisecond; ; wait = min(2*wait, 500*time.Millisecond) {
+		err := f()
+		if err == nil || !busy(err) || time.Now().After(deadline) {
+			return err
+		}
+		time.Sleep(wait)
+	}
+}
+
+func busy(err error) bool {
+	msg := err.Error()
+	return strings.Contains(msg, "SQLITE_BUSY") || strings.Contains(msg, "database is locked")
 }
 
 // Close closes the file.
@@ -153,15 +172,26 @@ func (s *Store) Record(doc io.Reader) (Run, bool, error) {
 	}
 	sort.Strings(names)
 	run := Run{Tenant: strings.Join(names, ","), GeneratedAt: meta.GeneratedAt.UTC(), PolicyDigest: meta.PolicySet.Digest, Subjects: len(digests), Findings: len(rows)}
+	var added bool
+	err = retryBusy(func() error {
+		var err error
+		run.ID, added, err = s.insert(run, inputDigest, rows)
+		return err
+	})
+	return run, added, err
+}
 
+// insert writes a run and its findings in one transaction, unless the
+// same evaluation is there already.
+func (s *Store) insert(run Run, inputDigest string, rows []row) (int64, bool, error) {
 	ctx := context.Background()
 	conn, err := s.db.Conn(ctx)
 	if err != nil {
-		return run, false, err
+		return 0, false, err
 	}
 	defer conn.Close()
 	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
-		return run, false, err
+		return 0, false, err
 	}
 	done := false
 	defer func() {
@@ -169,34 +199,36 @@ func (s *Store) Record(doc io.Reader) (Run, bool, error) {
 			conn.ExecContext(ctx, "ROLLBACK")
 		}
 	}()
-	if err := conn.QueryRowContext(ctx, "SELECT id FROM runs WHERE input_digest = ?", inputDigest).Scan(&run.ID); err == nil {
-		return run, false, nil // recorded already
+	var existing int64
+	if err := conn.QueryRowContext(ctx, "SELECT id FROM runs WHERE input_digest = ?", inputDigest).Scan(&existing); err == nil {
+		return existing, false, nil // recorded already
 	} else if !errors.Is(err, sql.ErrNoRows) {
-		return run, false, err
+		return 0, false, err
 	}
 	res, err := conn.ExecContext(ctx, "INSERT INTO runs (tenant, generated_at, policy_digest, input_digest, subjects, findings, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
 		run.Tenant, run.GeneratedAt.Format(time.RFC3339), run.PolicyDigest, inputDigest, run.Subjects, run.Findings, time.Now().UTC().Format(time.RFC3339))
 	if err != nil {
-		return run, false, err
+		return 0, false, err
 	}
-	if run.ID, err = res.LastInsertId(); err != nil {
-		return run, false, err
+	id, err := res.LastInsertId()
+	if err != nil {
+		return 0, false, err
 	}
 	stmt, err := conn.PrepareContext(ctx, "INSERT OR REPLACE INTO findings VALUES (?, ?, ?, ?, ?, ?, ?)")
 	if err != nil {
-		return run, false, err
+		return 0, false, err
 	}
 	defer stmt.Close()
 	for _, r := range rows {
-		if _, err := stmt.ExecContext(ctx, run.ID, r.tenant, r.subject, r.policy, r.severity, r.checklist, r.status); err != nil {
-			return run, false, err
+		if _, err := stmt.ExecContext(ctx, id, r.tenant, r.subject, r.policy, r.severity, r.checklist, r.status); err != nil {
+			return 0, false, err
 		}
 	}
 	if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
-		return run, false, err
+		return 0, false, err
 	}
 	done = true
-	return run, true, nil
+	return id, true, nil
 }
 
 // Runs lists the recorded runs, oldest first.

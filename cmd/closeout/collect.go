@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/closeout-dev/closeout/collectors"
 	"github.com/closeout-dev/closeout/collectors/safehttp"
 	"io"
@@ -33,6 +34,9 @@ type connectionFlags struct {
 	RequestTimeout time.Duration
 	MaxRetries     int
 	Debug          bool
+	// credential, when set, authenticates instead of --token or --auth
+	// (a tenant of --tenants with its own app credentials).
+	credential azcore.TokenCredential
 }
 
 func (c *connectionFlags) register(cmd *cobra.Command) {
@@ -75,6 +79,10 @@ func (c *connectionFlags) clientOptions(io *IOStreams) (graph.ClientOptions, err
 	}
 	if c.Debug {
 		opts.Debug = io.ErrOut
+	}
+	if c.credential != nil {
+		opts.Credential = c.credential
+		return opts, nil
 	}
 	token := c.Token
 	if token == "" {

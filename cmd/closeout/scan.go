@@ -31,6 +31,7 @@ type ScanOptions struct {
 	IdentityUnits int
 	ExchangeRate  int
 	Shard         string
+	Tenants       string
 	Check         CheckOptions
 	Connection    connectionFlags
 	factory       *factory
@@ -67,6 +68,7 @@ closeout scan --resume -o DIR reads only the accounts not yet written.`,
 	fl := cmd.Flags()
 	fl.StringVarP(&opts.Dir, "dir", "o", "", "the scan's `DIR`: snapshots, results and checkpoint (required)")
 	fl.BoolVar(&opts.Resume, "resume", false, "finish a scan that was stopped, reading only the accounts not yet written")
+	fl.StringVar(&opts.Tenants, "tenants", "", "scan every tenant in the YAML `FILE` (id, label, and how to authenticate: clientId with certificatePath or secretEnv, or tokenEnv), side by side, each within its own budgets, into DIR/LABEL")
 	fl.StringVar(&opts.UsersFrom, "users-from", "", "scan only the accounts in `FILE` (UPNs or object ids, one a line)")
 	fl.StringVar(&opts.Group, "group", "", "scan only the transitive members of the group with object `ID`")
 	fl.StringArrayVar(&opts.Exclude, "exclude", nil, "leave out accounts whose UPN matches `PATTERN` (repeatable; * and ?)")
@@ -117,17 +119,40 @@ func scanRun(opts *ScanOptions) error {
 			}
 		}
 	}
-	sess, err := opts.Connection.session(f)
+	so := scan.Options{
+		Dir: opts.Dir, Resume: opts.Resume, Sections: sections, Users: users, Group: opts.Group, Exclude: opts.Exclude, Shard: shard, Shards: shards,
+		IncludeGuests: opts.IncludeGuests, Workers: opts.Workers, IdentityUnitsPer10s: opts.IdentityUnits, ExchangePer10s: opts.ExchangeRate, Version: version, Now: f.Now,
+		Progress: progressPrinter(opts.IO, ""),
+	}
+	if opts.Tenants != "" {
+		return scanTenants(opts, so)
+	}
+	if err := scanTenant(opts, &opts.Connection, so, ""); err != nil {
+		return err
+	}
+	return evaluateScanDir(opts.Check, opts.Dir)
+}
+
+// scanTenant collects one tenant into so.Dir: its settings, then every
+// account. label names the tenant in messages when there are several.
+func scanTenant(opts *ScanOptions, conn *connectionFlags, so scan.Options, label string) error {
+	f := opts.factory
+	prefix := "closeout: "
+	if label != "" {
+		prefix = "closeout: " + label + ": "
+	}
+	sess, err := conn.session(f)
 	if err != nil {
 		return err
 	}
 	defer sess.cancel()
-	tenantPath := filepath.Join(opts.Dir, "tenant.json")
-	if _, statErr := os.Stat(tenantPath); !opts.Resume || statErr != nil {
-		if _, err := os.Stat(filepath.Join(opts.Dir, "snapshots.jsonl")); err == nil && !opts.Resume {
-			return usageErrorf("%s already holds a scan: add --resume to finish it, or choose another directory", opts.Dir)
+	so.Graph = sess.client
+	tenantPath := filepath.Join(so.Dir, "tenant.json")
+	if _, statErr := os.Stat(tenantPath); !so.Resume || statErr != nil {
+		if _, err := os.Stat(filepath.Join(so.Dir, "snapshots.jsonl")); err == nil && !so.Resume {
+			return usageErrorf("%s already holds a scan: add --resume to finish it, or choose another directory", so.Dir)
 		}
-		doc, err := collectTenant(f, &opts.Connection)
+		doc, err := collectTenant(f, conn)
 		if err != nil {
 			return err
 		}
@@ -135,13 +160,8 @@ func scanRun(opts *ScanOptions) error {
 			return &exitError{code: exitInput, err: err}
 		}
 	}
-	so := scan.Options{
-		Graph: sess.client, Dir: opts.Dir, Resume: opts.Resume, Sections: sections, Users: users, Group: opts.Group, Exclude: opts.Exclude, Shard: shard, Shards: shards,
-		IncludeGuests: opts.IncludeGuests, Workers: opts.Workers, IdentityUnitsPer10s: opts.IdentityUnits, ExchangePer10s: opts.ExchangeRate, Version: version, Now: f.Now,
-		Progress: progressPrinter(opts.IO),
-	}
 	if sess.useExchange {
-		ex := opts.Connection.exchangeOptions(sess.client)
+		ex := conn.exchangeOptions(sess.client)
 		so.Exchange = &ex
 	}
 	res, err := scan.Run(sess.ctx, so)
@@ -156,17 +176,17 @@ func scanRun(opts *ScanOptions) error {
 		return &exitError{code: exitCollection, err: err}
 	}
 	if !opts.Check.Output.Quiet {
-		fmt.Fprintf(opts.IO.ErrOut, "closeout: scanned %d accounts (%d this run, %d before), %d with a section not collected, in %s; %d throttled answers\n",
-			res.Done+res.Resumed, res.Done, res.Resumed, res.Incomplete, res.Elapsed.Round(time.Millisecond), res.Throttled)
+		fmt.Fprintf(opts.IO.ErrOut, "%sscanned %d accounts (%d this run, %d before), %d with a section not collected, in %s; %d throttled answers\n",
+			prefix, res.Done+res.Resumed, res.Done, res.Resumed, res.Incomplete, res.Elapsed.Round(time.Millisecond), res.Throttled)
 		var uses []string
 		for _, b := range res.Budgets {
 			uses = append(uses, fmt.Sprintf("%s %d (%.0f/s)", b.Name, b.Spent, b.PerSecond))
 		}
 		bind := res.Binding()
-		fmt.Fprintf(opts.IO.ErrOut, "closeout: budgets spent: %s; the binding one, %s, needs at least %s: %.2fx that floor\n",
-			strings.Join(uses, ", "), bind.Name, bind.Floor().Round(time.Millisecond), res.Elapsed.Seconds()/max(bind.Floor().Seconds(), 0.001))
+		fmt.Fprintf(opts.IO.ErrOut, "%sbudgets spent: %s; the binding one, %s, needs at least %s: %.2fx that floor\n",
+			prefix, strings.Join(uses, ", "), bind.Name, bind.Floor().Round(time.Millisecond), res.Elapsed.Seconds()/max(bind.Floor().Seconds(), 0.001))
 	}
-	return evaluateScanDir(opts.Check, opts.Dir)
+	return nil
 }
 
 // evaluateScanDir evaluates what a scan directory holds, as closeout
@@ -223,7 +243,11 @@ func readUsersFile(path string) ([]string, error) {
 // progressPrinter shows a scan's progress: a live bar on a terminal
 // (accounts done of the tenant's count, rate, ETA), a line every 10
 // seconds otherwise (CI logs).
-func progressPrinter(io *IOStreams) func(scan.Progress) {
+func progressPrinter(io *IOStreams, label string) func(scan.Progress) {
+	prefix := "scan: "
+	if label != "" {
+		prefix = "scan " + label + ": "
+	}
 	if io.ErrTTY {
 		var bar *progressbar.ProgressBar
 		return func(p scan.Progress) {
@@ -237,7 +261,7 @@ func progressPrinter(io *IOStreams) func(scan.Progress) {
 					progressbar.OptionThrottle(200*time.Millisecond), progressbar.OptionClearOnFinish(), progressbar.OptionFullWidth())
 			}
 			bar.ChangeMax64(max(expected, 1))
-			bar.Describe(fmt.Sprintf("scan: %d throttled, %d incomplete", p.Throttled, p.Incomplete))
+			bar.Describe(fmt.Sprintf("%s%d throttled, %d incomplete", prefix, p.Throttled, p.Incomplete))
 			bar.Set64(int64(p.Done + p.Resumed))
 		}
 	}
@@ -261,7 +285,7 @@ func progressPrinter(io *IOStreams) func(scan.Progress) {
 			left := max(0, expected-p.Done-p.Resumed)
 			eta = (time.Duration(float64(left)/rate) * time.Second).Round(time.Second).String()
 		}
-		fmt.Fprintf(io.ErrOut, "scan: %d/%s accounts, %.1f/s, eta %s, %d throttled, %d incomplete\n",
-			p.Done+p.Resumed, total, rate, eta, p.Throttled, p.Incomplete)
+		fmt.Fprintf(io.ErrOut, "%s%d/%s accounts, %.1f/s, eta %s, %d throttled, %d incomplete\n",
+			prefix, p.Done+p.Resumed, total, rate, eta, p.Throttled, p.Incomplete)
 	}
 }

@@ -22,14 +22,7 @@ var AuthModes = []string{"default", "env", "cert", "workload", "managed", "azcli
 // tries the environment, then workload identity, then the Azure CLI.
 // prompt receives device-code instructions.
 func NewCredential(mode, cloudName string, prompt io.Writer) (azcore.TokenCredential, error) {
-	cfg := cloud.AzurePublic
-	switch strings.ToLower(cloudName) {
-	case "usgov", "usgovdod":
-		cfg = cloud.AzureGovernment
-	case "china":
-		cfg = cloud.AzureChina
-	}
-	client := azcore.ClientOptions{Cloud: cfg}
+	client := azcore.ClientOptions{Cloud: cloudConfig(cloudName)}
 	switch mode {
 	case "env":
 		return azidentity.NewEnvironmentCredential(&azidentity.EnvironmentCredentialOptions{ClientOptions: client})
@@ -111,4 +104,34 @@ func Missing(granted []string) map[string]bool {
 		missing[p.Section] = !ok
 	}
 	return missing
+}
+
+// NewAppCredential is an app registration's credential for one tenant:
+// a client secret or a certificate file (PEM or PKCS#12 without a
+// password), for scanning many tenants each with its own.
+func NewAppCredential(cloudName, tenantID, clientID, secret, certPath string) (azcore.TokenCredential, error) {
+	client := azcore.ClientOptions{Cloud: cloudConfig(cloudName)}
+	if secret != "" {
+		return azidentity.NewClientSecretCredential(tenantID, clientID, secret, &azidentity.ClientSecretCredentialOptions{ClientOptions: client})
+	}
+	raw, err := os.ReadFile(certPath)
+	if err != nil {
+		return nil, fmt.Errorf("certificatePath: %w", err)
+	}
+	certs, key, err := azidentity.ParseCertificates(raw, nil)
+	if err != nil {
+		return nil, fmt.Errorf("certificatePath %s: %w", certPath, err)
+	}
+	return azidentity.NewClientCertificateCredential(tenantID, clientID, certs, key, &azidentity.ClientCertificateCredentialOptions{ClientOptions: client})
+}
+
+// cloudConfig is azidentity's configuration of a national cloud.
+func cloudConfig(name string) cloud.Configuration {
+	switch strings.ToLower(name) {
+	case "usgov", "usgovdod":
+		return cloud.AzureGovernment
+	case "china":
+		return cloud.AzureChina
+	}
+	return cloud.AzurePublic
 }
