@@ -1,0 +1,85 @@
+package deploy
+
+import (
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/rhysd/actionlint"
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	"sigs.k8s.io/yaml"
+)
+
+// The manifests decode strictly into the Kubernetes API types (an unknown
+// or misspelt field fails), and the CronJob is what the README says: an
+// Indexed Job, a shard per index, retried per index, the Secret's
+// credentials, the output on a volume.
+func TestKubernetesManifests(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join("kubernetes", "scan-cronjob.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cj batchv1.CronJob
+	if err := yaml.UnmarshalStrict(raw, &cj); err != nil {
+		t.Fatalf("scan-cronjob.yaml: %v", err)
+	}
+	job := cj.Spec.JobTemplate.Spec
+	if cj.Kind != "CronJob" || cj.Spec.Schedule == "" {
+		t.Errorf("kind %q schedule %q", cj.Kind, cj.Spec.Schedule)
+	}
+	if job.CompletionMode == nil || *job.CompletionMode != batchv1.IndexedCompletion || job.BackoffLimitPerIndex == nil || job.Completions == nil {
+		t.Fatalf("not an Indexed Job retried per index: %+v", job)
+	}
+	c := job.Template.Spec.Containers[0]
+	args := strings.Join(c.Args, " ")
+	if !strings.Contains(args, "--shard=$(JOB_COMPLETION_INDEX)/4") || *job.Completions != 4 {
+		t.Errorf("the shard does not come from JOB_COMPLETION_INDEX over the completions: %s", args)
+	}
+	if len(c.EnvFrom) == 0 || c.EnvFrom[0].SecretRef == nil || c.EnvFrom[0].SecretRef.Name != "closeout-app" {
+		t.Errorf("credentials not from the Secret: %+v", c.EnvFrom)
+	}
+	if len(c.VolumeMounts) == 0 || job.Template.Spec.Volumes[0].PersistentVolumeClaim == nil {
+		t.Error("the output is not on a volume")
+	}
+	if job.Template.Spec.RestartPolicy != corev1.RestartPolicyNever {
+		t.Errorf("restartPolicy %q: an Indexed Job with backoffLimitPerIndex needs Never", job.Template.Spec.RestartPolicy)
+	}
+
+	raw, err = os.ReadFile(filepath.Join("kubernetes", "secret.example.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var secret corev1.Secret
+	if err := yaml.UnmarshalStrict(raw, &secret); err != nil {
+		t.Fatalf("secret.example.yaml: %v", err)
+	}
+	for _, k := range []string{"AZURE_TENANT_ID", "AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET"} {
+		if _, ok := secret.StringData[k]; !ok {
+			t.Errorf("the example Secret lacks %s", k)
+		}
+	}
+}
+
+// Every shipped workflow passes actionlint.
+func TestWorkflowsPassActionlint(t *testing.T) {
+	files, _ := filepath.Glob(filepath.Join("github-actions", "*.yml"))
+	if len(files) == 0 {
+		t.Fatal("no workflow")
+	}
+	linter, err := actionlint.NewLinter(io.Discard, &actionlint.LinterOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		errs, err := linter.LintFile(f, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range errs {
+			t.Errorf("%s:%d:%d: %s [%s]", f, e.Line, e.Column, e.Message, e.Kind)
+		}
+	}
+}
