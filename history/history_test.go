@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/closeout-dev/closeout/internal/testtool"
 	"github.com/closeout-dev/closeout/results"
 )
 
@@ -118,12 +119,24 @@ func TestConcurrentWriters(t *testing.T) {
 	if err := s.db.QueryRow("PRAGMA integrity_check").Scan(&check); err != nil || check != "ok" {
 		t.Errorf("integrity_check: %q, %v", check, err)
 	}
-	// The stock sqlite3 shell reads it too, where it is installed.
-	if bin, err := exec.LookPath("sqlite3"); err == nil {
-		out, err := exec.Command(bin, path, "SELECT count(*) FROM runs;").Output()
-		if err != nil || strings.TrimSpace(string(out)) != "40" {
-			t.Errorf("sqlite3: %q, %v", out, err)
-		}
+}
+
+// The stock sqlite3 shell reads a history file.
+func TestStockShellReadsHistory(t *testing.T) {
+	bin, err := exec.LookPath("sqlite3")
+	if err != nil {
+		testtool.Skip(t, "sqlite3", "apt-get install sqlite3 (.ci/run does)")
+	}
+	path := filepath.Join(t.TempDir(), "history.db")
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Record(doc(t, time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), "sha256:p", map[string]results.Status{"alice@x.com": results.Fail}))
+	s.Close()
+	out, err := exec.Command(bin, path, "SELECT subject, status FROM findings;").Output()
+	if err != nil || strings.TrimSpace(string(out)) != "alice@x.com|fail" {
+		t.Errorf("sqlite3: %q, %v", out, err)
 	}
 }
 
