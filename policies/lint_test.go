@@ -1,0 +1,73 @@
+package policies
+
+import (
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// The shipped library is lint-clean.
+func TestLibraryIsLintClean(t *testing.T) {
+	findings, err := Lint(ctx, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range findings {
+		t.Errorf("%s:%d: [%s] %s", f.File, f.Line, f.Rule, f.Message)
+	}
+}
+
+// A directory of bad policies: each defect is found once, at its file and
+// line.
+func TestLintFindsEachDefect(t *testing.T) {
+	dir := t.TempDir()
+	good := func(id string) string { return header(id, "custom-x", "[user]", "[posture]") }
+	writePolicy(t, dir, "unformatted.rego", good("ACME-001")+"package custom.unformatted\n\ndeny contains \"x\"   if input.user\n")
+	writePolicy(t, dir, "unformatted_test.rego", "package custom.unformatted_test\n\nimport data.custom.unformatted\n\ntest_x if unformatted.deny\n")
+	writePolicy(t, dir, "badid.rego", good("acme_2")+"package custom.badid\n\ndeny contains \"x\" if input.user\n")
+	writePolicy(t, dir, "badid_test.rego", "package custom.badid_test\n\nimport data.custom.badid\n\ntest_x if badid.deny\n")
+	writePolicy(t, dir, "nomsg.rego", good("ACME-003")+"package custom.nomsg\n\ndeny contains result if {\n\tinput.user\n\tresult := {\"upn\": input.user.userPrincipalName}\n}\n")
+	writePolicy(t, dir, "nomsg_test.rego", "package custom.nomsg_test\n\nimport data.custom.nomsg\n\ntest_x if nomsg.deny\n")
+	writePolicy(t, dir, "notests.rego", good("ACME-004")+"package custom.notests\n\ndeny contains \"x\" if input.user\n")
+	writePolicy(t, dir, "unused.rego", good("ACME-005")+"package custom.unused\n\nleftover := 1\n\ndeny contains \"x\" if input.user\n")
+	writePolicy(t, dir, "unused_test.rego", "package custom.unused_test\n\nimport data.custom.unused\n\ntest_x if unused.deny\n")
+	writePolicy(t, dir, "untested.rego", good("ACME-006")+"package custom.untested\n\ndeny contains \"x\" if input.user\n\nwarn contains \"y\" if input.user\n")
+	writePolicy(t, dir, "untested_test.rego", "package custom.untested_test\n\nimport data.custom.untested\n\ntest_x if untested.deny\n")
+	findings, err := Lint(ctx, Options{Dirs: []string{dir}, NoEmbedded: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{ // rule → file:line
+		"opa-fmt":     "unformatted.rego:13",
+		"id-pattern":  "badid.rego:11",
+		"result-msg":  "nomsg.rego:15",
+		"tests":       "notests.rego:11",
+		"unused-rule": "unused.rego:13",
+	}
+	got := map[string][]string{}
+	for _, f := range findings {
+		got[f.Rule] = append(got[f.Rule], strings.TrimPrefix(f.File, dir+"/")+":"+strconv.Itoa(f.Line))
+	}
+	for rule, where := range want {
+		if len(got[rule]) == 0 || got[rule][0] != where {
+			t.Errorf("%s: found at %v, want %s", rule, got[rule], where)
+		}
+	}
+	if len(got["tests"]) != 2 || got["tests"][1] != "untested_test.rego:1" {
+		t.Errorf("tests: %v, want the missing file and the untested warn", got["tests"])
+	}
+	for rule, where := range got {
+		if rule != "tests" && len(where) != 1 {
+			t.Errorf("%s found %d times: %v", rule, len(where), where)
+		}
+	}
+	// The SARIF that annotates the pull request is valid SARIF 2.1.0, a
+	// result per finding.
+	rep := LintSARIF(findings, "test")
+	if err := rep.Validate(); err != nil {
+		t.Errorf("lint SARIF does not validate: %v", err)
+	}
+	if n := len(rep.Runs[0].Results); n != len(findings) {
+		t.Errorf("%d SARIF results for %d findings", n, len(findings))
+	}
+}
