@@ -39,7 +39,7 @@ var idPattern = regexp.MustCompile(`^[A-Z][A-Z0-9]*(-[A-Z0-9]+)+$`)
 // directories the way CI gates a policy change, and returns every problem
 // found, not only the first.
 func Lint(ctx context.Context, opts Options) ([]LintFinding, error) {
-	files, err := readSources(opts.Dirs, !opts.NoEmbedded)
+	files, err := opts.sources()
 	if err != nil {
 		return nil, err
 	}

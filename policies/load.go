@@ -123,6 +123,33 @@ func readSources(dirs []string, withEmbedded bool) ([]moduleFile, error) {
 	return files, nil
 }
 
+// sources reads the library (embedded, or LibraryDir) and the custom
+// directories.
+func (o Options) sources() ([]moduleFile, error) {
+	files, err := readSources(o.Dirs, !o.NoEmbedded && o.LibraryDir == "")
+	if err != nil || o.LibraryDir == "" {
+		return files, err
+	}
+	if st, err := os.Stat(o.LibraryDir); err != nil || !st.IsDir() {
+		return nil, &LoadError{File: o.LibraryDir, Reason: "is not a policy directory"}
+	}
+	err = fs.WalkDir(os.DirFS(o.LibraryDir), ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".rego") {
+			return err
+		}
+		src, err := fs.ReadFile(os.DirFS(o.LibraryDir), p)
+		if err == nil {
+			files = append(files, moduleFile{name: path.Join("policies", p), src: src})
+		}
+		return err
+	})
+	if err != nil {
+		return nil, &LoadError{File: o.LibraryDir, Reason: err.Error()}
+	}
+	sort.Slice(files, func(i, j int) bool { return files[i].name < files[j].name })
+	return files, nil
+}
+
 func isTestFile(name string) bool { return strings.HasSuffix(name, "_test.rego") }
 
 // digest identifies a policy set: the names and contents of its evaluated files.

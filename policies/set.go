@@ -24,6 +24,9 @@ type Options struct {
 	Dirs []string
 	// NoEmbedded leaves the embedded library out (for testing custom policies).
 	NoEmbedded bool
+	// LibraryDir, when set, is read as the library in place of the
+	// embedded one: another version of it (policy diff's base or head).
+	LibraryDir string
 	// EvalTimeout bounds one account's evaluation (0: DefaultEvalTimeout).
 	// A policy that runs past it gives an error finding that names it.
 	EvalTimeout time.Duration
@@ -69,7 +72,7 @@ func newCompiler() *ast.Compiler {
 // Load reads, checks and compiles the policies, and prepares their queries.
 func Load(ctx context.Context, opts Options) (*Set, error) {
 	start := time.Now()
-	files, err := readSources(opts.Dirs, !opts.NoEmbedded)
+	files, err := opts.sources()
 	if err != nil {
 		return nil, err
 	}

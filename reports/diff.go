@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -69,8 +70,16 @@ func diffWhy(e results.DiffEntry, d *results.Diff) string {
 	return why
 }
 
+// diffSpan names the two sides: their labels, or the times of the runs.
+func diffSpan(d *results.Diff, layout string) string {
+	if d.OldLabel != "" || d.NewLabel != "" {
+		return d.OldLabel + " → " + d.NewLabel
+	}
+	return d.OldGeneratedAt.Format(layout) + " → " + d.NewGeneratedAt.Format(layout)
+}
+
 func diffTable(w io.Writer, d *results.Diff) error {
-	fmt.Fprintf(w, "closeout diff: %s → %s\n", d.OldGeneratedAt.Format("2006-01-02 15:04"), d.NewGeneratedAt.Format("2006-01-02 15:04"))
+	fmt.Fprintf(w, "closeout diff: %s\n", termSafe(diffSpan(d, "2006-01-02 15:04")))
 	for _, n := range policyNote(d) {
 		fmt.Fprintf(w, "%s\n", termSafe(n))
 	}
@@ -101,7 +110,11 @@ func diffTable(w io.Writer, d *results.Diff) error {
 func diffMarkdown(w io.Writer, d *results.Diff) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# closeout diff: %s\n\n", mdText(diffHeadline(d)))
-	fmt.Fprintf(&b, "From %s to %s.\n", d.OldGeneratedAt.Format("2006-01-02 15:04 UTC"), d.NewGeneratedAt.Format("2006-01-02 15:04 UTC"))
+	if d.OldLabel != "" || d.NewLabel != "" {
+		fmt.Fprintf(&b, "%s.\n", mdText(diffSpan(d, "")))
+	} else {
+		fmt.Fprintf(&b, "From %s to %s.\n", d.OldGeneratedAt.Format("2006-01-02 15:04 UTC"), d.NewGeneratedAt.Format("2006-01-02 15:04 UTC"))
+	}
 	for _, n := range policyNote(d) {
 		fmt.Fprintf(&b, "\n- %s", mdText(n))
 	}
@@ -110,7 +123,7 @@ func diffMarkdown(w io.Writer, d *results.Diff) error {
 		change results.Change
 		title  string
 	}{{results.NewlyFailing, "Newly failing"}, {results.Fixed, "Fixed"}, {results.StatusChanged, "Other changes"}, {results.StillFailing, "Still failing"}} {
-		if d.Count(section.change) == 0 {
+		if !slices.ContainsFunc(d.Entries, func(e results.DiffEntry) bool { return e.Change == section.change }) {
 			continue
 		}
 		fmt.Fprintf(&b, "\n## %s\n\n| severity | account | policy | was | now | finding |\n|---|---|---|---|---|---|\n", section.title)

@@ -45,6 +45,13 @@ type Diff struct {
 	NewGeneratedAt  time.Time `json:"newGeneratedAt"`
 	OldPolicyDigest string    `json:"oldPolicyDigest"`
 	NewPolicyDigest string    `json:"newPolicyDigest"`
+	// OldLabel and NewLabel name the two sides when they are not two
+	// runs in time (policy diff: the base and head policies).
+	OldLabel string `json:"oldLabel,omitempty"`
+	NewLabel string `json:"newLabel,omitempty"`
+	// StillFailingOmitted counts findings failing on both sides that were
+	// left out of Entries (policy diff lists only what the change did).
+	StillFailingOmitted int `json:"stillFailingOmitted,omitempty"`
 	// PolicySetChanged says the policy files differ between the runs:
 	// a change may come from a policy's rules even where its metadata
 	// stayed the same.
@@ -63,6 +70,9 @@ type Diff struct {
 // Count is the number of entries of one kind.
 func (d *Diff) Count(c Change) int {
 	n := 0
+	if c == StillFailing {
+		n = d.StillFailingOmitted
+	}
 	for _, e := range d.Entries {
 		if e.Change == c {
 			n++
@@ -84,6 +94,17 @@ func failing(s Status) bool { return s == Fail || s == Error }
 // The older one is held by key (a few dozen bytes a finding); the newer
 // one streams past.
 func Compare(oldDoc, newDoc io.Reader, failOn Severity) (*Diff, error) {
+	return compare(oldDoc, newDoc, failOn, false)
+}
+
+// CompareCorpus compares two evaluations of the same corpus (policy diff):
+// documents are told apart by where they were read, so that a corpus that
+// holds one account several times (scenarios of it) compares each.
+func CompareCorpus(oldDoc, newDoc io.Reader, failOn Severity) (*Diff, error) {
+	return compare(oldDoc, newDoc, failOn, true)
+}
+
+func compare(oldDoc, newDoc io.Reader, failOn Severity, bySource bool) (*Diff, error) {
 	d := &Diff{FailOn: failOn}
 	old := map[string]seen{}
 	oldSubjects := map[string]bool{}
@@ -91,10 +112,17 @@ func Compare(oldDoc, newDoc io.Reader, failOn Severity) (*Diff, error) {
 	key := func(tenant, subject, policy string) string {
 		return strings.ToLower(tenant) + "\x00" + strings.ToLower(subject) + "\x00" + policy
 	}
+	// who names a document: its account, or with bySource where it was read.
+	who := func(s *Subject) string {
+		if bySource {
+			return s.Source + " " + s.Subject
+		}
+		return s.Subject
+	}
 	_, err := Decode(oldDoc, func(m Meta) error { oldMeta = m; return nil }, func(s *Subject) error {
-		oldSubjects[strings.ToLower(s.Tenant)+"\x00"+strings.ToLower(s.Subject)] = true
+		oldSubjects[strings.ToLower(s.Tenant)+"\x00"+strings.ToLower(who(s))] = true
 		for _, f := range s.Findings {
-			old[key(s.Tenant, s.Subject, f.PolicyID)] = seen{status: f.Status, title: f.Title, severity: f.Severity, checklist: f.Checklist}
+			old[key(s.Tenant, who(s), f.PolicyID)] = seen{status: f.Status, title: f.Title, severity: f.Severity, checklist: f.Checklist}
 		}
 		return nil
 	})
@@ -108,17 +136,17 @@ func Compare(oldDoc, newDoc io.Reader, failOn Severity) (*Diff, error) {
 		changed = policyChanges(d, oldMeta, newMeta)
 		return nil
 	}, func(s *Subject) error {
-		subjectKey := strings.ToLower(s.Tenant) + "\x00" + strings.ToLower(s.Subject)
+		subjectKey := strings.ToLower(s.Tenant) + "\x00" + strings.ToLower(who(s))
 		newSubjects[subjectKey] = true
 		if !oldSubjects[subjectKey] {
-			d.NewSubjects = append(d.NewSubjects, s.Subject)
+			d.NewSubjects = append(d.NewSubjects, who(s))
 		}
 		for _, f := range s.Findings {
-			k := key(s.Tenant, s.Subject, f.PolicyID)
+			k := key(s.Tenant, who(s), f.PolicyID)
 			was, had := old[k]
 			delete(old, k)
 			now := f.Status
-			e := DiffEntry{Tenant: s.Tenant, Subject: s.Subject, PolicyID: f.PolicyID, Title: f.Title, Severity: f.Severity,
+			e := DiffEntry{Tenant: s.Tenant, Subject: who(s), PolicyID: f.PolicyID, Title: f.Title, Severity: f.Severity,
 				Checklist: f.Checklist, Old: was.status, New: now, Message: f.Message, PolicyChanged: changed[f.PolicyID]}
 			switch {
 			case failing(now) && (!had || !failing(was.status)):

@@ -37,6 +37,10 @@ func scriptParams(t *testing.T, dir string) testscript.Params {
 	if err != nil {
 		t.Fatal(err)
 	}
+	library, err := filepath.Abs(filepath.Join("..", "..", "policies"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	tenant, err := fake.LoadTenant(filepath.Join("..", "..", "testdata", "tenants", "contoso.json"))
 	if err != nil {
 		t.Fatal(err)
@@ -45,6 +49,7 @@ func scriptParams(t *testing.T, dir string) testscript.Params {
 		Dir: dir,
 		Setup: func(env *testscript.Env) error {
 			env.Setenv("SNAPSHOTS", snapshots)
+			env.Setenv("POLICIES", library)
 			env.Setenv("NO_COLOR", "1")
 			// Every script gets its own fake tenant on loopback.
 			srv := fake.New(tenant)

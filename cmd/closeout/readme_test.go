@@ -65,7 +65,7 @@ func TestREADMEExamples(t *testing.T) {
 	}
 	fakeURL := regexp.MustCompile(`http://127\.0\.0\.1:180\d\d`)
 	var script strings.Builder
-	for _, dir := range []string{"testdata", "examples"} {
+	for _, dir := range []string{"testdata", "examples", "policies"} {
 		fmt.Fprintf(&script, "symlink %s -> %s\n", dir, filepath.Join(repo, dir))
 	}
 	script.WriteString("env CLOSEOUT_GRAPH_URL=$GRAPH_URL\nenv CLOSEOUT_TOKEN=$FAKE_TOKEN\nenv GITHUB_STEP_SUMMARY=$WORK/summary.md\n")

@@ -1,0 +1,256 @@
+package main
+
+import (
+	"archive/tar"
+	"bytes"
+	"cmp"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/closeout-dev/closeout/policies"
+	"github.com/closeout-dev/closeout/reports"
+	"github.com/closeout-dev/closeout/results"
+	"github.com/closeout-dev/closeout/snapshot"
+	"github.com/spf13/cobra"
+)
+
+// PolicyDiffOptions are the inputs of `closeout policy diff`.
+type PolicyDiffOptions struct {
+	IO           *IOStreams
+	Base         string
+	Head         string
+	Corpus       []string
+	Format       string
+	Output       string
+	AllowChanges bool
+	factory      *factory
+}
+
+func newCmdPolicyDiff(f *factory, runF func(*PolicyDiffOptions) error) *cobra.Command {
+	opts := &PolicyDiffOptions{IO: f.IO, factory: f}
+	cmd := &cobra.Command{
+		Use:   "diff --base DIR|GITREF [--head DIR] --corpus PATH...",
+		Short: "Which accounts a policy change would flip: the findings of a corpus under the base and the head policies",
+		Long: `Evaluate a snapshot corpus (files, directories, JSON Lines; a scan's
+snapshots.jsonl works) under two versions of the policy library and report
+what the change does: accounts newly failing and newly passing, other status
+changes (pass → unknown), policies added, removed or whose metadata changed
+(severity, checklist, requires), and evaluation errors.
+
+--base is a policy directory, or a git ref of the repository you are in
+(REF for its policies/ directory, REF:PATH for another; read with git
+archive, the working tree untouched); --head a policy directory, by default this closeout's own
+library. Exit 1 when anything changed unless --allow-changes; 2 when either
+side does not compile.`,
+		Example: `  closeout policy diff --base origin/main --corpus testdata/corpus
+  closeout policy diff --base old-policies --head policies --corpus out/scan/snapshots.jsonl -f markdown >> "$GITHUB_STEP_SUMMARY"`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if runF != nil {
+				return runF(opts)
+			}
+			return policyDiffRun(opts)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&opts.Base, "base", "", "the base policies: a `DIR` or a git ref")
+	fl.StringVar(&opts.Head, "head", "", "the head policies' `DIR` (default: this closeout's library)")
+	fl.StringArrayVar(&opts.Corpus, "corpus", nil, "snapshots to evaluate: a file, a `PATH` to a directory, JSON Lines (repeatable)")
+	fl.StringVarP(&opts.Format, "format", "f", "table", "`format`: "+strings.Join(reports.DiffFormats, "|"))
+	fl.StringVarP(&opts.Output, "output", "o", "", "write to `FILE` instead of stdout")
+	fl.BoolVar(&opts.AllowChanges, "allow-changes", false, "exit 0 even when the change flips findings")
+	return cmd
+}
+
+func policyDiffRun(opts *PolicyDiffOptions) error {
+	f := opts.factory
+	if opts.Base == "" || len(opts.Corpus) == 0 {
+		return usageErrorf("policy diff needs --base and at least one --corpus")
+	}
+	if !slices.Contains(reports.DiffFormats, opts.Format) {
+		return usageErrorf("--format %q: want one of %s", opts.Format, strings.Join(reports.DiffFormats, ", "))
+	}
+	corpus, err := corpusFiles(opts.Corpus)
+	if err != nil {
+		return err
+	}
+	baseDir, cleanup, err := policyTree(opts.Base)
+	if err != nil {
+		return err
+	}
+	defer cleanup()
+	evaluate := func(side string, o policies.Options) (*bytes.Buffer, error) {
+		set, err := f.Policies(f.Context, o)
+		if err != nil {
+			return nil, &exitError{code: exitInput, err: fmt.Errorf("the %s policies: %w", side, err)}
+		}
+		return evaluateCorpus(opts, set, corpus)
+	}
+	base, err := evaluate("base", policies.Options{LibraryDir: baseDir})
+	if err != nil {
+		return err
+	}
+	head, err := evaluate("head", policies.Options{LibraryDir: opts.Head})
+	if err != nil {
+		return err
+	}
+	d, err := results.CompareCorpus(base, head, results.Info)
+	if err != nil {
+		return err
+	}
+	// What failed under both is not the change's doing, unless the
+	// policy's metadata (its severity, say) changed with it.
+	kept := d.Entries[:0]
+	for _, e := range d.Entries {
+		if e.Change != results.StillFailing || e.PolicyChanged {
+			e.FailingSince = nil // both sides are evaluated now: no age
+			kept = append(kept, e)
+		} else {
+			d.StillFailingOmitted++
+		}
+	}
+	d.Entries = kept
+	d.OldLabel = "base " + opts.Base
+	d.NewLabel = "head " + cmp.Or(opts.Head, "(the library built into closeout "+version+")")
+	write := func(w io.Writer) error { return reports.WriteDiff(w, d, opts.Format) }
+	if opts.Output != "" {
+		err = writeFileAtomic(opts.Output, func(f *os.File) error { return write(f) })
+	} else {
+		err = write(opts.IO.Out)
+	}
+	if err != nil {
+		return err
+	}
+	changed := len(d.PoliciesAdded)+len(d.PoliciesRemoved)+len(d.PoliciesChanged) > 0
+	if len(d.Entries) > 0 {
+		changed = true
+	}
+	if changed && !opts.AllowChanges {
+		return &exitError{code: exitBlocking}
+	}
+	return nil
+}
+
+// evaluateCorpus evaluates every snapshot of the corpus into a results
+// document, as check would.
+func evaluateCorpus(opts *PolicyDiffOptions, set *policies.Set, corpus []string) (*bytes.Buffer, error) {
+	f := opts.factory
+	var buf bytes.Buffer
+	rep, _ := reports.New("json", &buf, reports.Options{})
+	meta := results.Meta{SchemaVersion: results.SchemaVersion, GeneratedAt: f.Now(), FailOn: results.High,
+		Tool:      results.Tool{Name: "closeout", Version: version, SchemaInput: snapshot.SchemaVersion},
+		PolicySet: results.PolicySet{Digest: set.Digest, Count: len(set.Policies)}, Policies: set.Info()}
+	tally := results.NewTally(results.GateOf(meta))
+	if err := rep.Begin(meta); err != nil {
+		return nil, err
+	}
+	var inputErr error
+	err := set.Stream(f.Context, 0, snapshotSource(corpus, opts.IO.In), func(sub *results.Subject, err error) error {
+		if err != nil {
+			if inputErr == nil {
+				inputErr = err
+			}
+			return nil
+		}
+		tally.Add(sub)
+		return rep.Subject(sub)
+	})
+	if err != nil {
+		return nil, err
+	}
+	if inputErr != nil {
+		return nil, &exitError{code: exitInput, err: fmt.Errorf("the corpus: %w", inputErr)}
+	}
+	return &buf, rep.End(tally.Summary)
+}
+
+// corpusFiles expands directories into their .json and .jsonl files.
+func corpusFiles(paths []string) ([]string, error) {
+	var out []string
+	for _, p := range paths {
+		st, err := os.Stat(p)
+		if err != nil {
+			return nil, &exitError{code: exitInput, err: fmt.Errorf("--corpus: %w", err)}
+		}
+		if !st.IsDir() {
+			out = append(out, p)
+			continue
+		}
+		err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
+			if err == nil && !d.IsDir() && (strings.HasSuffix(path, ".json") || strings.HasSuffix(path, ".jsonl")) {
+				out = append(out, path)
+			}
+			return err
+		})
+		if err != nil {
+			return nil, &exitError{code: exitInput, err: err}
+		}
+	}
+	if len(out) == 0 {
+		return nil, usageErrorf("--corpus names no snapshot")
+	}
+	return out, nil
+}
+
+// policyTree is a policy directory for --base: the directory itself, or a
+// git ref's policies/ extracted with git archive into a temporary
+// directory (the working tree is not touched).
+func policyTree(ref string) (string, func(), error) {
+	if st, err := os.Stat(ref); err == nil && st.IsDir() {
+		return ref, func() {}, nil
+	}
+	root, err := exec.Command("git", "rev-parse", "--show-toplevel").Output()
+	if err != nil {
+		return "", nil, usageErrorf("--base %q is neither a directory nor a git ref of this repository", ref)
+	}
+	// REF or REF:PATH, PATH from the repository's root (default policies).
+	rev, sub, _ := strings.Cut(ref, ":")
+	sub = path.Clean(cmp.Or(sub, "policies"))
+	if rev == "" || strings.HasPrefix(rev, "-") || !filepath.IsLocal(sub) {
+		return "", nil, usageErrorf("--base %q: want a directory, a git ref, or REF:PATH", ref)
+	}
+	archive, err := exec.Command("git", "-C", strings.TrimSpace(string(root)), "archive", "--format=tar", rev, "--", sub).Output()
+	if err != nil {
+		return "", nil, usageErrorf("--base %q: git archive could not read %s/ at %s", ref, sub, rev)
+	}
+	dir, err := os.MkdirTemp("", "closeout-base-*")
+	if err != nil {
+		return "", nil, err
+	}
+	cleanup := func() { os.RemoveAll(dir) }
+	tr := tar.NewReader(bytes.NewReader(archive))
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			cleanup()
+			return "", nil, err
+		}
+		if h.Typeflag != tar.TypeReg || !strings.HasSuffix(h.Name, ".rego") || !filepath.IsLocal(h.Name) {
+			continue
+		}
+		target := filepath.Join(dir, h.Name)
+		if err := os.MkdirAll(filepath.Dir(target), 0o700); err != nil {
+			cleanup()
+			return "", nil, err
+		}
+		body, err := io.ReadAll(io.LimitReader(tr, 8<<20))
+		if err == nil {
+			err = os.WriteFile(target, body, 0o600)
+		}
+		if err != nil {
+			cleanup()
+			return "", nil, err
+		}
+	}
+	return filepath.Join(dir, filepath.FromSlash(sub)), cleanup, nil
+}
