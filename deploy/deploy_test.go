@@ -1,6 +1,7 @@
 package deploy
 
 import (
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -63,23 +64,86 @@ func TestKubernetesManifests(t *testing.T) {
 	}
 }
 
-// Every shipped workflow passes actionlint.
+// Every shipped workflow passes actionlint: the scheduled scan here and
+// the policy pull-request pipeline in examples/ci.
 func TestWorkflowsPassActionlint(t *testing.T) {
 	files, _ := filepath.Glob(filepath.Join("github-actions", "*.yml"))
-	if len(files) == 0 {
+	ci, _ := filepath.Glob(filepath.Join("..", "examples", "ci", "github", "*.yml"))
+	if len(files) == 0 || len(ci) == 0 {
 		t.Fatal("no workflow")
 	}
 	linter, err := actionlint.NewLinter(io.Discard, &actionlint.LinterOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, f := range files {
+	for _, f := range append(files, ci...) {
 		errs, err := linter.LintFile(f, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
 		for _, e := range errs {
 			t.Errorf("%s:%d:%d: %s [%s]", f, e.Line, e.Column, e.Message, e.Kind)
+		}
+	}
+}
+
+// The GitLab and Azure Pipelines examples parse, and have what each
+// service needs to run them: a job with a script (GitLab), steps
+// (Azure), and each runs lint, test and diff.
+func TestCIPipelineExamples(t *testing.T) {
+	for _, c := range []struct {
+		file string
+		keys func(doc map[string]any) error
+	}{
+		{filepath.Join("..", "examples", "ci", "gitlab", ".gitlab-ci.yml"), func(doc map[string]any) error {
+			if _, ok := doc["stages"].([]any); !ok {
+				return fmt.Errorf("no stages list")
+			}
+			job, ok := doc["closeout-policies"].(map[string]any)
+			if !ok {
+				return fmt.Errorf("no closeout-policies job")
+			}
+			if s, ok := job["script"].([]any); !ok || len(s) == 0 {
+				return fmt.Errorf("the job has no script")
+			}
+			if _, ok := job["stage"].(string); !ok {
+				return fmt.Errorf("the job has no stage")
+			}
+			return nil
+		}},
+		{filepath.Join("..", "examples", "ci", "azure", "azure-pipelines.yml"), func(doc map[string]any) error {
+			steps, ok := doc["steps"].([]any)
+			if !ok || len(steps) == 0 {
+				return fmt.Errorf("no steps")
+			}
+			for i, s := range steps {
+				m, ok := s.(map[string]any)
+				if !ok || (m["script"] == nil && m["task"] == nil && m["checkout"] == nil) {
+					return fmt.Errorf("step %d is not a script, task or checkout", i)
+				}
+			}
+			if _, ok := doc["pool"].(map[string]any); !ok {
+				return fmt.Errorf("no pool")
+			}
+			return nil
+		}},
+	} {
+		raw, err := os.ReadFile(c.file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var doc map[string]any
+		if err := yaml.UnmarshalStrict(raw, &doc); err != nil {
+			t.Errorf("%s: %v", c.file, err)
+			continue
+		}
+		if err := c.keys(doc); err != nil {
+			t.Errorf("%s: %v", c.file, err)
+		}
+		for _, cmd := range []string{"closeout policy lint", "closeout policy test", "closeout policy diff --base"} {
+			if !strings.Contains(string(raw), cmd) {
+				t.Errorf("%s does not run %s", c.file, cmd)
+			}
 		}
 	}
 }
