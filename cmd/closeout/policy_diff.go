@@ -106,10 +106,11 @@ func policyDiffRun(opts *PolicyDiffOptions) error {
 		return err
 	}
 	// What failed under both is not the change's doing, unless the
-	// policy's metadata (its severity, say) changed with it.
+	// policy's metadata (its severity, say) changed with it or the
+	// status moved (fail → error: the head cannot evaluate it).
 	kept := d.Entries[:0]
 	for _, e := range d.Entries {
-		if e.Change != results.StillFailing || e.PolicyChanged {
+		if e.Change != results.StillFailing || e.PolicyChanged || e.Old != e.New {
 			e.FailingSince = nil // both sides are evaluated now: no age
 			kept = append(kept, e)
 		} else {
