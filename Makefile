@@ -49,6 +49,11 @@ docs: build ## Regenerate docs/policies.md from the policies' METADATA
 	$(BIN)/closeout policy doc -o docs/policies.md
 	chmod 644 docs/policies.md
 
+.PHONY: corpus
+corpus: ## Regenerate testdata/corpus (the policy-diff corpus) from the scenario snapshots
+	rm -rf testdata/corpus
+	$(GO) run ./tools/gencorpus -sections -dir testdata/corpus testdata/snapshots/*.json testdata/snapshots/tenant/*.json
+
 .PHONY: demo
 demo: build ## closeout verify on two accounts of a fake tenant, and the tenant's posture; reports and evidence in out/demo
 	$(GO) build -o $(BIN)/closeout-fake ./cmd/closeout-fake

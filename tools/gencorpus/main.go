@@ -5,6 +5,13 @@
 //
 //	go run ./tools/gencorpus -n 100000 testdata/snapshots/*.json > corpus.jsonl
 //	go run ./tools/gencorpus -n 1000 -dir out/corpus testdata/snapshots/*.json
+//
+// With -sections it writes instead each template once as it is and once
+// for each section it collected, with that section forbidden and its data
+// gone: the policy-diff corpus in testdata/corpus, where every policy
+// meets pass, fail and unknown (make corpus).
+//
+//	go run ./tools/gencorpus -sections -dir testdata/corpus testdata/snapshots/*.json
 package main
 
 import (
@@ -14,17 +21,21 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 )
 
 func main() {
 	n := flag.Int("n", 1000, "number of snapshots to write")
 	dir := flag.String("dir", "", "write one file per snapshot into this directory instead of JSON Lines on stdout")
+	sections := flag.Bool("sections", false, "write each template and one variant per collected section with that section forbidden (ignores -n)")
 	flag.Parse()
 	if flag.NArg() == 0 {
 		fmt.Fprintln(os.Stderr, "usage: gencorpus -n N TEMPLATE.json...")
 		os.Exit(2)
 	}
 	var templates []map[string]any
+	var names []string
 	for _, path := range flag.Args() {
 		raw, err := os.ReadFile(path)
 		if err != nil {
@@ -37,12 +48,17 @@ func main() {
 			os.Exit(1)
 		}
 		templates = append(templates, doc)
+		names = append(names, strings.TrimSuffix(filepath.Base(path), ".json"))
 	}
 	if *dir != "" {
 		if err := os.MkdirAll(*dir, 0o755); err != nil {
 			fmt.Fprintln(os.Stderr, "gencorpus:", err)
 			os.Exit(1)
 		}
+	}
+	if *sections {
+		writeSections(templates, names, *dir)
+		return
 	}
 	w := bufio.NewWriter(os.Stdout)
 	enc := json.NewEncoder(w)
@@ -68,4 +84,61 @@ func main() {
 		fmt.Fprintln(os.Stderr, "gencorpus:", err)
 		os.Exit(1)
 	}
+}
+
+// writeSections writes each template and, for each section its coverage
+// says was collected, a copy with that section forbidden and its data
+// removed, named TEMPLATE--SECTION.json.
+func writeSections(templates []map[string]any, names []string, dir string) {
+	if dir == "" {
+		fmt.Fprintln(os.Stderr, "gencorpus: -sections needs -dir")
+		os.Exit(2)
+	}
+	write := func(name string, doc map[string]any) {
+		raw, err := json.MarshalIndent(doc, "", "  ")
+		if err == nil {
+			err = os.WriteFile(filepath.Join(dir, name+".json"), append(raw, '\n'), 0o644)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "gencorpus:", err)
+			os.Exit(1)
+		}
+	}
+	for i, doc := range templates {
+		write(names[i], doc)
+		coverage, _ := doc["coverage"].(map[string]any)
+		keys := make([]string, 0, len(coverage))
+		for k := range coverage {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		for _, section := range keys {
+			if c, _ := coverage[section].(map[string]any); c["status"] != "collected" || section == "user" {
+				continue
+			}
+			variant := clone(doc)
+			variant["coverage"].(map[string]any)[section] = map[string]any{
+				"status": "forbidden", "detail": "gencorpus: " + section + " made forbidden to exercise unknown"}
+			// mailbox.forwarding is mailbox.forwarding in the document.
+			parent, key := variant, section
+			if before, after, ok := strings.Cut(section, "."); ok {
+				parent, _ = variant[before].(map[string]any)
+				key = after
+			}
+			delete(parent, key)
+			write(names[i]+"--"+strings.ReplaceAll(section, ".", "-"), variant)
+		}
+	}
+}
+
+func clone(doc map[string]any) map[string]any {
+	raw, err := json.Marshal(doc)
+	if err != nil {
+		panic(err)
+	}
+	var out map[string]any
+	if err := json.Unmarshal(raw, &out); err != nil {
+		panic(err)
+	}
+	return out
 }
