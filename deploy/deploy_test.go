@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -145,5 +146,86 @@ func TestCIPipelineExamples(t *testing.T) {
 				t.Errorf("%s does not run %s", c.file, cmd)
 			}
 		}
+	}
+}
+
+// The composite action at the repository's root is well formed: every
+// run step names its shell, every input it reads is declared, inputs
+// reach scripts only through env (never pasted into a script), and the
+// example workflows that use it pass only declared inputs.
+func TestCompositeAction(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join("..", "action.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var action struct {
+		Name    string                    `json:"name"`
+		Inputs  map[string]map[string]any `json:"inputs"`
+		Outputs map[string]map[string]any `json:"outputs"`
+		Runs    struct {
+			Using string           `json:"using"`
+			Steps []map[string]any `json:"steps"`
+		} `json:"runs"`
+	}
+	if err := yaml.Unmarshal(raw, &action); err != nil {
+		t.Fatal(err)
+	}
+	if action.Name == "" || action.Runs.Using != "composite" || len(action.Runs.Steps) == 0 {
+		t.Fatalf("action.yml: want a named composite action with steps, got %q %q", action.Name, action.Runs.Using)
+	}
+	for i, s := range action.Runs.Steps {
+		if script, ok := s["run"].(string); ok {
+			if s["shell"] == nil {
+				t.Errorf("step %d runs a script without a shell", i)
+			}
+			if strings.Contains(script, "${{") {
+				t.Errorf("step %d pastes an expression into its script: pass it through env", i)
+			}
+		}
+	}
+	for _, m := range regexp.MustCompile(`inputs\.([a-z-]+)`).FindAllStringSubmatch(string(raw), -1) {
+		if _, ok := action.Inputs[m[1]]; !ok {
+			t.Errorf("action.yml reads inputs.%s, which it does not declare", m[1])
+		}
+	}
+	workflows, _ := filepath.Glob(filepath.Join("..", "examples", "ci", "github", "*.yml"))
+	used := 0
+	for _, f := range workflows {
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var wf struct {
+			Jobs map[string]struct {
+				Steps []struct {
+					Uses string         `json:"uses"`
+					With map[string]any `json:"with"`
+				} `json:"steps"`
+			} `json:"jobs"`
+		}
+		if err := yaml.Unmarshal(raw, &wf); err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		for _, job := range wf.Jobs {
+			for _, s := range job.Steps {
+				if !strings.HasPrefix(s.Uses, "closeout-dev/closeout@") {
+					continue
+				}
+				used++
+				for k := range s.With {
+					if _, ok := action.Inputs[k]; !ok {
+						t.Errorf("%s passes %s, which action.yml does not declare", f, k)
+					}
+				}
+				for k, in := range action.Inputs {
+					if in["required"] == true && s.With[k] == nil {
+						t.Errorf("%s does not pass the required input %s", f, k)
+					}
+				}
+			}
+		}
+	}
+	if used == 0 {
+		t.Error("no example workflow uses the action")
 	}
 }

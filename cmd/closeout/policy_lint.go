@@ -3,6 +3,10 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/closeout-dev/closeout/policies"
@@ -15,6 +19,8 @@ type PolicyLintOptions struct {
 	PolicyDirs []string
 	NoEmbedded bool
 	Format     string
+	Output     string
+	formatSet  bool
 	factory    *factory
 }
 
@@ -33,6 +39,7 @@ Exit 1 when anything is found. -f sarif annotates a pull request.`,
   closeout policy lint --policy-dir examples/policies --no-embedded -f sarif > lint.sarif`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			opts.formatSet = cmd.Flags().Changed("format")
 			if runF != nil {
 				return runF(opts)
 			}
@@ -43,12 +50,23 @@ Exit 1 when anything is found. -f sarif annotates a pull request.`,
 	fl.StringArrayVar(&opts.PolicyDirs, "policy-dir", nil, "also lint custom policies in `DIR` (repeatable)")
 	fl.BoolVar(&opts.NoEmbedded, "no-embedded", false, "lint only the --policy-dir policies")
 	fl.StringVarP(&opts.Format, "format", "f", "table", "`format`: table|json|sarif")
+	fl.StringVarP(&opts.Output, "output", "o", "", "also write the problems to `FILE` (format from -f, else .sarif, .json, or a table); stdout keeps the table")
 	return cmd
 }
 
 func policyLintRun(opts *PolicyLintOptions) error {
-	if opts.Format != "table" && opts.Format != "json" && opts.Format != "sarif" {
-		return usageErrorf("--format %q: want table, json or sarif", opts.Format)
+	format := opts.Format
+	if opts.Output != "" && !opts.formatSet {
+		// Without -f the extension says: .sarif, .json, else a table.
+		switch strings.ToLower(filepath.Ext(opts.Output)) {
+		case ".sarif":
+			format = "sarif"
+		case ".json":
+			format = "json"
+		}
+	}
+	if format != "table" && format != "json" && format != "sarif" {
+		return usageErrorf("--format %q: want table, json or sarif", format)
 	}
 	if opts.NoEmbedded && len(opts.PolicyDirs) == 0 {
 		return usageErrorf("--no-embedded needs a --policy-dir to lint")
@@ -57,26 +75,34 @@ func policyLintRun(opts *PolicyLintOptions) error {
 	if err != nil {
 		return &exitError{code: exitInput, err: err}
 	}
-	switch opts.Format {
-	case "json":
-		enc := json.NewEncoder(opts.IO.Out)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(map[string]any{"findings": findings}); err != nil {
-			return err
+	write := func(w io.Writer, format string) error {
+		switch format {
+		case "json":
+			enc := json.NewEncoder(w)
+			enc.SetIndent("", "  ")
+			return enc.Encode(map[string]any{"findings": findings})
+		case "sarif":
+			return policies.WriteLintSARIF(w, findings, version)
 		}
-	case "sarif":
-		if err := policies.WriteLintSARIF(opts.IO.Out, findings, version); err != nil {
-			return err
-		}
-	default:
-		w := tabwriter.NewWriter(opts.IO.Out, 0, 4, 2, ' ', 0)
+		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 		for _, f := range findings {
-			fmt.Fprintf(w, "%s:%d\t%s\t%s\n", f.File, f.Line, f.Rule, f.Message)
+			fmt.Fprintf(tw, "%s:%d\t%s\t%s\n", f.File, f.Line, f.Rule, f.Message)
 		}
-		if err := w.Flush(); err != nil {
+		if err := tw.Flush(); err != nil {
 			return err
 		}
-		fmt.Fprintf(opts.IO.Out, "%d problems\n", len(findings))
+		_, err := fmt.Fprintf(w, "%d problems\n", len(findings))
+		return err
+	}
+	if opts.Output != "" {
+		// The file gets the format; the terminal still gets the table.
+		if err := writeFileAtomic(opts.Output, func(f *os.File) error { return write(f, format) }); err != nil {
+			return err
+		}
+		format = "table"
+	}
+	if err := write(opts.IO.Out, format); err != nil {
+		return err
 	}
 	if len(findings) > 0 {
 		return &exitError{code: exitBlocking}
