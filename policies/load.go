@@ -126,7 +126,15 @@ func readSources(dirs []string, withEmbedded bool) ([]moduleFile, error) {
 // sources reads the library (embedded, or LibraryDir) and the custom
 // directories.
 func (o Options) sources() ([]moduleFile, error) {
-	files, err := readSources(o.Dirs, !o.NoEmbedded && o.LibraryDir == "")
+	files, err := readSources(o.Dirs, !o.NoEmbedded && o.LibraryDir == "" && o.Bundle == "")
+	if err == nil && o.Bundle != "" {
+		var lib []moduleFile
+		if lib, err = readBundle(o.Bundle, o.Verify); err == nil {
+			files = append(files, lib...)
+			sort.Slice(files, func(i, j int) bool { return files[i].name < files[j].name })
+		}
+		return files, err
+	}
 	if err != nil || o.LibraryDir == "" {
 		return files, err
 	}

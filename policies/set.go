@@ -27,6 +27,10 @@ type Options struct {
 	// LibraryDir, when set, is read as the library in place of the
 	// embedded one: another version of it (policy diff's base or head).
 	LibraryDir string
+	// Bundle, when set, is an OPA bundle read as the library in place of
+	// the embedded one; Verify checks its signature first.
+	Bundle string
+	Verify *Verification
 	// EvalTimeout bounds one account's evaluation (0: DefaultEvalTimeout).
 	// A policy that runs past it gives an error finding that names it.
 	EvalTimeout time.Duration

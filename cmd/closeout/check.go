@@ -24,6 +24,7 @@ type CheckOptions struct {
 	FailOn     string
 	Strict     bool
 	PolicyDirs []string
+	Bundle     bundleFlags
 	Waivers    string
 	Workers    int
 	// EvalTimeout bounds one account's evaluation; a policy past it is an error.
@@ -74,6 +75,7 @@ use --format json for the closeout.results/v1 document.`,
 	fl.StringVar(&opts.Waivers, "waivers", "", "accepted exceptions, YAML or JSON `FILE`: matching failures become waived until they expire")
 	fl.IntVar(&opts.Workers, "workers", 0, fmt.Sprintf("evaluate with `N` goroutines, at most %d (default: one per CPU)", maxWorkers))
 	registerEvalTimeout(fl, &opts.EvalTimeout)
+	registerBundle(fl, &opts.Bundle)
 	fl.BoolVarP(&opts.Verbose, "verbose", "v", false, "report fields the snapshot schema does not know")
 	registerHistory(fl, &opts.History)
 	return cmd
@@ -101,7 +103,12 @@ func checkRun(opts *CheckOptions) error {
 	if err != nil {
 		return err
 	}
-	set, err := loadPolicies(f, policies.Options{Dirs: opts.PolicyDirs, EvalTimeout: opts.EvalTimeout})
+	po, err := opts.Bundle.apply(policies.Options{Dirs: opts.PolicyDirs, EvalTimeout: opts.EvalTimeout})
+	if err != nil {
+		finish(false)
+		return err
+	}
+	set, err := loadPolicies(f, po)
 	if err != nil {
 		finish(false)
 		return err
@@ -111,7 +118,7 @@ func checkRun(opts *CheckOptions) error {
 		GeneratedAt: f.Now(),
 		Tool: results.Tool{Name: "closeout", Version: version, Commit: buildCommit(),
 			OPAVersion: opaversion.Version, SchemaInput: snapshot.SchemaVersion},
-		PolicySet: results.PolicySet{Digest: set.Digest, Count: len(set.Policies), Custom: opts.PolicyDirs, Embedded: true},
+		PolicySet: results.PolicySet{Digest: set.Digest, Count: len(set.Policies), Custom: opts.PolicyDirs, Embedded: opts.Bundle.File == ""},
 		FailOn:    failOn,
 		Strict:    opts.Strict,
 		Policies:  set.Info(),

@@ -11,6 +11,6 @@ func newCmdPolicy(f *factory) *cobra.Command {
 CI gating on policy changes runs 'closeout policy test' (the Rego unit tests,
 in-process, with coverage) beside 'go test'.`,
 	}
-	cmd.AddCommand(newCmdPolicyList(f, nil), newCmdPolicyTest(f, nil), newCmdPolicyDoc(f, nil), newCmdPolicyLint(f, nil), newCmdPolicyDiff(f, nil))
+	cmd.AddCommand(newCmdPolicyList(f, nil), newCmdPolicyTest(f, nil), newCmdPolicyDoc(f, nil), newCmdPolicyLint(f, nil), newCmdPolicyDiff(f, nil), newCmdPolicyBundle(f, nil))
 	return cmd
 }

@@ -81,6 +81,7 @@ closeout scan --resume -o DIR reads only the accounts not yet written.`,
 	fl.BoolVar(&opts.Check.Strict, "strict", false, "count unknown findings as failing")
 	fl.StringArrayVar(&opts.Check.PolicyDirs, "policy-dir", nil, "also load custom policies from `DIR` (repeatable)")
 	registerEvalTimeout(fl, &opts.Check.EvalTimeout)
+	registerBundle(fl, &opts.Check.Bundle)
 	registerHistory(fl, &opts.Check.History)
 	opts.Check.Output.register(fl)
 	opts.Check.Output.Format = "table"
@@ -104,7 +105,11 @@ func scanRun(opts *ScanOptions) error {
 	if err != nil {
 		return err
 	}
-	set, err := loadPolicies(f, policies.Options{Dirs: opts.Check.PolicyDirs, EvalTimeout: opts.Check.EvalTimeout})
+	po, err := opts.Check.Bundle.apply(policies.Options{Dirs: opts.Check.PolicyDirs, EvalTimeout: opts.Check.EvalTimeout})
+	if err != nil {
+		return err
+	}
+	set, err := loadPolicies(f, po)
 	if err != nil {
 		return err
 	}

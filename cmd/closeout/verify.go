@@ -30,6 +30,7 @@ type VerifyOptions struct {
 	FailOn       string
 	AllowUnknown bool
 	PolicyDirs   []string
+	Bundle       bundleFlags
 	EvalTimeout  time.Duration
 	Output       outputFlags
 	Connection   connectionFlags
@@ -71,6 +72,7 @@ human step unattested, and nothing unknown (unless --allow-unknown).`,
 	fl.BoolVar(&opts.AllowUnknown, "allow-unknown", false, "let items that could not be evaluated not block closing")
 	fl.StringArrayVar(&opts.PolicyDirs, "policy-dir", nil, "also load custom policies from `DIR` (repeatable)")
 	registerEvalTimeout(fl, &opts.EvalTimeout)
+	registerBundle(fl, &opts.Bundle)
 	opts.Output.register(fl)
 	fl.Lookup("format").DefValue = "checklist"
 	opts.Output.Format = "checklist"
@@ -117,7 +119,11 @@ func verifyRun(opts *VerifyOptions) error {
 			return &exitError{code: exitInput, err: err}
 		}
 	}
-	set, err := loadPolicies(f, policies.Options{Dirs: opts.PolicyDirs, EvalTimeout: opts.EvalTimeout})
+	po, err := opts.Bundle.apply(policies.Options{Dirs: opts.PolicyDirs, EvalTimeout: opts.EvalTimeout})
+	if err != nil {
+		return err
+	}
+	set, err := loadPolicies(f, po)
 	if err != nil {
 		return err
 	}
@@ -125,7 +131,7 @@ func verifyRun(opts *VerifyOptions) error {
 	meta := results.Meta{
 		GeneratedAt: f.Now(),
 		Tool:        results.Tool{Name: "closeout", Version: version, Commit: buildCommit(), OPAVersion: opaversion.Version, SchemaInput: snapshot.SchemaVersion},
-		PolicySet:   results.PolicySet{Digest: set.Digest, Count: len(set.Policies), Custom: opts.PolicyDirs, Embedded: true},
+		PolicySet:   results.PolicySet{Digest: set.Digest, Count: len(set.Policies), Custom: opts.PolicyDirs, Embedded: opts.Bundle.File == ""},
 		FailOn:      failOn,
 		Strict:      !opts.AllowUnknown,
 		Manual:      true,
