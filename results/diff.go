@@ -41,8 +41,8 @@ type DiffEntry struct {
 
 // Diff is what changed between two result sets.
 type Diff struct {
-	OldGeneratedAt  time.Time `json:"oldGeneratedAt"`
-	NewGeneratedAt  time.Time `json:"newGeneratedAt"`
+	OldGeneratedAt  time.Time `json:"oldGeneratedAt,omitzero"`
+	NewGeneratedAt  time.Time `json:"newGeneratedAt,omitzero"`
 	OldPolicyDigest string    `json:"oldPolicyDigest"`
 	NewPolicyDigest string    `json:"newPolicyDigest"`
 	// OldLabel and NewLabel name the two sides when they are not two
@@ -82,6 +82,9 @@ func (d *Diff) Count(c Change) int {
 }
 
 type seen struct {
+	// tenant and subject as the results spell them (the key is lower case).
+	tenant    string
+	subject   string
 	status    Status
 	title     string
 	severity  Severity
@@ -107,7 +110,7 @@ func CompareCorpus(oldDoc, newDoc io.Reader, failOn Severity) (*Diff, error) {
 func compare(oldDoc, newDoc io.Reader, failOn Severity, bySource bool) (*Diff, error) {
 	d := &Diff{FailOn: failOn}
 	old := map[string]seen{}
-	oldSubjects := map[string]bool{}
+	oldSubjects := map[string]string{} // key → the subject as spelt
 	var oldMeta, newMeta Meta
 	key := func(tenant, subject, policy string) string {
 		return strings.ToLower(tenant) + "\x00" + strings.ToLower(subject) + "\x00" + policy
@@ -120,9 +123,9 @@ func compare(oldDoc, newDoc io.Reader, failOn Severity, bySource bool) (*Diff, e
 		return s.Subject
 	}
 	_, err := Decode(oldDoc, func(m Meta) error { oldMeta = m; return nil }, func(s *Subject) error {
-		oldSubjects[strings.ToLower(s.Tenant)+"\x00"+strings.ToLower(who(s))] = true
+		oldSubjects[strings.ToLower(s.Tenant)+"\x00"+strings.ToLower(who(s))] = who(s)
 		for _, f := range s.Findings {
-			old[key(s.Tenant, who(s), f.PolicyID)] = seen{status: f.Status, title: f.Title, severity: f.Severity, checklist: f.Checklist}
+			old[key(s.Tenant, who(s), f.PolicyID)] = seen{tenant: s.Tenant, subject: who(s), status: f.Status, title: f.Title, severity: f.Severity, checklist: f.Checklist}
 		}
 		return nil
 	})
@@ -138,7 +141,7 @@ func compare(oldDoc, newDoc io.Reader, failOn Severity, bySource bool) (*Diff, e
 	}, func(s *Subject) error {
 		subjectKey := strings.ToLower(s.Tenant) + "\x00" + strings.ToLower(who(s))
 		newSubjects[subjectKey] = true
-		if !oldSubjects[subjectKey] {
+		if _, ok := oldSubjects[subjectKey]; !ok {
 			d.NewSubjects = append(d.NewSubjects, who(s))
 		}
 		for _, f := range s.Findings {
@@ -169,9 +172,8 @@ func compare(oldDoc, newDoc io.Reader, failOn Severity, bySource bool) (*Diff, e
 	if err != nil {
 		return nil, fmt.Errorf("the newer results: %w", err)
 	}
-	for k := range oldSubjects {
+	for k, subject := range oldSubjects {
 		if !newSubjects[k] {
-			_, subject, _ := strings.Cut(k, "\x00")
 			d.RemovedSubjects = append(d.RemovedSubjects, subject)
 		}
 	}
@@ -182,7 +184,7 @@ func compare(oldDoc, newDoc io.Reader, failOn Severity, bySource bool) (*Diff, e
 			continue
 		}
 		if failing(was.status) {
-			d.Entries = append(d.Entries, DiffEntry{Change: Fixed, Tenant: parts[0], Subject: parts[1], PolicyID: parts[2], Title: was.title,
+			d.Entries = append(d.Entries, DiffEntry{Change: Fixed, Tenant: was.tenant, Subject: was.subject, PolicyID: parts[2], Title: was.title,
 				Severity: was.severity, Checklist: was.checklist, Old: was.status, PolicyChanged: true, Message: "the policy is no longer in the set"})
 		}
 	}

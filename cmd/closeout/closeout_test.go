@@ -47,9 +47,13 @@ func scriptParams(t *testing.T, dir string) testscript.Params {
 	}
 	return testscript.Params{
 		Dir: dir,
+		// UPDATE_GOLDEN=1 go test ./cmd/closeout rewrites the expected
+		// outputs that scripts compare with cmp.
+		UpdateScripts: os.Getenv("UPDATE_GOLDEN") != "",
 		Setup: func(env *testscript.Env) error {
 			env.Setenv("SNAPSHOTS", snapshots)
 			env.Setenv("POLICIES", library)
+			env.Setenv("CORPUS", filepath.Join(filepath.Dir(snapshots), "corpus"))
 			env.Setenv("NO_COLOR", "1")
 			// Every script gets its own fake tenant on loopback.
 			srv := fake.New(tenant)

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/closeout-dev/closeout/policies"
 	"github.com/closeout-dev/closeout/reports"
@@ -118,6 +119,8 @@ func policyDiffRun(opts *PolicyDiffOptions) error {
 		}
 	}
 	d.Entries = kept
+	// Both sides are evaluated now: the labels, not the times, tell them apart.
+	d.OldGeneratedAt, d.NewGeneratedAt = time.Time{}, time.Time{}
 	d.OldLabel = "base " + opts.Base
 	d.NewLabel = "head " + cmp.Or(opts.Head, "(the library built into closeout "+version+")")
 	write := func(w io.Writer) error { return reports.WriteDiff(w, d, opts.Format) }
