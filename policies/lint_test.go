@@ -1,9 +1,13 @@
 package policies
 
 import (
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/closeout-dev/closeout/internal/testtool"
 )
 
 // The shipped library is lint-clean.
@@ -70,4 +74,15 @@ func TestLintFindsEachDefect(t *testing.T) {
 	if n := len(rep.Runs[0].Results); n != len(findings) {
 		t.Errorf("%d SARIF results for %d findings", n, len(findings))
 	}
+	// And Microsoft's SARIF Multitool accepts it with GitHub's rules.
+	out := filepath.Join(t.TempDir(), "lint.sarif")
+	f, err := os.Create(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteLintSARIF(f, findings, "0.1.0"); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	testtool.ValidateSARIF(t, out)
 }

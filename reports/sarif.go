@@ -1,10 +1,8 @@
 package reports
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"io"
 	"regexp"
@@ -12,6 +10,7 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/closeout-dev/closeout/internal/sarifout"
 	"github.com/closeout-dev/closeout/results"
 	"github.com/owenrumney/go-sarif/v3/pkg/report"
 	"github.com/owenrumney/go-sarif/v3/pkg/report/v210/sarif"
@@ -121,57 +120,7 @@ func buildSARIF(doc *document, category string) *sarif.Report {
 }
 
 func renderSARIF(w io.Writer, doc *document, category string) error {
-	var buf bytes.Buffer
-	if err := buildSARIF(doc, category).Write(&buf); err != nil {
-		return err
-	}
-	var v any
-	if err := json.Unmarshal(buf.Bytes(), &v); err != nil {
-		return err
-	}
-	out, err := json.MarshalIndent(prune(v), "", "  ")
-	if err != nil {
-		return err
-	}
-	_, err = w.Write(append(out, '\n'))
-	return err
-}
-
-// prune drops what go-sarif fills in by default but says nothing: empty
-// arrays and objects, and the -1 "not set" placeholders (indices, ids,
-// byte and character offsets, rank), which code scanning rejects.
-func prune(v any) any {
-	switch x := v.(type) {
-	case map[string]any:
-		for k, val := range x {
-			val = prune(val)
-			switch p := val.(type) {
-			case []any:
-				if len(p) == 0 {
-					delete(x, k)
-					continue
-				}
-			case map[string]any:
-				if len(p) == 0 {
-					delete(x, k)
-					continue
-				}
-			case float64:
-				if p == -1 {
-					delete(x, k)
-					continue
-				}
-			}
-			x[k] = val
-		}
-		return x
-	case []any:
-		for i := range x {
-			x[i] = prune(x[i])
-		}
-		return x
-	}
-	return v
+	return sarifout.Write(w, buildSARIF(doc, category))
 }
 
 func defaultLevel(s results.Severity) string {
