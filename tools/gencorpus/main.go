@@ -23,6 +23,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 )
 
 func main() {
@@ -128,7 +129,42 @@ func writeSections(templates []map[string]any, names []string, dir string) {
 			delete(parent, key)
 			write(names[i]+"--"+strings.ReplaceAll(section, ".", "-"), variant)
 		}
+		for name, mutate := range incidentVariants {
+			if variant := clone(doc); mutate(variant) {
+				write(names[i]+"--"+name, variant)
+			}
+		}
 	}
+}
+
+// incidentVariants are what an incident snapshot could also have been:
+// each mutates a copy and says whether it applied.
+var incidentVariants = map[string]func(doc map[string]any) bool{
+	// The compromised account was given a privileged role.
+	"privileged-role": func(doc map[string]any) bool {
+		roles, ok := doc["roles"].([]any)
+		if !ok || doc["incident"] == nil {
+			return false
+		}
+		doc["roles"] = append(roles, map[string]any{"id": "62e90394-69f5-4237-9190-012177145e10",
+			"displayName": "Global Administrator", "roleTemplateId": "62e90394-69f5-4237-9190-012177145e10", "privileged": true})
+		return true
+	},
+	// Every attestation is dated the day before the compromise began.
+	"misdated-attestations": func(doc map[string]any) bool {
+		incident, _ := doc["incident"].(map[string]any)
+		attestations, _ := incident["attestations"].(map[string]any)
+		start, err := time.Parse(time.RFC3339, fmt.Sprint(incident["windowStart"]))
+		if len(attestations) == 0 || err != nil {
+			return false
+		}
+		for _, a := range attestations {
+			if a, ok := a.(map[string]any); ok {
+				a["at"] = start.Add(-24 * time.Hour).Format(time.RFC3339)
+			}
+		}
+		return true
+	},
 }
 
 func clone(doc map[string]any) map[string]any {
