@@ -51,7 +51,14 @@ func policyNote(d *results.Diff) []string {
 		notes = append(notes, "policies removed: "+strings.Join(d.PoliciesRemoved, ", "))
 	}
 	if len(d.PoliciesChanged) > 0 {
-		notes = append(notes, "policies changed: "+strings.Join(d.PoliciesChanged, ", "))
+		changed := make([]string, len(d.PoliciesChanged))
+		for i, id := range d.PoliciesChanged {
+			changed[i] = id
+			if what := d.PolicyChanges[id]; len(what) > 0 {
+				changed[i] += " (" + strings.Join(what, "; ") + ")"
+			}
+		}
+		notes = append(notes, "policies changed: "+strings.Join(changed, ", "))
 	}
 	if d.PolicySetChanged && len(notes) == 0 {
 		notes = append(notes, "the policy files changed (digest differs): a change may come from a policy's rules")

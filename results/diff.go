@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -55,13 +56,16 @@ type Diff struct {
 	// PolicySetChanged says the policy files differ between the runs:
 	// a change may come from a policy's rules even where its metadata
 	// stayed the same.
-	PolicySetChanged bool        `json:"policySetChanged"`
-	PoliciesAdded    []string    `json:"policiesAdded,omitempty"`
-	PoliciesRemoved  []string    `json:"policiesRemoved,omitempty"`
-	PoliciesChanged  []string    `json:"policiesChanged,omitempty"`
-	NewSubjects      []string    `json:"newSubjects,omitempty"`
-	RemovedSubjects  []string    `json:"removedSubjects,omitempty"`
-	Entries          []DiffEntry `json:"entries"`
+	PolicySetChanged bool     `json:"policySetChanged"`
+	PoliciesAdded    []string `json:"policiesAdded,omitempty"`
+	PoliciesRemoved  []string `json:"policiesRemoved,omitempty"`
+	PoliciesChanged  []string `json:"policiesChanged,omitempty"`
+	// PolicyChanges says what changed in each changed policy's metadata
+	// ("severity high → medium").
+	PolicyChanges   map[string][]string `json:"policyChanges,omitempty"`
+	NewSubjects     []string            `json:"newSubjects,omitempty"`
+	RemovedSubjects []string            `json:"removedSubjects,omitempty"`
+	Entries         []DiffEntry         `json:"entries"`
 	// Blocking counts the newly failing findings at or above the gate.
 	Blocking int      `json:"blocking"`
 	FailOn   Severity `json:"failOn"`
@@ -230,10 +234,26 @@ func policyChanges(d *Diff, oldMeta, newMeta Meta) map[string]bool {
 		case !ok:
 			d.PoliciesAdded = append(d.PoliciesAdded, p.ID)
 			changed[p.ID] = true
-		case was.Severity != p.Severity || was.Checklist != p.Checklist || strings.Join(was.Requires, ",") != strings.Join(p.Requires, ",") ||
-			strings.Join(was.Modes, ",") != strings.Join(p.Modes, ",") || was.Title != p.Title:
-			d.PoliciesChanged = append(d.PoliciesChanged, p.ID)
-			changed[p.ID] = true
+		default:
+			var what []string
+			field := func(name, old, new string) {
+				if old != new {
+					what = append(what, fmt.Sprintf("%s %s → %s", name, orNone(old), orNone(new)))
+				}
+			}
+			field("severity", string(was.Severity), string(p.Severity))
+			field("checklist", was.Checklist, p.Checklist)
+			field("requires", strings.Join(was.Requires, ","), strings.Join(p.Requires, ","))
+			field("modes", strings.Join(was.Modes, ","), strings.Join(p.Modes, ","))
+			field("title", strconv.Quote(was.Title), strconv.Quote(p.Title))
+			if len(what) > 0 {
+				d.PoliciesChanged = append(d.PoliciesChanged, p.ID)
+				if d.PolicyChanges == nil {
+					d.PolicyChanges = map[string][]string{}
+				}
+				d.PolicyChanges[p.ID] = what
+				changed[p.ID] = true
+			}
 		}
 	}
 	for id := range oldP {
@@ -243,4 +263,11 @@ func policyChanges(d *Diff, oldMeta, newMeta Meta) map[string]bool {
 	sort.Strings(d.PoliciesRemoved)
 	sort.Strings(d.PoliciesChanged)
 	return changed
+}
+
+func orNone(s string) string {
+	if s == "" || s == `""` {
+		return "(none)"
+	}
+	return s
 }
