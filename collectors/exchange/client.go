@@ -200,7 +200,7 @@ func (c *Client) post(ctx context.Context, url, anchor, cmdlet string, body []by
 	transportFailures := 0
 	for attempt := 0; attempt <= c.opts.MaxRetries; attempt++ {
 		if attempt > 0 {
-			if err := sleep(ctx, backoff(attempt, last)); err != nil {
+			if err := safehttp.Sleep(ctx, backoff(attempt, last)); err != nil {
 				return &Error{Cmdlet: cmdlet, Message: context.Cause(ctx).Error()}
 			}
 		}
@@ -292,20 +292,6 @@ func backoff(attempt int, last error) time.Duration {
 	}
 	d := min(time.Second<<(attempt-1), 30*time.Second)
 	return d + time.Duration(rand.Int64N(int64(d)/4+1))
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return nil
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
 
 func truncate(s string, n int) string {

@@ -12,6 +12,7 @@ import (
 
 	msgraphsdk "github.com/microsoftgraph/msgraph-sdk-go"
 
+	"github.com/closeout-dev/closeout/collectors/safehttp"
 	"github.com/closeout-dev/closeout/snapshot"
 )
 
@@ -179,7 +180,7 @@ func newCollector(opts Options) (*collector, time.Time, error) {
 		retries = 5
 	}
 	c := &collector{client: client, opts: opts, consents: map[string]time.Time{},
-		raw: &rawGraph{adapter: client.GetAdapter(), base: base, maxRetries: retries, sleep: sleepCtx, debug: opts.Debug}}
+		raw: &rawGraph{adapter: client.GetAdapter(), base: base, maxRetries: retries, sleep: safehttp.Sleep, debug: opts.Debug}}
 	return c, now().UTC().Truncate(time.Second), nil
 }
 

@@ -360,17 +360,3 @@ func stepErrorOf(status int, body json.RawMessage) error {
 	}
 	return &stepError{Status: status, Code: e.Error.Code, Message: msg}
 }
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return nil
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}

@@ -4,12 +4,14 @@
 package safehttp
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 )
 
 // DefaultMaxBody caps one response body. The largest legitimate page
@@ -153,4 +155,19 @@ func ServiceRoot(raw string, suffixes ...string) (*url.URL, error) {
 	}
 	u.Path, u.RawPath = path, ""
 	return u, nil
+}
+
+// Sleep waits d, or less if ctx ends first (its error then).
+func Sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
