@@ -180,28 +180,7 @@ func TestScanResumeGivesTheSameFindings(t *testing.T) {
 	if res.Resumed != partial || res.Resumed < 60 {
 		t.Errorf("resumed %d, the checkpoint had %d", res.Resumed, partial)
 	}
-	set, err := policies.Load(context.Background(), policies.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	findings := func(dir string) map[string]string {
-		out := map[string]string{}
-		for id, d := range readSnapshots(t, dir) {
-			for _, f := range set.Evaluate(context.Background(), d).Findings {
-				out[id+" "+f.PolicyID] = string(f.Status) + " " + f.Message
-			}
-		}
-		return out
-	}
-	a, b := findings(whole), findings(dir)
-	if len(a) != len(b) {
-		t.Fatalf("%d findings uninterrupted, %d resumed", len(a), len(b))
-	}
-	for k, v := range a {
-		if b[k] != v {
-			t.Errorf("%s: %q uninterrupted, %q resumed", k, v, b[k])
-		}
-	}
+	sameFindings(t, whole, "uninterrupted", dir, "resumed")
 }
 
 func lines(t *testing.T, path string) int {
@@ -250,6 +229,13 @@ func TestShardsMergeToTheWholeScan(t *testing.T) {
 	if res.Accounts != total || res.Duplicates == 0 {
 		t.Errorf("merged %d accounts (%d duplicates), want %d", res.Accounts, res.Duplicates, total)
 	}
+	sameFindings(t, whole, "whole", merged, "merged")
+}
+
+// sameFindings evaluates the snapshots of two scan directories and wants
+// the same findings, account by account.
+func sameFindings(t *testing.T, dirA, nameA, dirB, nameB string) {
+	t.Helper()
 	set, err := policies.Load(context.Background(), policies.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -263,13 +249,13 @@ func TestShardsMergeToTheWholeScan(t *testing.T) {
 		}
 		return out
 	}
-	a, b := findings(whole), findings(merged)
+	a, b := findings(dirA), findings(dirB)
 	if len(a) != len(b) {
-		t.Fatalf("%d findings whole, %d merged", len(a), len(b))
+		t.Fatalf("%d findings %s, %d %s", len(a), nameA, len(b), nameB)
 	}
 	for k, v := range a {
 		if b[k] != v {
-			t.Errorf("%s: %q whole, %q merged", k, v, b[k])
+			t.Errorf("%s: %q %s, %q %s", k, v, nameA, b[k], nameB)
 		}
 	}
 }
