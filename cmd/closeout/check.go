@@ -69,15 +69,10 @@ use --format json for the closeout.results/v1 document.`,
 	}
 	fl := cmd.Flags()
 	opts.Output.register(fl)
-	fl.StringVar(&opts.FailOn, "fail-on", "high", "exit 1 when a finding at or above this `severity` fails: critical|high|medium|low|info")
-	fl.BoolVar(&opts.Strict, "strict", false, "count unknown and error findings as failing")
-	fl.StringArrayVar(&opts.PolicyDirs, "policy-dir", nil, "also load custom policies from `DIR` (repeatable)")
+	opts.registerEvaluation(fl)
 	fl.StringVar(&opts.Waivers, "waivers", "", "accepted exceptions, YAML or JSON `FILE`: matching failures become waived until they expire")
 	fl.IntVar(&opts.Workers, "workers", 0, fmt.Sprintf("evaluate with `N` goroutines, at most %d (default: one per CPU)", maxWorkers))
-	registerEvalTimeout(fl, &opts.EvalTimeout)
-	registerBundle(fl, &opts.Bundle)
 	fl.BoolVarP(&opts.Verbose, "verbose", "v", false, "report fields the snapshot schema does not know")
-	registerHistory(fl, &opts.History)
 	return cmd
 }
 
@@ -160,6 +155,17 @@ func checkRun(opts *CheckOptions) error {
 // maxWorkers bounds --workers: evaluation is CPU-bound, so more goroutines
 // than this only cost memory.
 const maxWorkers = 256
+
+// registerEvaluation adds the flags of every command that evaluates
+// (check, scan, merge): the gate, the policies and the history.
+func (opts *CheckOptions) registerEvaluation(fl *pflag.FlagSet) {
+	fl.StringVar(&opts.FailOn, "fail-on", "high", "exit 1 when a finding at or above this `severity` fails: critical|high|medium|low|info")
+	fl.BoolVar(&opts.Strict, "strict", false, "count unknown findings as failing (error findings always are)")
+	fl.StringArrayVar(&opts.PolicyDirs, "policy-dir", nil, "also load custom policies from `DIR` (repeatable)")
+	registerEvalTimeout(fl, &opts.EvalTimeout)
+	registerBundle(fl, &opts.Bundle)
+	registerHistory(fl, &opts.History)
+}
 
 // registerEvalTimeout adds --eval-timeout to a command that evaluates.
 func registerEvalTimeout(fl *pflag.FlagSet, d *time.Duration) {

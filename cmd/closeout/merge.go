@@ -44,11 +44,7 @@ scan would have. --history records the merged run once, however often.`,
 	}
 	fl := cmd.Flags()
 	fl.StringVarP(&opts.Out, "dir", "o", "", "the merged scan `DIR` (new)")
-	fl.StringVar(&opts.Check.FailOn, "fail-on", "high", "exit 1 when a finding at or above this `severity` fails")
-	fl.BoolVar(&opts.Check.Strict, "strict", false, "count unknown findings as failing")
-	fl.StringArrayVar(&opts.Check.PolicyDirs, "policy-dir", nil, "also load custom policies from `DIR` (repeatable)")
-	registerEvalTimeout(fl, &opts.Check.EvalTimeout)
-	registerHistory(fl, &opts.Check.History)
+	opts.Check.registerEvaluation(fl)
 	opts.Check.Output.register(fl)
 	return cmd
 }

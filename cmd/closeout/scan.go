@@ -77,12 +77,7 @@ closeout scan --resume -o DIR reads only the accounts not yet written.`,
 	fl.StringVar(&opts.Shard, "shard", "", "read one shard of the accounts, `i/n` (0 ≤ i < n) by a stable hash; the shards share the tenant's Graph budget, so give each a part of --identity-budget; closeout merge joins them")
 	fl.IntVar(&opts.IdentityUnits, "identity-budget", 3500, "Graph resource `UNITS` per 10 s for this app in this tenant (3500, 5000 or 8000 by tenant size)")
 	fl.IntVar(&opts.ExchangeRate, "exchange-budget", 1000, "Exchange admin API `CMDLETS` per 10 s (Microsoft documents none; lower it if Exchange throttles)")
-	fl.StringVar(&opts.Check.FailOn, "fail-on", "high", "exit 1 when a finding at or above this `severity` fails")
-	fl.BoolVar(&opts.Check.Strict, "strict", false, "count unknown findings as failing")
-	fl.StringArrayVar(&opts.Check.PolicyDirs, "policy-dir", nil, "also load custom policies from `DIR` (repeatable)")
-	registerEvalTimeout(fl, &opts.Check.EvalTimeout)
-	registerBundle(fl, &opts.Check.Bundle)
-	registerHistory(fl, &opts.Check.History)
+	opts.Check.registerEvaluation(fl)
 	opts.Check.Output.register(fl)
 	opts.Check.Output.Format = "table"
 	opts.Connection.register(cmd)
