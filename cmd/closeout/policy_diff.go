@@ -151,28 +151,15 @@ func evaluateCorpus(opts *PolicyDiffOptions, set *policies.Set, corpus []string)
 	meta := results.Meta{SchemaVersion: results.SchemaVersion, GeneratedAt: f.Now(), FailOn: results.High,
 		Tool:      results.Tool{Name: "closeout", Version: version, SchemaInput: snapshot.SchemaVersion},
 		PolicySet: results.PolicySet{Digest: set.Digest, Count: len(set.Policies)}, Policies: set.Info()}
-	tally := results.NewTally(results.GateOf(meta))
-	if err := rep.Begin(meta); err != nil {
-		return nil, err
-	}
-	var inputErr error
-	err := set.Stream(f.Context, 0, snapshotSource(corpus, opts.IO.In), func(sub *results.Subject, err error) error {
-		if err != nil {
-			if inputErr == nil {
-				inputErr = err
-			}
-			return nil
-		}
-		tally.Add(sub)
-		return rep.Subject(sub)
-	})
+	check := &CheckOptions{IO: opts.IO, factory: f, Snapshots: corpus}
+	tally, err := evaluateStream(check, set, results.GateOf(meta), meta, rep, nil)
 	if err != nil {
 		return nil, err
 	}
-	if inputErr != nil {
-		return nil, &exitError{code: exitInput, err: fmt.Errorf("the corpus: %w", inputErr)}
+	if errs := tally.Summary.InputErrors; len(errs) > 0 {
+		return nil, &exitError{code: exitInput, err: fmt.Errorf("the corpus: %s", errs[0].Message)}
 	}
-	return &buf, rep.End(tally.Summary)
+	return &buf, nil
 }
 
 // corpusFiles expands directories into their .json and .jsonl files.
