@@ -37,16 +37,21 @@ func TestLintFindsEachDefect(t *testing.T) {
 	writePolicy(t, dir, "unused_test.rego", "package custom.unused_test\n\nimport data.custom.unused\n\ntest_x if unused.deny\n")
 	writePolicy(t, dir, "untested.rego", good("ACME-006")+"package custom.untested\n\ndeny contains \"x\" if input.user\n\nwarn contains \"y\" if input.user\n")
 	writePolicy(t, dir, "untested_test.rego", "package custom.untested_test\n\nimport data.custom.untested\n\ntest_x if untested.deny\n")
+	// The first not is silent exactly when accountEnabled is missing; the
+	// second reads it first and is fine.
+	writePolicy(t, dir, "negread.rego", good("ACME-007")+"package custom.negread\n\ndeny contains \"x\" if {\n\tinput.user\n\tnot is_boolean(input.user.accountEnabled)\n}\n\nwarn contains \"y\" if {\n\tenabled := object.get(input, [\"user\", \"accountEnabled\"], null)\n\tnot is_boolean(enabled)\n}\n")
+	writePolicy(t, dir, "negread_test.rego", "package custom.negread_test\n\nimport data.custom.negread\n\ntest_x if negread.deny\n\ntest_y if negread.warn\n")
 	findings, err := Lint(ctx, Options{Dirs: []string{dir}, NoEmbedded: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := map[string]string{ // rule → file:line
-		"opa-fmt":     "unformatted.rego:13",
-		"id-pattern":  "badid.rego:11",
-		"result-msg":  "nomsg.rego:15",
-		"tests":       "notests.rego:11",
-		"unused-rule": "unused.rego:13",
+		"opa-fmt":      "unformatted.rego:13",
+		"id-pattern":   "badid.rego:11",
+		"result-msg":   "nomsg.rego:15",
+		"tests":        "notests.rego:11",
+		"unused-rule":  "unused.rego:13",
+		"negated-read": "negread.rego:15",
 	}
 	got := map[string][]string{}
 	for _, f := range findings {

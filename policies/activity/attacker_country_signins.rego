@@ -39,8 +39,9 @@ attacker_countries := {signin.countryOrRegion |
 	some signin in input.signIns
 	lib.in_window(signin.createdDateTime)
 	attacker_signin(signin)
-	lib.present(signin.countryOrRegion)
-	not signin.countryOrRegion in baseline_countries
+	country := signin.countryOrRegion
+	lib.present(country)
+	not country in baseline_countries
 }
 
 deny contains result if {
@@ -49,7 +50,7 @@ deny contains result if {
 	object.get(signin, "errorCode", -1) == 0
 	lib.ns(signin.createdDateTime) >= revoked
 	signin.countryOrRegion in attacker_countries
-	not signin.ipAddress in indicator_ips
+	not object.get(signin, "ipAddress", null) in indicator_ips
 	result := {
 		"msg": sprintf("successful sign-in at %s from %s (%s), a country seen only in the attacker's sign-ins, after sessions were revoked", [signin.createdDateTime, signin.countryOrRegion, object.get(signin, "ipAddress", "unknown IP")]),
 		"ipAddress": object.get(signin, "ipAddress", null),

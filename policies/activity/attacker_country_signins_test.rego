@@ -46,3 +46,9 @@ test_allow_without_revocation if {
 	base := object.union(with_signins([attack, signin("2026-11-22T08:00:00Z", "192.0.2.50", "RU", "none")]), {"user": {"signInSessionsValidFromDateTime": null}})
 	count(attacker_country_signins.deny) == 0 with input as base
 }
+
+test_deny_attacker_country_without_ip if {
+	later := object.remove(signin("2026-11-22T08:00:00Z", "192.0.2.50", "RU", "none"), ["ipAddress"])
+	some result in attacker_country_signins.deny with input as with_signins([attack, later])
+	result.ipAddress == null
+}

@@ -29,7 +29,7 @@ excluded := {"password", "phone", "email"}
 
 deny contains result if {
 	some method in input.authMethods
-	not method.type in excluded
+	not object.get(method, "type", null) in excluded
 	lib.in_window(method.createdDateTime)
 	result := {
 		"msg": sprintf("%s method %q was registered %s, during the compromise window", [method.type, object.get(method, "displayName", ""), method.createdDateTime]),

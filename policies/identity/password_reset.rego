@@ -23,7 +23,7 @@ package closeout.identity.password_reset
 import data.closeout.lib
 
 deny contains result if {
-	not lib.has_time(input.user, "lastPasswordChangeDateTime")
+	not lib.has_time(lib.user, "lastPasswordChangeDateTime")
 	result := {
 		"msg": "no password change is recorded: lastPasswordChangeDateTime is empty",
 		"windowStart": input.incident.windowStart,

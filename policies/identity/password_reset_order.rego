@@ -43,7 +43,7 @@ deny contains result if {
 deny contains result if {
 	changed := input.user.lastPasswordChangeDateTime
 	lib.ns(changed) >= lib.window_start_ns
-	not lib.has_time(input.user, "signInSessionsValidFromDateTime")
+	not lib.has_time(lib.user, "signInSessionsValidFromDateTime")
 	result := {
 		"msg": sprintf("password was changed %s but sessions were never revoked: attacker sessions stayed live through the reset", [changed]),
 		"lastPasswordChangeDateTime": changed,

@@ -24,7 +24,7 @@ package closeout.identity.sessions_revoked
 import data.closeout.lib
 
 deny contains result if {
-	not lib.has_time(input.user, "signInSessionsValidFromDateTime")
+	not lib.has_time(lib.user, "signInSessionsValidFromDateTime")
 	result := {
 		"msg": "sessions were never revoked: signInSessionsValidFromDateTime is empty",
 		"windowStart": input.incident.windowStart,

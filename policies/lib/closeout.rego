@@ -9,6 +9,10 @@ package closeout.lib
 # ns is the Unix time in nanoseconds of an RFC 3339 timestamp.
 ns(ts) := time.parse_rfc3339_ns(ts)
 
+# user is the snapshot's user, or an empty object when there is none, so
+# that `not has_time(user, k)` holds when the user is missing too.
+user := object.get(input, "user", {})
+
 # has_time holds when obj[key] is a timestamp string (not null, not missing).
 has_time(obj, key) if is_string(obj[key])
 

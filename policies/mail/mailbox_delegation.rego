@@ -34,7 +34,7 @@ deny contains result if {
 deny contains result if {
 	lib.incident_mode
 	some grant in input.mailbox.permissions
-	not lib.external_address(grant.trustee)
+	not lib.external_address(object.get(grant, "trustee", ""))
 	lib.in_window(grant.createdDateTime)
 	result := finding(grant, sprintf("was granted %s, during the compromise window", [grant.createdDateTime]))
 }

@@ -138,7 +138,10 @@ func writeSections(templates []map[string]any, names []string, dir string) {
 }
 
 // incidentVariants are what an incident snapshot could also have been:
-// each mutates a copy and says whether it applied.
+// each mutates a copy and says whether it applied. Together with the
+// scenarios they bring every policy to pass, fail (or warn, for a policy
+// that only warns) and unknown; TestCorpusCoverage in policies holds the
+// corpus to that.
 var incidentVariants = map[string]func(doc map[string]any) bool{
 	// The compromised account was given a privileged role.
 	"privileged-role": func(doc map[string]any) bool {
@@ -152,20 +155,151 @@ var incidentVariants = map[string]func(doc map[string]any) bool{
 	},
 	// Every attestation is dated the day before the compromise began.
 	"misdated-attestations": func(doc map[string]any) bool {
-		incident, _ := doc["incident"].(map[string]any)
-		attestations, _ := incident["attestations"].(map[string]any)
-		start, err := time.Parse(time.RFC3339, fmt.Sprint(incident["windowStart"]))
-		if len(attestations) == 0 || err != nil {
+		attestations, _ := incident(doc)["attestations"].(map[string]any)
+		start, ok := windowStart(doc)
+		if len(attestations) == 0 || !ok {
 			return false
 		}
 		for _, a := range attestations {
 			if a, ok := a.(map[string]any); ok {
-				a["at"] = start.Add(-24 * time.Hour).Format(time.RFC3339)
+				a["at"] = stamp(start.Add(-24 * time.Hour))
 			}
 		}
 		return true
 	},
+	// The attacker signed in from a country new to the account, and after
+	// the sessions were revoked someone signed in from that country again
+	// from an address the indicators do not name.
+	"attacker-country-after-revoke": func(doc map[string]any) bool {
+		signIns, ok := doc["signIns"].([]any)
+		start, inIncident := windowStart(doc)
+		revoked, err := time.Parse(time.RFC3339, fmt.Sprint(user(doc)["signInSessionsValidFromDateTime"]))
+		if !ok || !inIncident || err != nil || revoked.Before(start) {
+			return false
+		}
+		signIn := func(at time.Time, ip, risk string) map[string]any {
+			return map[string]any{"createdDateTime": stamp(at), "ipAddress": ip, "countryOrRegion": "KP",
+				"city": "Pyongyang", "clientAppUsed": "Browser", "appDisplayName": "OfficeHome", "errorCode": 0,
+				"riskLevelDuringSignIn": risk, "isInteractive": true}
+		}
+		doc["signIns"] = append(signIns, signIn(start.Add(30*time.Minute), "192.0.2.181", "high"),
+			signIn(revoked.Add(3*time.Hour), "192.0.2.182", "none"))
+		return true
+	},
+	// An app role was assigned to the account during the window.
+	"app-role-in-window": func(doc map[string]any) bool {
+		assignments, ok := doc["appRoleAssignments"].([]any)
+		start, inIncident := windowStart(doc)
+		if !ok || !inIncident {
+			return false
+		}
+		doc["appRoleAssignments"] = append(assignments, map[string]any{"resourceId": "5b0a4f9e-0000-4000-8000-00000000a003",
+			"resourceDisplayName": "Contoso Payroll Export", "appRoleId": "00000000-0000-0000-0000-000000000000",
+			"createdDateTime": stamp(start.Add(2 * time.Hour))})
+		return true
+	},
+	// An authenticator app was registered during the window.
+	"authenticator-in-window": func(doc map[string]any) bool {
+		methods, ok := doc["authMethods"].([]any)
+		start, inIncident := windowStart(doc)
+		if !ok || !inIncident {
+			return false
+		}
+		doc["authMethods"] = append(methods, map[string]any{"id": "6e3f1a7a-0000-4000-8000-00000000c002",
+			"type": "microsoftAuthenticator", "displayName": "SM-A145F", "createdDateTime": stamp(start.Add(3 * time.Hour))})
+		return true
+	},
+	// A Temporary Access Pass is still usable.
+	"usable-temporary-access-pass": func(doc map[string]any) bool {
+		methods, ok := doc["authMethods"].([]any)
+		if !ok {
+			return false
+		}
+		doc["authMethods"] = append(methods, map[string]any{"id": "6e3f1a7a-0000-4000-8000-00000000c003",
+			"type": "temporaryAccessPass", "createdDateTime": "2026-11-21T10:00:00Z", "isUsable": true})
+		return true
+	},
+	// The directory audit records no security-info registration at all.
+	"no-security-info-registered": func(doc map[string]any) bool {
+		audits, ok := doc["audits"].([]any)
+		if !ok || doc["incident"] == nil {
+			return false
+		}
+		kept := audits[:0:0]
+		for _, a := range audits {
+			if name := fmt.Sprint(a.(map[string]any)["activityDisplayName"]); !strings.Contains(name, "security info") {
+				kept = append(kept, a)
+			}
+		}
+		doc["audits"] = kept
+		return len(kept) < len(audits)
+	},
+	// The attacker added a recovery email address during the window.
+	"recovery-email-changed": func(doc map[string]any) bool {
+		audits, ok := doc["audits"].([]any)
+		start, inIncident := windowStart(doc)
+		if !ok || !inIncident {
+			return false
+		}
+		doc["audits"] = append(audits, map[string]any{"activityDateTime": stamp(start.Add(time.Hour)),
+			"activityDisplayName": "Update user", "category": "UserManagement", "result": "success",
+			"initiatedBy": user(doc)["userPrincipalName"], "targetProperties": []any{map[string]any{
+				"name": "OtherMails", "oldValue": "[]", "newValue": `["recovery.7731@example.net"]`}}})
+		return true
+	},
+	// Automatic replies are on for every external sender.
+	"external-auto-reply": func(doc map[string]any) bool {
+		mailbox, _ := doc["mailbox"].(map[string]any)
+		if _, ok := mailbox["autoReply"]; !ok {
+			return false
+		}
+		mailbox["autoReply"] = map[string]any{"status": "alwaysEnabled", "externalAudience": "all"}
+		return true
+	},
+	// The password is set never to expire.
+	"password-never-expires": func(doc map[string]any) bool {
+		if user(doc) == nil {
+			return false
+		}
+		user(doc)["passwordPolicies"] = "DisablePasswordExpiration"
+		return true
+	},
+	// Sign-in is still blocked.
+	"sign-in-blocked": func(doc map[string]any) bool {
+		if doc["incident"] == nil {
+			return false
+		}
+		user(doc)["accountEnabled"] = false
+		return true
+	},
+	// Whether sign-in is enabled was not read.
+	"enabled-state-unread": func(doc map[string]any) bool {
+		if doc["incident"] == nil {
+			return false
+		}
+		user(doc)["accountEnabled"] = nil
+		return true
+	},
 }
+
+func incident(doc map[string]any) map[string]any {
+	m, _ := doc["incident"].(map[string]any)
+	return m
+}
+
+func user(doc map[string]any) map[string]any {
+	m, _ := doc["user"].(map[string]any)
+	return m
+}
+
+// windowStart is when the incident's compromise began; false outside an
+// incident.
+func windowStart(doc map[string]any) (time.Time, bool) {
+	start, err := time.Parse(time.RFC3339, fmt.Sprint(incident(doc)["windowStart"]))
+	return start, err == nil
+}
+
+func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 
 func clone(doc map[string]any) map[string]any {
 	raw, err := json.Marshal(doc)
