@@ -1,0 +1,239 @@
+package deploy
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"sigs.k8s.io/yaml"
+)
+
+// pipelineStep is one shell step of an example pipeline, with the
+// variables its CI service would set.
+type pipelineStep struct {
+	name   string
+	script string
+	env    []string
+}
+
+// The three example pipelines run as written, step by step, in a scratch
+// clone where a pull request lowers a custom policy's severity: lint
+// writes its SARIF, the Rego tests pass with coverage, and the diff
+// posted for the reviewer names the change. Only the step that installs
+// closeout is left out (the binary built from this tree is on PATH), and
+// the CI service's variables and macros are set as the service would.
+func TestPipelinesRun(t *testing.T) {
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Skip("git is not installed: the pipelines read the base policies with git")
+	}
+	bin := t.TempDir()
+	build := exec.Command("go", "build", "-o", filepath.Join(bin, "closeout"), "../cmd/closeout")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	for _, c := range []struct {
+		name    string
+		file    string
+		steps   func(t *testing.T, raw []byte, out string) []pipelineStep
+		summary string // where the step writes the diff, under out
+	}{
+		{"github", "github/policy-pr.yml", githubSteps, "summary.md"},
+		{"gitlab", "gitlab/.gitlab-ci.yml", gitlabSteps, ""},
+		{"azure", "azure/azure-pipelines.yml", azureSteps, "policy-diff.md"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			raw, err := os.ReadFile(filepath.Join("..", "examples", "ci", c.file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			work := pullRequestClone(t)
+			out := t.TempDir()
+			steps := c.steps(t, raw, out)
+			if len(steps) < 3 {
+				t.Fatalf("%s: %d steps run closeout, want lint, test and diff", c.file, len(steps))
+			}
+			for _, s := range steps {
+				cmd := exec.Command("bash", "-e", "-o", "pipefail", "-c", s.script)
+				cmd.Dir = work
+				cmd.Env = append(os.Environ(), "PATH="+bin+string(os.PathListSeparator)+os.Getenv("PATH"))
+				cmd.Env = append(cmd.Env, s.env...)
+				if b, err := cmd.CombinedOutput(); err != nil {
+					t.Fatalf("%s: step %q: %v\n%s", c.file, s.name, err, b)
+				}
+			}
+			sarifPath := filepath.Join(work, "lint.sarif")
+			diffPath := filepath.Join(work, "policy-diff.md")
+			if c.summary != "" {
+				diffPath = filepath.Join(out, c.summary)
+			}
+			if c.name == "azure" {
+				sarifPath = filepath.Join(out, "lint.sarif")
+			}
+			var sarif struct {
+				Version string `json:"version"`
+				Runs    []struct {
+					Results []any `json:"results"`
+				} `json:"runs"`
+			}
+			if b, err := os.ReadFile(sarifPath); err != nil || json.Unmarshal(b, &sarif) != nil || sarif.Version != "2.1.0" || len(sarif.Runs) != 1 || len(sarif.Runs[0].Results) != 0 {
+				t.Errorf("%s: lint SARIF: want SARIF 2.1.0 with no results, got %+v (%v)", c.file, sarif, err)
+			}
+			diff, err := os.ReadFile(diffPath)
+			if err != nil {
+				t.Fatalf("%s: the diff for the reviewer: %v", c.file, err)
+			}
+			for _, want := range []string{"ACME-001 (severity high → medium)", "holds Global Administrator without a FIDO2 security key"} {
+				if !strings.Contains(string(diff), want) {
+					t.Errorf("%s: the diff does not say %q:\n%s", c.file, want, diff)
+				}
+			}
+		})
+	}
+}
+
+// pullRequestClone makes an upstream repository with policies/ (the
+// example custom policy) and corpus/ (scenario snapshots) on main, and
+// returns a clone of it on a branch that lowers the policy's severity.
+func pullRequestClone(t *testing.T) string {
+	t.Helper()
+	root := t.TempDir()
+	upstream, work := filepath.Join(root, "upstream"), filepath.Join(root, "work")
+	git := func(dir string, args ...string) {
+		t.Helper()
+		cmd := exec.Command("git", args...)
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=ci", "GIT_AUTHOR_EMAIL=ci@example.com",
+			"GIT_COMMITTER_NAME=ci", "GIT_COMMITTER_EMAIL=ci@example.com", "GIT_CONFIG_GLOBAL=/dev/null", "GIT_CONFIG_NOSYSTEM=1")
+		if b, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, b)
+		}
+	}
+	copyInto := func(dst string, srcs ...string) {
+		t.Helper()
+		if err := os.MkdirAll(dst, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		for _, src := range srcs {
+			b, err := os.ReadFile(src)
+			if err == nil {
+				err = os.WriteFile(filepath.Join(dst, filepath.Base(src)), b, 0o644)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	policies, _ := filepath.Glob(filepath.Join("..", "examples", "policies", "*.rego"))
+	copyInto(filepath.Join(upstream, "policies"), policies...)
+	copyInto(filepath.Join(upstream, "corpus"),
+		filepath.Join("..", "testdata", "snapshots", "clean-hardened.json"),
+		filepath.Join("..", "testdata", "snapshots", "compromised-unremediated.json"),
+		filepath.Join("..", "testdata", "snapshots", "missed-sms-only.json"),
+		filepath.Join("..", "testdata", "corpus", "compromised-unremediated--privileged-role.json"))
+	git(upstream, "init", "-q", "-b", "main")
+	git(upstream, "add", ".")
+	git(upstream, "commit", "-q", "-m", "policies and corpus")
+	git(root, "clone", "-q", upstream, work)
+	git(work, "checkout", "-q", "-b", "lower-severity")
+	p := filepath.Join(work, "policies", "admin_security_key.rego")
+	b, err := os.ReadFile(p)
+	if err != nil || !strings.Contains(string(b), "severity: high") {
+		t.Fatalf("%s: want a policy of severity high to change (%v)", p, err)
+	}
+	if err := os.WriteFile(p, []byte(strings.Replace(string(b), "severity: high", "severity: medium", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	git(work, "commit", "-q", "-am", "ACME-001 is medium")
+	return work
+}
+
+// runsCloseout keeps the steps that run closeout, not the one that
+// installs it.
+func runsCloseout(script string) bool {
+	return strings.Contains(script, "closeout ") && !strings.Contains(script, "go install")
+}
+
+func githubSteps(t *testing.T, raw []byte, out string) []pipelineStep {
+	var wf struct {
+		Jobs map[string]struct {
+			Steps []struct {
+				Name string            `json:"name"`
+				Run  string            `json:"run"`
+				Env  map[string]string `json:"env"`
+			} `json:"steps"`
+		} `json:"jobs"`
+	}
+	if err := yaml.Unmarshal(raw, &wf); err != nil {
+		t.Fatal(err)
+	}
+	github := map[string]string{"${{ github.base_ref }}": "main"}
+	var steps []pipelineStep
+	for _, job := range wf.Jobs {
+		for _, s := range job.Steps {
+			if !runsCloseout(s.Run) {
+				continue
+			}
+			if strings.Contains(s.Run, "${{") {
+				t.Errorf("step %q pastes an expression into its script: pass it through env", s.Name)
+			}
+			env := []string{"GITHUB_STEP_SUMMARY=" + filepath.Join(out, "summary.md")}
+			for k, v := range s.Env {
+				if val, ok := github[v]; ok {
+					v = val
+				}
+				env = append(env, k+"="+v)
+			}
+			steps = append(steps, pipelineStep{s.Name, s.Run, env})
+		}
+	}
+	return steps
+}
+
+func gitlabSteps(t *testing.T, raw []byte, _ string) []pipelineStep {
+	var doc struct {
+		Job struct {
+			Script []string `json:"script"`
+		} `json:"closeout-policies"`
+	}
+	if err := yaml.Unmarshal(raw, &doc); err != nil {
+		t.Fatal(err)
+	}
+	var steps []pipelineStep
+	for _, line := range doc.Job.Script {
+		if runsCloseout(line) || strings.HasPrefix(line, "git ") {
+			steps = append(steps, pipelineStep{line, line, []string{"CI_MERGE_REQUEST_TARGET_BRANCH_NAME=main"}})
+		}
+	}
+	return steps
+}
+
+var azureMacro = regexp.MustCompile(`\$\([A-Z][A-Za-z]*\.[A-Za-z.]+\)`)
+
+func azureSteps(t *testing.T, raw []byte, out string) []pipelineStep {
+	var doc struct {
+		Steps []struct {
+			Script      string `json:"script"`
+			DisplayName string `json:"displayName"`
+		} `json:"steps"`
+	}
+	if err := yaml.Unmarshal(raw, &doc); err != nil {
+		t.Fatal(err)
+	}
+	var steps []pipelineStep
+	for _, s := range doc.Steps {
+		if !runsCloseout(s.Script) {
+			continue
+		}
+		// Azure replaces $(Name) macros before the shell sees the script.
+		script := strings.ReplaceAll(s.Script, "$(Build.ArtifactStagingDirectory)", out)
+		if m := azureMacro.FindString(script); m != "" {
+			t.Errorf("step %q uses the macro %s, which the test does not set", s.DisplayName, m)
+		}
+		steps = append(steps, pipelineStep{s.DisplayName, script, []string{"SYSTEM_PULLREQUEST_TARGETBRANCH=refs/heads/main"}})
+	}
+	return steps
+}
