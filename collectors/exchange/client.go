@@ -12,10 +12,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net/http"
 	neturl "net/url"
-	"strconv"
 	"strings"
 	"time"
 
@@ -200,7 +198,7 @@ func (c *Client) post(ctx context.Context, url, anchor, cmdlet string, body []by
 	transportFailures := 0
 	for attempt := 0; attempt <= c.opts.MaxRetries; attempt++ {
 		if attempt > 0 {
-			if err := safehttp.Sleep(ctx, backoff(attempt, last)); err != nil {
+			if err := safehttp.Sleep(ctx, backoff(attempt-1, last)); err != nil {
 				return &Error{Cmdlet: cmdlet, Message: context.Cause(ctx).Error()}
 			}
 		}
@@ -278,20 +276,14 @@ type retryAfter struct {
 
 func (r *retryAfter) Error() string { return r.err.Error() }
 
-// backoff honours Retry-After (seconds or an HTTP date); otherwise 1 s
-// doubled per attempt, capped at 30 s, with up to 25% jitter.
-func backoff(attempt int, last error) time.Duration {
+// backoff is the wait before retry number retry (0 for the first): the
+// last answer's Retry-After if it had one.
+func backoff(retry int, last error) time.Duration {
 	var ra *retryAfter
-	if errors.As(last, &ra) && ra.after != "" {
-		if s, err := strconv.Atoi(ra.after); err == nil && s >= 0 {
-			return time.Duration(s) * time.Second
-		}
-		if t, err := http.ParseTime(ra.after); err == nil {
-			return time.Until(t)
-		}
+	if errors.As(last, &ra) {
+		return safehttp.RetryDelay(ra.after, retry)
 	}
-	d := min(time.Second<<(attempt-1), 30*time.Second)
-	return d + time.Duration(rand.Int64N(int64(d)/4+1))
+	return safehttp.RetryDelay("", retry)
 }
 
 func truncate(s string, n int) string {

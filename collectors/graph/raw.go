@@ -7,11 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -261,7 +259,7 @@ func (g *rawGraph) batchChunk(ctx context.Context, steps []step) map[string]answ
 				out[r.ID] = answer{Body: r.Body}
 			case (r.Status == http.StatusTooManyRequests || r.Status == http.StatusServiceUnavailable || r.Status == http.StatusGatewayTimeout) && attempt < g.maxRetries:
 				retry = append(retry, s)
-				wait = max(wait, retryAfter(headerValue(r.Headers, "Retry-After"), attempt))
+				wait = max(wait, safehttp.RetryDelay(headerValue(r.Headers, "Retry-After"), attempt))
 				if g.onThrottle != nil && r.Status == http.StatusTooManyRequests {
 					g.onThrottle()
 				}
@@ -330,17 +328,6 @@ func headerValue(h map[string]string, name string) string {
 		}
 	}
 	return ""
-}
-
-// retryAfter honours a Retry-After in seconds; without one (Identity
-// Protection sends none) it backs off from one second, doubling, with
-// jitter so that throttled callers do not return in step.
-func retryAfter(header string, attempt int) time.Duration {
-	if s, err := strconv.Atoi(strings.TrimSpace(header)); err == nil && s >= 0 {
-		return time.Duration(s)*time.Second + time.Duration(rand.IntN(250))*time.Millisecond
-	}
-	d := min(time.Second<<attempt, 30*time.Second)
-	return d + time.Duration(rand.Int64N(int64(d)/4+1))
 }
 
 func stepErrorOf(status int, body json.RawMessage) error {

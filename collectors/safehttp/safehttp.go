@@ -1,6 +1,7 @@
 // Package safehttp holds what both collectors need to treat a server's
-// answers as hostile: a cap on response bodies, and redirects and next
-// links that never carry a token to another origin.
+// answers as hostile: a cap on response bodies, redirects and next links
+// that never carry a token to another origin, and bounded waits between
+// retries.
 package safehttp
 
 import (
@@ -8,8 +9,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -170,4 +173,27 @@ func Sleep(ctx context.Context, d time.Duration) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// MaxRetryDelay caps one wait between retries, whatever Retry-After says;
+// the caller's deadline bounds the whole.
+const MaxRetryDelay = 5 * time.Minute
+
+// RetryDelay is how long to wait before retry number retry (0 for the
+// first) of a throttled or unavailable request. A Retry-After of seconds
+// or an HTTP date is honoured, with up to 250 ms of jitter so that workers
+// throttled together do not come back together; without one, 1 s doubles
+// per retry up to 30 s, with up to 25% jitter. Never more than
+// MaxRetryDelay, never negative.
+func RetryDelay(retryAfter string, retry int) time.Duration {
+	retryAfter = strings.TrimSpace(retryAfter)
+	jitter := time.Duration(rand.Int64N(int64(250 * time.Millisecond)))
+	if s, err := strconv.ParseInt(retryAfter, 10, 64); err == nil && s >= 0 {
+		return min(time.Duration(min(s, int64(MaxRetryDelay/time.Second)))*time.Second+jitter, MaxRetryDelay)
+	}
+	if t, err := http.ParseTime(retryAfter); err == nil {
+		return min(max(time.Until(t), 0)+jitter, MaxRetryDelay)
+	}
+	d := min(time.Second<<min(max(retry, 0), 5), 30*time.Second)
+	return d + time.Duration(rand.Int64N(int64(d)/4+1))
 }

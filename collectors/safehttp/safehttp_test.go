@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestLimitBodies(t *testing.T) {
@@ -83,4 +84,23 @@ func TestServiceRoot(t *testing.T) {
 			t.Errorf("ServiceRoot(%q) accepted", bad)
 		}
 	}
+}
+
+func TestRetryDelay(t *testing.T) {
+	within := func(name string, got, lo, hi time.Duration) {
+		t.Helper()
+		if got < lo || got > hi {
+			t.Errorf("%s: %s, want between %s and %s", name, got, lo, hi)
+		}
+	}
+	within("Retry-After: 7", RetryDelay("7", 3), 7*time.Second, 7250*time.Millisecond)
+	within("Retry-After: 0", RetryDelay(" 0 ", 0), 0, 250*time.Millisecond)
+	within("an HTTP date 20 s ahead", RetryDelay(time.Now().Add(20*time.Second).UTC().Format(http.TimeFormat), 0), 18*time.Second, 21*time.Second)
+	within("an HTTP date in the past", RetryDelay("Mon, 02 Jan 2006 15:04:05 GMT", 0), 0, 250*time.Millisecond)
+	within("a huge Retry-After", RetryDelay("99999999999999999", 0), MaxRetryDelay, MaxRetryDelay)
+	within("a negative Retry-After backs off", RetryDelay("-5", 0), time.Second, 1250*time.Millisecond)
+	within("first retry", RetryDelay("", 0), time.Second, 1250*time.Millisecond)
+	within("third retry", RetryDelay("soon", 2), 4*time.Second, 5*time.Second)
+	within("tenth retry", RetryDelay("", 10), 30*time.Second, 37500*time.Millisecond)
+	within("a negative retry", RetryDelay("", -1), time.Second, 1250*time.Millisecond)
 }
