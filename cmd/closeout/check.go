@@ -33,8 +33,11 @@ type CheckOptions struct {
 	History string
 	// annotate places each subject's failing findings in the history.
 	annotate func(*results.Subject)
-	Verbose  bool
-	factory  *factory
+	// loaded is the policy set when the caller has compiled it already
+	// (scan, which read it for the sections to collect).
+	loaded  *policies.Set
+	Verbose bool
+	factory *factory
 }
 
 func newCmdCheck(f *factory, runF func(*CheckOptions) error) *cobra.Command {
@@ -98,15 +101,16 @@ func checkRun(opts *CheckOptions) error {
 	if err != nil {
 		return err
 	}
-	po, err := opts.Bundle.apply(policies.Options{Dirs: opts.PolicyDirs, EvalTimeout: opts.EvalTimeout})
-	if err != nil {
-		finish(false)
-		return err
-	}
-	set, err := loadPolicies(f, po)
-	if err != nil {
-		finish(false)
-		return err
+	set := opts.loaded
+	if set == nil {
+		po, err := opts.Bundle.apply(policies.Options{Dirs: opts.PolicyDirs, EvalTimeout: opts.EvalTimeout})
+		if err == nil {
+			set, err = loadPolicies(f, po)
+		}
+		if err != nil {
+			finish(false)
+			return err
+		}
 	}
 	warnUnknownWaivers(opts.IO.ErrOut, waivers, set)
 	meta := results.Meta{

@@ -60,5 +60,5 @@ func mergeRun(opts *MergeOptions) error {
 	if !opts.Check.Output.Quiet {
 		fmt.Fprintf(opts.IO.ErrOut, "closeout: merged %d accounts from %d shards (%d written by more than one, kept once)\n", res.Accounts, len(opts.Dirs), res.Duplicates)
 	}
-	return evaluateScanDir(opts.Check, opts.Out)
+	return evaluateScanDirs(opts.Check, opts.Out, opts.Out)
 }

@@ -124,13 +124,14 @@ func scanRun(opts *ScanOptions) error {
 		IncludeGuests: opts.IncludeGuests, Workers: opts.Workers, IdentityUnitsPer10s: opts.IdentityUnits, ExchangePer10s: opts.ExchangeRate, Version: version, Now: f.Now,
 		Progress: progressPrinter(opts.IO, ""),
 	}
+	opts.Check.loaded = set // evaluated with the set compiled above
 	if opts.Tenants != "" {
 		return scanTenants(opts, so)
 	}
 	if err := scanTenant(opts, &opts.Connection, so, ""); err != nil {
 		return err
 	}
-	return evaluateScanDir(opts.Check, opts.Dir)
+	return evaluateScanDirs(opts.Check, opts.Dir, opts.Dir)
 }
 
 // scanTenant collects one tenant into so.Dir: its settings, then every
@@ -189,16 +190,19 @@ func scanTenant(opts *ScanOptions, conn *connectionFlags, so scan.Options, label
 	return nil
 }
 
-// evaluateScanDir evaluates what a scan directory holds, as closeout
-// check would, into DIR/results.json and the reports asked for.
-func evaluateScanDir(check CheckOptions, dir string) error {
+// evaluateScanDirs evaluates what scan directories hold (each one's
+// tenant.json and snapshots.jsonl), as closeout check would, into
+// OUT/results.json and the reports asked for.
+func evaluateScanDirs(check CheckOptions, out string, dirs ...string) error {
 	check.Snapshots = nil
-	if _, err := os.Stat(filepath.Join(dir, "tenant.json")); err == nil {
-		check.Snapshots = append(check.Snapshots, filepath.Join(dir, "tenant.json"))
+	for _, dir := range dirs {
+		if _, err := os.Stat(filepath.Join(dir, "tenant.json")); err == nil {
+			check.Snapshots = append(check.Snapshots, filepath.Join(dir, "tenant.json"))
+		}
+		check.Snapshots = append(check.Snapshots, filepath.Join(dir, "snapshots.jsonl"))
 	}
-	check.Snapshots = append(check.Snapshots, filepath.Join(dir, "snapshots.jsonl"))
 	outputs := check.Output.Outputs
-	check.Output.Outputs = append([]string{"json=" + filepath.Join(dir, "results.json")}, outputs...)
+	check.Output.Outputs = append([]string{"json=" + filepath.Join(out, "results.json")}, outputs...)
 	if len(outputs) == 0 {
 		check.Output.Outputs = append(check.Output.Outputs, "-")
 	}

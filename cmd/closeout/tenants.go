@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sync"
 
 	"github.com/closeout-dev/closeout/collectors/graph"
@@ -119,21 +120,13 @@ func scanTenants(opts *ScanOptions, so scan.Options) error {
 		fmt.Fprintf(opts.IO.ErrOut, "closeout: could not scan tenant %s\n", f)
 	}
 	if len(scanned) > 0 {
-		check := opts.Check
-		check.Snapshots = nil
-		for _, label := range scanned {
-			dir := filepath.Join(opts.Dir, label)
-			if _, err := os.Stat(filepath.Join(dir, "tenant.json")); err == nil {
-				check.Snapshots = append(check.Snapshots, filepath.Join(dir, "tenant.json"))
+		var dirs []string // in the tenants file's order, whichever finished first
+		for _, t := range tenants {
+			if slices.Contains(scanned, t.Label) {
+				dirs = append(dirs, filepath.Join(opts.Dir, t.Label))
 			}
-			check.Snapshots = append(check.Snapshots, filepath.Join(dir, "snapshots.jsonl"))
 		}
-		outputs := check.Output.Outputs
-		check.Output.Outputs = append([]string{"json=" + filepath.Join(opts.Dir, "results.json")}, outputs...)
-		if len(outputs) == 0 {
-			check.Output.Outputs = append(check.Output.Outputs, "-")
-		}
-		err := checkRun(&check)
+		err := evaluateScanDirs(opts.Check, opts.Dir, dirs...)
 		var ee *exitError
 		if err != nil && !(errors.As(err, &ee) && ee.code == exitBlocking) {
 			return err
