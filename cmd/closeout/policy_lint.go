@@ -28,15 +28,14 @@ func newCmdPolicyLint(f *factory, runF func(*PolicyLintOptions) error) *cobra.Co
 	opts := &PolicyLintOptions{IO: f.IO, factory: f}
 	cmd := &cobra.Command{
 		Use:   "lint",
-		Short: "Check the policies as CI gates a policy change: compile, format, metadata, results, tests, unused rules",
+		Short: "Check the policies as CI gates a policy change: compile, format, metadata, results, tests, unused rules, negations",
 		Long: `Check the embedded library and any --policy-dir, reporting every problem with
-its file and line: strict compilation against the sandbox's builtins, opa fmt
-formatting, METADATA (id pattern, severity, checklist key, required
-sections, modes), unique ids, a msg in every deny and warn result, a
-_test.rego exercising each finding rule, helper rules nothing uses.
-Exit 1 when anything is found. -f sarif annotates a pull request.`,
+its file and line. Exit 1 when anything is found. -f sarif (or -o FILE.sarif)
+annotates a pull request. The rules:
+
+` + lintRulesHelp(),
 		Example: `  closeout policy lint
-  closeout policy lint --policy-dir examples/policies --no-embedded -f sarif > lint.sarif`,
+  closeout policy lint --policy-dir examples/policies --no-embedded -o lint.sarif`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			opts.formatSet = cmd.Flags().Changed("format")
@@ -108,4 +107,14 @@ func policyLintRun(opts *PolicyLintOptions) error {
 		return &exitError{code: exitBlocking}
 	}
 	return nil
+}
+
+// lintRulesHelp lists the lint rules for --help, from the list SARIF
+// describes them with.
+func lintRulesHelp() string {
+	var b strings.Builder
+	for _, r := range policies.LintRules {
+		fmt.Fprintf(&b, "  %-13s %s\n", r.ID, r.Description)
+	}
+	return strings.TrimRight(b.String(), "\n")
 }
