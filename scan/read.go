@@ -285,13 +285,24 @@ func (s *scanner) wanted(u snapshot.User, only map[string]bool) bool {
 }
 
 type written struct {
-	id   string
-	line []byte
-	ok   bool // every section asked for was collected
+	user  snapshot.User
+	line  []byte
+	ok    bool // every section asked for was collected
+	retry bool // a section failed on its own read: reading it again may help
+	lost  int  // sections asked for and not collected
 }
 
+// maxHeldForRetry bounds the accounts held back, in memory, to be read
+// again at the end of the scan; past it, an incomplete account is written
+// as it is.
+const maxHeldForRetry = 1000
+
 // accounts lists the users and reads each account, Workers at a time;
-// one writer appends the snapshots and the checkpoint.
+// one writer appends the snapshots and the checkpoint. An account a
+// section of which failed on its own read (not a tenant-wide list, not
+// forbidden) is held back and read once more when the others are done,
+// when a passing outage or throttling storm has gone; the better of the
+// two reads is written.
 func (s *scanner) accounts(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -320,8 +331,8 @@ func (s *scanner) accounts(ctx context.Context) error {
 		only = members
 	}
 	jobs := make(chan snapshot.User, s.opts.Workers*2)
-	out := make(chan written, s.opts.Workers*2)
 	batcher := newBatcher(s.graph)
+	defer batcher.close()
 	var listErr error
 	s.setListing(true)
 	if n, err := s.graph.Count(ctx, "/users/$count"); err == nil {
@@ -354,25 +365,78 @@ func (s *scanner) accounts(ctx context.Context) error {
 		})
 		s.setListing(false)
 	}()
+	var writeErr error
+	write := func(w written) {
+		if writeErr != nil || ctx.Err() != nil {
+			return // a cancelled scan writes nothing more: each line on disk is whole
+		}
+		if writeErr = s.cp.write(w.user.ID, w.line); writeErr != nil {
+			cancel()
+			return
+		}
+		s.mu.Lock()
+		s.progress.Done++
+		if !w.ok {
+			s.progress.Incomplete++
+		}
+		s.mu.Unlock()
+		s.report()
+	}
+	var held []written
+	for w := range s.readAll(ctx, batcher, jobs) {
+		if w.retry && len(held) < maxHeldForRetry {
+			held = append(held, w)
+			continue
+		}
+		write(w)
+	}
+	if len(held) > 0 && ctx.Err() == nil && writeErr == nil {
+		first := map[string]written{}
+		again := make(chan snapshot.User, len(held))
+		for _, w := range held {
+			first[w.user.ID] = w
+			again <- w.user
+		}
+		close(again)
+		for w := range s.readAll(ctx, batcher, again) {
+			was := first[w.user.ID]
+			s.mu.Lock()
+			s.progress.Retried++
+			if w.lost < was.lost {
+				s.progress.Recovered++
+			}
+			s.mu.Unlock()
+			if w.lost > was.lost {
+				w = was // the first read got more
+			}
+			write(w)
+		}
+	}
+	switch {
+	case writeErr != nil:
+		return writeErr
+	case listErr != nil && !errors.Is(listErr, context.Canceled):
+		return graph.Fatal("users", listErr)
+	}
+	return ctx.Err()
+}
+
+// readAll reads the accounts jobs sends, Workers at a time, until jobs is
+// closed; the channel it returns closes when every read is done.
+func (s *scanner) readAll(ctx context.Context, b *batcher, jobs <-chan snapshot.User) <-chan written {
+	out := make(chan written, s.opts.Workers*2)
 	var wg sync.WaitGroup
 	for range s.opts.Workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for u := range jobs {
-				snap := s.account(ctx, batcher, u)
-				line, err := json.Marshal(snap)
+				w, err := s.read(ctx, b, u)
 				if err != nil {
 					continue
 				}
-				ok := true
-				for sec := range s.sections {
-					if snap.Coverage[sec].Status != snapshot.StatusCollected {
-						ok = false
-					}
-				}
 				select {
-				case out <- written{id: u.ID, line: append(line, '\n'), ok: ok}:
+				case out <- w:
 				case <-ctx.Done():
 					return
 				}
@@ -383,34 +447,30 @@ func (s *scanner) accounts(ctx context.Context) error {
 		wg.Wait()
 		close(out)
 	}()
-	var writeErr error
-	for w := range out {
-		if writeErr != nil {
+	return out
+}
+
+// read reads one account into the line the scan writes, saying what it
+// lost and whether reading it again may help.
+func (s *scanner) read(ctx context.Context, b *batcher, u snapshot.User) (written, error) {
+	snap := s.account(ctx, b, u)
+	line, err := json.Marshal(snap)
+	if err != nil {
+		return written{}, err
+	}
+	w := written{user: u, line: append(line, '\n'), ok: true}
+	for sec := range s.sections {
+		c := snap.Coverage[sec]
+		if c.Status == snapshot.StatusCollected {
 			continue
 		}
-		if ctx.Err() != nil {
-			continue // a cancelled scan writes nothing more: each line on disk is whole
+		w.ok = false
+		w.lost++
+		if c.Status == snapshot.StatusError && s.bulkErrors[sec] == nil {
+			w.retry = true
 		}
-		if writeErr = s.cp.write(w.id, w.line); writeErr != nil {
-			cancel()
-			continue
-		}
-		s.mu.Lock()
-		s.progress.Done++
-		if !w.ok {
-			s.progress.Incomplete++
-		}
-		s.mu.Unlock()
-		s.report()
 	}
-	batcher.close()
-	switch {
-	case writeErr != nil:
-		return writeErr
-	case listErr != nil && !errors.Is(listErr, context.Canceled):
-		return graph.Fatal("users", listErr)
-	}
-	return ctx.Err()
+	return w, nil
 }
 
 // account builds one account's posture snapshot from the lists and its

@@ -72,6 +72,8 @@ type Progress struct {
 	Done       int  // accounts written, this run
 	Resumed    int  // accounts a previous run had written
 	Incomplete int  // accounts written with a section not collected
+	Retried    int  // accounts read a second time at the end, a section having failed
+	Recovered  int  // of those, accounts the second read got more of
 	Listing    bool // still listing accounts
 	Throttled  int64
 	Elapsed    time.Duration

@@ -5,6 +5,8 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -142,6 +144,52 @@ func TestScanUnderFaultsLosesNothing(t *testing.T) {
 		}
 	}
 	t.Logf("%d accounts, %d sections not collected under faults", len(got), incomplete)
+}
+
+// An account whose section failed on its own read is read once more at
+// the end and written once, with the better read: a passing failure
+// recovers, a lasting one stays error, and a forbidden one is not asked
+// again.
+func TestScanReadsAFailedAccountAgain(t *testing.T) {
+	srv, tenant := generated(t, 40)
+	var ids []string
+	for id := range members(tenant) {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	passing, lasting, forbidden := ids[0], ids[1], ids[2]
+	methods := func(id string) string { return "^/users/" + regexp.QuoteMeta(id) + "/authentication/methods$" }
+	srv.AddFault(fake.Fault{Path: methods(passing), Status: 500, Code: "InternalServerError", Message: "blip", Times: 1})
+	srv.AddFault(fake.Fault{Path: methods(lasting), Status: 500, Code: "InternalServerError", Message: "down"})
+	srv.AddFault(fake.Fault{Path: methods(forbidden), Status: 403, Code: "Authorization_RequestDenied", Message: "no"})
+	dir := t.TempDir()
+	res, err := Run(context.Background(), options(srv, dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := readSnapshots(t, dir)
+	if len(got) != len(ids) {
+		t.Fatalf("%d accounts written, want %d", len(got), len(ids))
+	}
+	for id, want := range map[string]string{passing: snapshot.StatusCollected, lasting: snapshot.StatusError, forbidden: snapshot.StatusForbidden} {
+		if c := got[id].Coverage("authMethods"); c.Status != want {
+			t.Errorf("%s: authMethods is %s (%s), want %s", id, c.Status, c.Detail, want)
+		}
+	}
+	if res.Retried != 2 || res.Recovered != 1 || res.Incomplete != 2 || res.Done != len(ids) {
+		t.Errorf("retried %d, recovered %d, incomplete %d, done %d; want 2, 1, 2, %d", res.Retried, res.Recovered, res.Incomplete, res.Done, len(ids))
+	}
+	asked := map[string]int{}
+	for _, r := range srv.Requests() {
+		for _, id := range []string{passing, lasting, forbidden} {
+			if regexp.MustCompile(methods(id)).MatchString(r.Path) {
+				asked[id]++
+			}
+		}
+	}
+	if asked[passing] != 2 || asked[lasting] != 2 || asked[forbidden] != 1 {
+		t.Errorf("authMethods asked %d, %d and %d times, want 2, 2 and 1", asked[passing], asked[lasting], asked[forbidden])
+	}
 }
 
 // A scan stopped part way (as by kill -9: the process ends between any two

@@ -179,6 +179,9 @@ func scanTenant(opts *ScanOptions, conn *connectionFlags, so scan.Options, label
 	if !opts.Check.Output.Quiet {
 		fmt.Fprintf(opts.IO.ErrOut, "%sscanned %d accounts (%d this run, %d before), %d with a section not collected, in %s; %d throttled answers\n",
 			prefix, res.Done+res.Resumed, res.Done, res.Resumed, res.Incomplete, res.Elapsed.Round(time.Millisecond), res.Throttled)
+		if res.Retried > 0 {
+			fmt.Fprintf(opts.IO.ErrOut, "%sread %d accounts again at the end after a section failed; %d of them got more\n", prefix, res.Retried, res.Recovered)
+		}
 		var uses []string
 		for _, b := range res.Budgets {
 			uses = append(uses, fmt.Sprintf("%s %d (%.0f/s)", b.Name, b.Spent, b.PerSecond))
