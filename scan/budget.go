@@ -31,6 +31,7 @@ type Budget struct {
 	Name      string
 	Spent     int
 	PerSecond float64
+	Throttled int // answers the service throttled (429) anyway
 }
 
 // Floor is the least time the budget needs for what was spent: no scan
@@ -40,7 +41,7 @@ func (b Budget) Floor() time.Duration {
 }
 
 func (b *budget) use() Budget {
-	return Budget{Name: b.name, Spent: int(b.spent.Load()), PerSecond: float64(b.max)}
+	return Budget{Name: b.name, Spent: int(b.spent.Load()), PerSecond: float64(b.max), Throttled: int(b.throttled.Load())}
 }
 
 // newBudget paces units per window; the burst is a twentieth of a window,

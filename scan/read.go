@@ -48,6 +48,17 @@ func (s *scanner) spendGraph(ctx context.Context, paths []string) error {
 	return s.identityB.spend(ctx, units)
 }
 
+// throttledGraph slows the budget a throttled Graph read was charged to:
+// Identity Protection's, or the identity units (which a whole $batch
+// and Outlook's reads also slow).
+func (s *scanner) throttledGraph(path string) {
+	if strings.Contains(path, "/identityProtection/") {
+		s.protectionB.throttle()
+		return
+	}
+	s.identityB.throttle()
+}
+
 func (s *scanner) spendExchange(ctx context.Context) error {
 	s.requests["exchange"].Add(1)
 	return s.exchangeB.spend(ctx, 1)

@@ -138,12 +138,13 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		}
 	}
 	s.sections["user"] = true
-	reader, err := graph.NewReader(opts.Graph)
+	gopts := opts.Graph
+	gopts.OnThrottle = s.throttledGraph
+	reader, err := graph.NewReader(gopts)
 	if err != nil {
 		return nil, err
 	}
 	reader.Spend = s.spendGraph
-	reader.OnThrottle(s.identityB.throttle)
 	s.graph = reader
 	cp, err := openCheckpoint(opts.Dir, opts.Resume)
 	if err != nil {

@@ -192,6 +192,26 @@ func TestScanReadsAFailedAccountAgain(t *testing.T) {
 	}
 }
 
+// A 429 on a whole request, which the SDK's retry handler retries on its
+// own, slows the budget the read was charged to, as a throttled $batch
+// step does.
+func TestScanThrottledRequestsSlowTheirBudget(t *testing.T) {
+	srv, _ := generated(t, 20)
+	srv.AddFault(fake.Fault{Path: `^/users$`, Status: 429, Code: "TooManyRequests", Message: "slow down", RetryAfter: 1, Times: 1})
+	srv.AddFault(fake.Fault{Path: `^/identityProtection/riskyUsers$`, Status: 429, Code: "TooManyRequests", Message: "slow down", RetryAfter: 1, Times: 1})
+	res, err := Run(context.Background(), options(srv, t.TempDir()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	throttled := map[string]int{}
+	for _, b := range res.Budgets {
+		throttled[b.Name] = b.Throttled
+	}
+	if throttled["identity"] != 1 || throttled["identityProtection"] != 1 || res.Throttled != 2 {
+		t.Errorf("throttled by budget %v (%d in all), want identity 1 and identityProtection 1", throttled, res.Throttled)
+	}
+}
+
 // A scan stopped part way (as by kill -9: the process ends between any two
 // writes) and resumed ends with the same findings as one that was not.
 func TestScanResumeGivesTheSameFindings(t *testing.T) {

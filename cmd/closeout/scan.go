@@ -184,7 +184,11 @@ func scanTenant(opts *ScanOptions, conn *connectionFlags, so scan.Options, label
 		}
 		var uses []string
 		for _, b := range res.Budgets {
-			uses = append(uses, fmt.Sprintf("%s %d (%.0f/s)", b.Name, b.Spent, b.PerSecond))
+			throttled := ""
+			if b.Throttled > 0 {
+				throttled = fmt.Sprintf(", %d throttled", b.Throttled)
+			}
+			uses = append(uses, fmt.Sprintf("%s %d (%.0f/s%s)", b.Name, b.Spent, b.PerSecond, throttled))
 		}
 		bind := res.Binding()
 		fmt.Fprintf(opts.IO.ErrOut, "%sbudgets spent: %s; the binding one, %s, needs at least %s: %.2fx that floor\n",

@@ -63,6 +63,11 @@ type ClientOptions struct {
 	RequestTimeout time.Duration
 	// MaxBody caps one response body (0: safehttp.DefaultMaxBody).
 	MaxBody int64
+	// OnThrottle, when set, is told of every answer Graph throttled (429),
+	// whole requests (the SDK's retry handler) and $batch steps alike,
+	// with the path that was read, so that a caller pacing its requests
+	// can slow down.
+	OnThrottle func(path string)
 	// Debug, when set, receives one line per request: method, URL, status.
 	// Headers (and so the token) are never written.
 	Debug io.Writer
@@ -105,7 +110,10 @@ func NewClient(opts ClientOptions) (*msgraphsdk.GraphServiceClient, string, erro
 	kiotaMW, err := khttp.GetDefaultMiddlewaresWithOptions(khttp.NewCompressionOptionsReference(false), &khttp.RetryHandlerOptions{
 		MaxRetries:   retries,
 		DelaySeconds: 1,
-		ShouldRetry: func(delay time.Duration, attempt int, _ *http.Request, _ *http.Response) bool {
+		ShouldRetry: func(delay time.Duration, attempt int, req *http.Request, resp *http.Response) bool {
+			if opts.OnThrottle != nil && resp != nil && resp.StatusCode == http.StatusTooManyRequests && req != nil {
+				opts.OnThrottle(req.URL.Path)
+			}
 			// Spread retries of concurrent requests so they do not return
 			// to a throttled service in step.
 			time.Sleep(time.Duration(rand.IntN(250)) * time.Millisecond)

@@ -32,7 +32,7 @@ type rawGraph struct {
 	// debug receives a line per $batch step: its request and status.
 	debug io.Writer
 	// onThrottle is told of each step Graph throttled inside a batch.
-	onThrottle func()
+	onThrottle func(path string)
 }
 
 var errorMapping = abs.ErrorMappings{"XXX": odataerrors.CreateODataErrorFromDiscriminatorValue}
@@ -261,7 +261,7 @@ func (g *rawGraph) batchChunk(ctx context.Context, steps []step) map[string]answ
 				retry = append(retry, s)
 				wait = max(wait, safehttp.RetryDelay(headerValue(r.Headers, "Retry-After"), attempt))
 				if g.onThrottle != nil && r.Status == http.StatusTooManyRequests {
-					g.onThrottle()
+					g.onThrottle(stepPath(s.URL))
 				}
 			default:
 				out[r.ID] = answer{Err: stepErrorOf(r.Status, r.Body)}

@@ -42,9 +42,6 @@ func (r *Reader) spend(ctx context.Context, paths ...string) error {
 	return r.Spend(ctx, paths)
 }
 
-// OnThrottle, when set, is told of every read Graph throttled (429).
-func (r *Reader) OnThrottle(f func()) { r.raw.onThrottle = f }
-
 // Pages reads a collection under the service root ("/users?$select=..."),
 // handing each item to each as its page arrives: nothing is held but the
 // page being read.
