@@ -67,6 +67,10 @@ bench: ## Benchmark policy evaluation (snapshots/s, one worker and all)
 bench-verify: ## Round trips of one account's collection (Graph and Exchange) at 0 and 100 ms per request against the fake tenant
 	$(GO) test -run '^$$' -bench BenchmarkAccountRoundTrips -benchtime 5x ./collectors
 
+.PHONY: bench-history
+bench-history: ## Recording a run of 10,000 accounts x 40 findings in a history file (time, peak heap)
+	$(GO) test -run '^$$' -bench BenchmarkRecord -benchmem -benchtime 3x ./history
+
 .PHONY: bench-scan
 bench-scan: build ## closeout scan of 10,000 fake accounts under Microsoft's budgets (wall time against the floor), and its peak RSS at 10,000 and 100,000
 	$(GO) build -o $(BIN)/closeout-fake ./cmd/closeout-fake

@@ -134,25 +134,61 @@ type Run struct {
 	Failing      int       `json:"failing"`
 }
 
-type row struct {
-	tenant, subject, policy, severity, checklist, status string
-}
-
 // Record adds a closeout.results/v1 document as a run. It reports whether
 // the run was new: an evaluation of the same snapshots under the same
 // policy set is recorded once (a retried CI job, a merge recorded again).
+//
+// The findings stream from the document into the file inside one write
+// transaction, so a scan of a hundred thousand accounts is never held in
+// memory; the run is known to be a repeat only at the end, when every
+// subject's digest has been read, and a repeat is rolled back.
 func (s *Store) Record(doc io.Reader) (Run, bool, error) {
+	ctx := context.Background()
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return Run{}, false, err
+	}
+	defer conn.Close()
+	if err := retryBusy(func() error { _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); return err }); err != nil {
+		return Run{}, false, err
+	}
+	done := false
+	defer func() {
+		if !done {
+			conn.ExecContext(ctx, "ROLLBACK")
+		}
+	}()
+	// The run goes in first, under a placeholder digest no real run has,
+	// so that its findings can refer to it as they stream.
+	now := time.Now().UTC().Format(time.RFC3339)
+	res, err := conn.ExecContext(ctx, "INSERT INTO runs (tenant, generated_at, policy_digest, input_digest, subjects, findings, recorded_at) VALUES ('', '', '', ?, 0, 0, ?)",
+		fmt.Sprintf("pending:%d", time.Now().UnixNano()), now)
+	if err != nil {
+		return Run{}, false, err
+	}
+	id, err := res.LastInsertId()
+	if err != nil {
+		return Run{}, false, err
+	}
+	stmt, err := conn.PrepareContext(ctx, "INSERT OR REPLACE INTO findings VALUES (?, ?, ?, ?, ?, ?, ?)")
+	if err != nil {
+		return Run{}, false, err
+	}
+	defer stmt.Close()
 	var meta results.Meta
-	var rows []row
 	var digests []string
+	findings := 0
 	tenants := map[string]bool{}
-	_, err := results.Decode(doc, func(m results.Meta) error { meta = m; return nil }, func(sub *results.Subject) error {
+	_, err = results.Decode(doc, func(m results.Meta) error { meta = m; return nil }, func(sub *results.Subject) error {
 		digests = append(digests, sub.SHA256)
 		if sub.Tenant != "" {
 			tenants[sub.Tenant] = true
 		}
 		for _, f := range sub.Findings {
-			rows = append(rows, row{sub.Tenant, sub.Subject, f.PolicyID, string(f.Severity), f.Checklist, string(f.Status)})
+			if _, err := stmt.ExecContext(ctx, id, sub.Tenant, sub.Subject, f.PolicyID, string(f.Severity), f.Checklist, string(f.Status)); err != nil {
+				return err
+			}
+			findings++
 		}
 		return nil
 	})
@@ -171,64 +207,23 @@ func (s *Store) Record(doc io.Reader) (Run, bool, error) {
 		names = append(names, t)
 	}
 	sort.Strings(names)
-	run := Run{Tenant: strings.Join(names, ","), GeneratedAt: meta.GeneratedAt.UTC(), PolicyDigest: meta.PolicySet.Digest, Subjects: len(digests), Findings: len(rows)}
-	var added bool
-	err = retryBusy(func() error {
-		var err error
-		run.ID, added, err = s.insert(run, inputDigest, rows)
-		return err
-	})
-	return run, added, err
-}
-
-// insert writes a run and its findings in one transaction, unless the
-// same evaluation is there already.
-func (s *Store) insert(run Run, inputDigest string, rows []row) (int64, bool, error) {
-	ctx := context.Background()
-	conn, err := s.db.Conn(ctx)
-	if err != nil {
-		return 0, false, err
-	}
-	defer conn.Close()
-	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
-		return 0, false, err
-	}
-	done := false
-	defer func() {
-		if !done {
-			conn.ExecContext(ctx, "ROLLBACK")
-		}
-	}()
+	run := Run{ID: id, Tenant: strings.Join(names, ","), GeneratedAt: meta.GeneratedAt.UTC(), PolicyDigest: meta.PolicySet.Digest, Subjects: len(digests), Findings: findings}
 	var existing int64
 	if err := conn.QueryRowContext(ctx, "SELECT id FROM runs WHERE input_digest = ?", inputDigest).Scan(&existing); err == nil {
-		return existing, false, nil // recorded already
+		run.ID = existing
+		return run, false, nil // recorded already: the deferred rollback drops this copy
 	} else if !errors.Is(err, sql.ErrNoRows) {
-		return 0, false, err
+		return Run{}, false, err
 	}
-	res, err := conn.ExecContext(ctx, "INSERT INTO runs (tenant, generated_at, policy_digest, input_digest, subjects, findings, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-		run.Tenant, run.GeneratedAt.Format(time.RFC3339), run.PolicyDigest, inputDigest, run.Subjects, run.Findings, time.Now().UTC().Format(time.RFC3339))
-	if err != nil {
-		return 0, false, err
-	}
-	id, err := res.LastInsertId()
-	if err != nil {
-		return 0, false, err
-	}
-	stmt, err := conn.PrepareContext(ctx, "INSERT OR REPLACE INTO findings VALUES (?, ?, ?, ?, ?, ?, ?)")
-	if err != nil {
-		return 0, false, err
-	}
-	defer stmt.Close()
-	for _, r := range rows {
-		if _, err := stmt.ExecContext(ctx, id, r.tenant, r.subject, r.policy, r.severity, r.checklist, r.status); err != nil {
-			return 0, false, err
-		}
+	if _, err := conn.ExecContext(ctx, "UPDATE runs SET tenant = ?, generated_at = ?, policy_digest = ?, input_digest = ?, subjects = ?, findings = ? WHERE id = ?",
+		run.Tenant, run.GeneratedAt.Format(time.RFC3339), run.PolicyDigest, inputDigest, run.Subjects, run.Findings, id); err != nil {
+		return Run{}, false, err
 	}
 	if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
-		return 0, false, err
+		return Run{}, false, err
 	}
 	done = true
-	return id, true, nil
+	return run, true, nil
 }
 
 // Runs lists the recorded runs, oldest first.

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -170,5 +172,101 @@ func TestAnnotator(t *testing.T) {
 	}
 	if h := bob.Findings[0].History; h == nil || !h.New || h.AgeDays != 0 {
 		t.Errorf("bob = %+v", h)
+	}
+}
+
+// A run recorded again, or a document cut short, leaves the file as it
+// was: the streamed findings of either are rolled back.
+func TestRecordLeavesNothingOfARepeatOrABrokenDocument(t *testing.T) {
+	s, err := Open(filepath.Join(t.TempDir(), "history.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	count := func() (runs, findings int) {
+		t.Helper()
+		if err := s.db.QueryRow("SELECT (SELECT count(*) FROM runs), (SELECT count(*) FROM findings)").Scan(&runs, &findings); err != nil {
+			t.Fatal(err)
+		}
+		return runs, findings
+	}
+	at := time.Date(2026, 11, 1, 6, 0, 0, 0, time.UTC)
+	statuses := map[string]results.Status{"alice@x.com": results.Fail, "bob@x.com": results.Pass}
+	first, added, err := s.Record(doc(t, at, "sha256:p", statuses))
+	if err != nil || !added || first.Findings != 2 || first.Subjects != 2 {
+		t.Fatalf("first record: %+v added %v: %v", first, added, err)
+	}
+	again, added, err := s.Record(doc(t, at, "sha256:p", statuses))
+	if err != nil || added || again.ID != first.ID {
+		t.Fatalf("the same run again: %+v added %v: %v; want run %d, not added", again, added, err, first.ID)
+	}
+	if runs, findings := count(); runs != 1 || findings != 2 {
+		t.Errorf("after a repeat: %d runs and %d findings, want 1 and 2", runs, findings)
+	}
+	whole, _ := io.ReadAll(doc(t, at.Add(time.Hour), "sha256:q", statuses))
+	if _, _, err := s.Record(bytes.NewReader(whole[:len(whole)*2/3])); err == nil {
+		t.Fatal("a document cut short was recorded")
+	}
+	if runs, findings := count(); runs != 1 || findings != 2 {
+		t.Errorf("after a broken document: %d runs and %d findings, want 1 and 2", runs, findings)
+	}
+}
+
+// BenchmarkRecord records a run of 10,000 accounts with 40 findings each
+// (make bench-history). peak-heap-MB is the most the heap grew over the
+// document already in memory: one subject at a time, not the run's
+// 400,000 findings.
+func BenchmarkRecord(b *testing.B) {
+	var subjects []results.Subject
+	for i := range 10000 {
+		sub := results.Subject{Subject: fmt.Sprintf("user%05d@x.com", i), Tenant: "t1", Mode: "posture", SHA256: fmt.Sprintf("%064d", i)}
+		for p := range 40 {
+			sub.Findings = append(sub.Findings, results.Finding{PolicyID: fmt.Sprintf("CO-X-%03d", p), Severity: results.High, Checklist: "x", Status: results.Fail})
+		}
+		subjects = append(subjects, sub)
+	}
+	for i := range b.N {
+		b.StopTimer()
+		raw, err := json.Marshal(map[string]any{
+			"schemaVersion": results.SchemaVersion, "generatedAt": time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), "tool": results.Tool{Name: "closeout"},
+			"policySet": results.PolicySet{Digest: fmt.Sprintf("sha256:%d", i)}, "failOn": "high", "subjects": subjects,
+			"summary": results.Summary{ByStatus: map[results.Status]int{}}})
+		if err != nil {
+			b.Fatal(err)
+		}
+		s, err := Open(filepath.Join(b.TempDir(), "history.db"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		runtime.GC()
+		var base runtime.MemStats
+		runtime.ReadMemStats(&base)
+		stop := make(chan struct{})
+		peak := make(chan uint64)
+		go func() {
+			var m runtime.MemStats
+			var most uint64
+			for {
+				runtime.ReadMemStats(&m)
+				most = max(most, m.HeapAlloc)
+				select {
+				case <-stop:
+					peak <- most
+					return
+				case <-time.After(5 * time.Millisecond):
+				}
+			}
+		}()
+		b.StartTimer()
+		if _, added, err := s.Record(bytes.NewReader(raw)); err != nil || !added {
+			b.Fatal(added, err)
+		}
+		b.StopTimer()
+		close(stop)
+		if most := <-peak; most > base.HeapAlloc {
+			b.ReportMetric(float64(most-base.HeapAlloc)/(1<<20), "peak-heap-MB")
+		}
+		s.Close()
+		b.StartTimer()
 	}
 }
