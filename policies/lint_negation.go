@@ -40,7 +40,11 @@ func lintNegations(c *ast.Compiler, skip func(file string) bool, add func(rule, 
 				ast.WalkVars(expr, func(v ast.Var) bool {
 					if h := hoisted[v]; h != nil && !reported[v] {
 						reported[v] = true
-						add("negated-read", expr.Location.File, expr.Location.Row,
+						loc := expr.Location
+						if loc == nil {
+							loc = m.Package.Location
+						}
+						add("negated-read", loc.File, loc.Row,
 							"not %s reads %s before the negation: when it is missing the rule fails instead of the negation holding (bind it first, e.g. with object.get and a default)",
 							exprText(expr), termText(h))
 					}
