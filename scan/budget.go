@@ -20,10 +20,15 @@ type budget struct {
 	limiter *rate.Limiter
 	max     rate.Limit
 
+	window time.Duration
+
 	mu        sync.Mutex
 	successes int
+	lastEase  time.Time // when a near-limit answer last slowed the pace
 	throttled atomic.Int64
+	nearLimit atomic.Int64 // answers saying 80% or more of the limit is spent
 	spent     atomic.Int64 // units spent
+	reported  atomic.Int64 // units the service said it charged
 }
 
 // Budget is what a scan spent of one budget, and its documented rate.
@@ -32,6 +37,8 @@ type Budget struct {
 	Spent     int
 	PerSecond float64
 	Throttled int // answers the service throttled (429) anyway
+	NearLimit int // answers saying 80% or more of the limit was spent
+	Reported  int // units the service said it charged, where it said
 }
 
 // Floor is the least time the budget needs for what was spent: no scan
@@ -41,7 +48,8 @@ func (b Budget) Floor() time.Duration {
 }
 
 func (b *budget) use() Budget {
-	return Budget{Name: b.name, Spent: int(b.spent.Load()), PerSecond: float64(b.max), Throttled: int(b.throttled.Load())}
+	return Budget{Name: b.name, Spent: int(b.spent.Load()), PerSecond: float64(b.max), Throttled: int(b.throttled.Load()),
+		NearLimit: int(b.nearLimit.Load()), Reported: int(b.reported.Load())}
 }
 
 // newBudget paces units per window; the burst is a twentieth of a window,
@@ -49,7 +57,7 @@ func (b *budget) use() Budget {
 func newBudget(name string, units int, window time.Duration) *budget {
 	limit := rate.Limit(float64(units) / window.Seconds())
 	burst := max(1, units/20)
-	return &budget{name: name, limiter: rate.NewLimiter(limit, burst), max: limit}
+	return &budget{name: name, limiter: rate.NewLimiter(limit, burst), max: limit, window: window}
 }
 
 // spend waits until n units may be spent.
@@ -85,4 +93,50 @@ func (b *budget) throttle() {
 	b.limiter.SetLimit(max(b.max/10, b.limiter.Limit()*0.7))
 	b.successes = 0
 	b.mu.Unlock()
+}
+
+// charged records what the service said a request cost. What it charged
+// beyond what was paced for is owed: taken from the pace at once, so the
+// next spends wait for it (the estimate is never allowed to run ahead of
+// Microsoft's count).
+func (b *budget) charged(units, paced int) {
+	if b == nil || units <= 0 {
+		return
+	}
+	b.reported.Add(int64(units))
+	owed := units - paced
+	if owed <= 0 {
+		return
+	}
+	b.spent.Add(int64(owed))
+	now := time.Now()
+	for owed > 0 {
+		chunk := min(owed, b.limiter.Burst())
+		b.limiter.ReserveN(now, chunk)
+		owed -= chunk
+	}
+}
+
+// near records an answer saying share of the limit is spent (sent from
+// 0.8 on: another app, or another shard, is spending the same budget).
+// The pace eases to 90%, or to 70% when the limit is reached, at most
+// once a tenth of a window, never below a tenth of the documented rate.
+func (b *budget) near(share float64) {
+	if b == nil || share < 0.8 {
+		return
+	}
+	b.nearLimit.Add(1)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	now := time.Now()
+	if now.Sub(b.lastEase) < b.window/10 {
+		return
+	}
+	b.lastEase = now
+	factor := 0.9
+	if share >= 1 {
+		factor = 0.7
+	}
+	b.limiter.SetLimit(max(b.max/10, b.limiter.Limit()*rate.Limit(factor)))
+	b.successes = 0
 }

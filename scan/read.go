@@ -25,27 +25,45 @@ import (
 func (s *scanner) spendGraph(ctx context.Context, paths []string) error {
 	units, protection := 0, 0
 	for _, p := range paths {
-		switch {
-		case strings.Contains(p, "/identityProtection/"):
-			protection++
-			s.requests["identityProtection"].Add(1)
-		case strings.Contains(p, "/calendar/") || strings.Contains(p, "/mailFolders") || strings.Contains(p, "/mailboxSettings"):
-			s.requests["outlook"].Add(1)
-		case strings.HasSuffix(p, "/users"):
-			units++ // 2, less 1 for $select
-			s.requests["identity"].Add(1)
-		case strings.Contains(p, "oauth2PermissionGrants"):
-			units += 2
-			s.requests["identity"].Add(1)
-		default:
-			units++
-			s.requests["identity"].Add(1)
+		kind, n := graphCost(p)
+		s.requests[kind].Add(1)
+		switch kind {
+		case "identityProtection":
+			protection += n
+		case "identity":
+			units += n
 		}
 	}
 	if err := s.protectionB.spend(ctx, protection); err != nil {
 		return err
 	}
 	return s.identityB.spend(ctx, units)
+}
+
+// graphCost is the budget a Graph read is charged to and what it costs.
+func graphCost(path string) (string, int) {
+	switch {
+	case strings.Contains(path, "/identityProtection/"):
+		return "identityProtection", 1
+	case strings.Contains(path, "/calendar/") || strings.Contains(path, "/mailFolders") || strings.Contains(path, "/mailboxSettings"):
+		return "outlook", 0
+	case strings.HasSuffix(path, "/users"):
+		return "identity", 1 // 2, less 1 for $select
+	case strings.Contains(path, "oauth2PermissionGrants"):
+		return "identity", 2
+	}
+	return "identity", 1
+}
+
+// usedGraph takes in what Graph said of an identity read's cost and of
+// the budget left.
+func (s *scanner) usedGraph(u graph.Usage) {
+	kind, paced := graphCost(u.Path)
+	if kind != "identity" {
+		return
+	}
+	s.identityB.charged(u.ResourceUnits, paced)
+	s.identityB.near(u.LimitShare)
 }
 
 // throttledGraph slows the budget a throttled Graph read was charged to:

@@ -140,6 +140,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	s.sections["user"] = true
 	gopts := opts.Graph
 	gopts.OnThrottle = s.throttledGraph
+	gopts.OnUsage = s.usedGraph
 	reader, err := graph.NewReader(gopts)
 	if err != nil {
 		return nil, err

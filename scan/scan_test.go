@@ -212,6 +212,34 @@ func TestScanThrottledRequestsSlowTheirBudget(t *testing.T) {
 	}
 }
 
+// Every identity unit Graph says it charged reaches the pacer, from whole
+// requests and $batch steps alike, and a pacer set above the real limit
+// hears that the limit is near.
+func TestScanHearsGraphsUsageHeaders(t *testing.T) {
+	srv, _ := generated(t, 40)
+	srv.SetThrottle(fake.Throttle{IdentityUnitsPer10s: 60, Window: time.Second})
+	opts := options(srv, t.TempDir())
+	opts.Exchange = nil
+	opts.IdentityUnitsPer10s, opts.Window = 120, time.Second // twice what the tenant allows
+	res, err := Run(context.Background(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var identity Budget
+	for _, b := range res.Budgets {
+		if b.Name == "identity" {
+			identity = b
+		}
+	}
+	if charged := srv.IdentityUnitsCharged(); identity.Reported != charged || charged == 0 {
+		t.Errorf("the pacer heard of %d units charged, the tenant charged %d", identity.Reported, charged)
+	}
+	if identity.NearLimit == 0 {
+		t.Errorf("no answer said the limit was near (%+v)", identity)
+	}
+	t.Logf("identity budget: %+v; %d throttled", identity, res.Throttled)
+}
+
 // A scan stopped part way (as by kill -9: the process ends between any two
 // writes) and resumed ends with the same findings as one that was not.
 func TestScanResumeGivesTheSameFindings(t *testing.T) {

@@ -23,7 +23,7 @@ func main() {
 	latency := flag.Duration("latency", 0, "added to every request, as a network round trip")
 	generate := flag.Int("generate", 0, "serve `N` synthesised accounts (with a realistic mix of exposures) instead of the fixture's")
 	seed := flag.Uint64("seed", 1, "the seed of -generate: the same seed, the same tenant")
-	throttle := flag.Bool("throttle", false, "enforce Microsoft's documented budgets: 3,500 identity units and 5 report requests per 10 s, 4 concurrent requests per mailbox; 1,000 Exchange cmdlets per 10 s")
+	throttle := flag.Bool("throttle", false, "enforce Microsoft's documented budgets: 3,500 identity units, 5 report requests and 10 Identity Protection requests per 10 s, 4 concurrent requests per mailbox; 1,000 Exchange cmdlets per 10 s")
 	faults := flag.String("faults", "", "switch faults on: 503=SHARE, reset=SHARE, truncate=SHARE, storm=N (comma-separated; e.g. 503=0.05,reset=0.01,storm=20)")
 	flag.Parse()
 	faultList, err := fake.ParseFaults(*faults)
@@ -51,7 +51,7 @@ func main() {
 	}
 	srv := fake.New(tenant)
 	if *throttle {
-		srv.SetThrottle(fake.Throttle{IdentityUnitsPer10s: 3500, MailboxConcurrency: 4, ReportsPer10s: 5, ExchangePer10s: 1000})
+		srv.SetThrottle(fake.Throttle{IdentityUnitsPer10s: 3500, MailboxConcurrency: 4, ReportsPer10s: 5, ProtectionPer10s: 10, ExchangePer10s: 1000})
 	}
 	srv.Token = *token
 	srv.Enums = spelling

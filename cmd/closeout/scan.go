@@ -184,11 +184,14 @@ func scanTenant(opts *ScanOptions, conn *connectionFlags, so scan.Options, label
 		}
 		var uses []string
 		for _, b := range res.Budgets {
-			throttled := ""
+			notes := ""
 			if b.Throttled > 0 {
-				throttled = fmt.Sprintf(", %d throttled", b.Throttled)
+				notes += fmt.Sprintf(", %d throttled", b.Throttled)
 			}
-			uses = append(uses, fmt.Sprintf("%s %d (%.0f/s%s)", b.Name, b.Spent, b.PerSecond, throttled))
+			if b.NearLimit > 0 {
+				notes += fmt.Sprintf(", %d near the limit", b.NearLimit)
+			}
+			uses = append(uses, fmt.Sprintf("%s %d (%.0f/s%s)", b.Name, b.Spent, b.PerSecond, notes))
 		}
 		bind := res.Binding()
 		fmt.Fprintf(opts.IO.ErrOut, "%sbudgets spent: %s; the binding one, %s, needs at least %s: %.2fx that floor\n",

@@ -3,6 +3,7 @@ package fake
 import (
 	"fmt"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -196,6 +197,9 @@ type Throttle struct {
 	IdentityUnitsPer10s int
 	MailboxConcurrency  int
 	ReportsPer10s       int
+	// ProtectionPer10s is Identity Protection's own budget of requests,
+	// refused with a 429 that carries no Retry-After, as Microsoft's does.
+	ProtectionPer10s int
 	// ExchangePer10s is the Exchange admin API's budget of cmdlets (its
 	// own, apart from Graph's identity units).
 	ExchangePer10s int
@@ -208,8 +212,24 @@ type throttleState struct {
 	windowStart time.Time
 	units       int
 	reports     int
+	protection  int
 	exchange    int
+	charged     int // identity units charged since the model was switched on
 	inFlight    map[string]int
+}
+
+// fakeAppID is the application x-ms-throttle-scope names.
+const fakeAppID = "0c1d2e3f-0000-4000-8000-00000000c105"
+
+// IdentityUnitsCharged is what the throttle model has charged to the
+// identity budget since it was switched on.
+func (s *Server) IdentityUnitsCharged() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.throttle == nil {
+		return 0
+	}
+	return s.throttle.charged
 }
 
 // SetThrottle switches the throttle model on (a zero Throttle: off).
@@ -225,17 +245,20 @@ func (s *Server) SetThrottle(t Throttle) {
 var reMailbox = regexp.MustCompile(`^/users/([^/]+)/(mailFolders|mailboxSettings|calendar)`)
 
 // throttled charges a request to the budgets and says whether it must be
-// refused, with the Retry-After seconds.
-func (s *Server) throttled(path string) (int, int) {
+// refused, with the Retry-After seconds. An identity read's answer says
+// what it cost (x-ms-resource-unit) and, past 80% of the budget, how much
+// of it is spent (x-ms-throttle-limit-percentage), as Microsoft's do; a
+// refused one says which limit (x-ms-throttle-scope).
+func (s *Server) throttled(path string, query url.Values, h http.Header) (int, int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	t := s.throttle
-	if t == nil {
-		return 0, 0
+	if t == nil || path == "/$batch" {
+		return 0, 0 // a $batch is charged by its steps, each on its own
 	}
 	now := time.Now()
 	if now.Sub(t.windowStart) >= t.Window {
-		t.windowStart, t.units, t.reports, t.exchange = now, 0, 0, 0
+		t.windowStart, t.units, t.reports, t.exchange, t.protection = now, 0, 0, 0, 0
 	}
 	retry := int((t.Window-now.Sub(t.windowStart))/time.Second) + 1
 	if m := reMailbox.FindStringSubmatch(path); m != nil {
@@ -252,6 +275,13 @@ func (s *Server) throttled(path string) (int, int) {
 		t.exchange++
 		return 0, 0
 	}
+	if strings.HasPrefix(path, "/identityProtection/") {
+		if t.ProtectionPer10s > 0 && t.protection >= t.ProtectionPer10s {
+			return http.StatusTooManyRequests, 0
+		}
+		t.protection++
+		return 0, 0
+	}
 	if strings.HasPrefix(path, "/auditLogs/") {
 		if t.ReportsPer10s > 0 && t.reports >= t.ReportsPer10s {
 			return http.StatusTooManyRequests, retry
@@ -262,11 +292,22 @@ func (s *Server) throttled(path string) (int, int) {
 	cost := 1
 	if strings.HasPrefix(path, "/users") || strings.Contains(path, "oauth2PermissionGrants") {
 		cost = 2
+		if query.Get("$select") != "" {
+			cost-- // $select takes one off
+		}
 	}
 	if t.IdentityUnitsPer10s > 0 && t.units+cost > t.IdentityUnitsPer10s {
+		h.Set("x-ms-throttle-scope", "Tenant_Application/ReadWrite/"+fakeAppID+"/"+s.tenant.TenantID())
 		return http.StatusTooManyRequests, retry
 	}
 	t.units += cost
+	t.charged += cost
+	h.Set("x-ms-resource-unit", strconv.Itoa(cost))
+	if t.IdentityUnitsPer10s > 0 {
+		if share := float64(t.units) / float64(t.IdentityUnitsPer10s); share >= 0.8 {
+			h.Set("x-ms-throttle-limit-percentage", strconv.FormatFloat(share, 'f', 2, 64))
+		}
+	}
 	return 0, 0
 }
 

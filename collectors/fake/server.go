@@ -122,8 +122,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	if status, retry := s.throttled(path); status != 0 {
-		rec.Header().Set("Retry-After", strconv.Itoa(retry))
+	status, retry := s.throttled(path, r.URL.Query(), rec.Header())
+	if status != 0 {
+		if retry > 0 {
+			rec.Header().Set("Retry-After", strconv.Itoa(retry))
+		}
 		writeError(rec, status, "TooManyRequests", "Too many requests.")
 		return
 	}
@@ -583,8 +586,10 @@ func (s *Server) batch(w http.ResponseWriter, r *http.Request) {
 		var stepBody any
 		json.Unmarshal(rec.Body.Bytes(), &stepBody)
 		headers := map[string]string{"Content-Type": "application/json"}
-		if ra := rec.Header().Get("Retry-After"); ra != "" {
-			headers["Retry-After"] = ra
+		for _, h := range []string{"Retry-After", "x-ms-resource-unit", "x-ms-throttle-limit-percentage", "x-ms-throttle-scope"} {
+			if v := rec.Header().Get(h); v != "" {
+				headers[h] = v
+			}
 		}
 		responses = append(responses, map[string]any{"id": step.ID, "status": rec.Code, "headers": headers, "body": stepBody})
 	}

@@ -68,6 +68,10 @@ type ClientOptions struct {
 	// with the path that was read, so that a caller pacing its requests
 	// can slow down.
 	OnThrottle func(path string)
+	// OnUsage, when set, is told what each answer said of its cost and of
+	// the budget left (x-ms-resource-unit, x-ms-throttle-limit-percentage,
+	// x-ms-throttle-scope), whole requests and $batch steps alike.
+	OnUsage func(Usage)
 	// Debug, when set, receives one line per request: method, URL, status.
 	// Headers (and so the token) are never written.
 	Debug io.Writer
@@ -139,6 +143,9 @@ func NewClient(opts ClientOptions) (*msgraphsdk.GraphServiceClient, string, erro
 		maxBody = safehttp.DefaultMaxBody
 	}
 	httpClient.Transport = safehttp.LimitBodies(httpClient.Transport, maxBody)
+	if opts.OnUsage != nil {
+		httpClient.Transport = usageTransport{next: httpClient.Transport, on: opts.OnUsage, base: strings.TrimSuffix(u.Path, "/") + "/v1.0"}
+	}
 	httpClient.Timeout = opts.RequestTimeout
 	if httpClient.Timeout == 0 {
 		httpClient.Timeout = 100 * time.Second

@@ -180,7 +180,7 @@ func newCollector(opts Options) (*collector, time.Time, error) {
 		retries = 5
 	}
 	c := &collector{client: client, opts: opts, consents: map[string]time.Time{},
-		raw: &rawGraph{adapter: client.GetAdapter(), base: base, maxRetries: retries, sleep: safehttp.Sleep, debug: opts.Debug, onThrottle: opts.OnThrottle}}
+		raw: &rawGraph{adapter: client.GetAdapter(), base: base, maxRetries: retries, sleep: safehttp.Sleep, debug: opts.Debug, onThrottle: opts.OnThrottle, onUsage: opts.OnUsage}}
 	return c, now().UTC().Truncate(time.Second), nil
 }
 

@@ -33,6 +33,8 @@ type rawGraph struct {
 	debug io.Writer
 	// onThrottle is told of each step Graph throttled inside a batch.
 	onThrottle func(path string)
+	// onUsage is told what each step's answer said of its cost.
+	onUsage func(Usage)
 }
 
 var errorMapping = abs.ErrorMappings{"XXX": odataerrors.CreateODataErrorFromDiscriminatorValue}
@@ -251,6 +253,11 @@ func (g *rawGraph) batchChunk(ctx context.Context, steps []step) map[string]answ
 				continue
 			}
 			delete(byID, r.ID)
+			if g.onUsage != nil {
+				if u, ok := usageFrom(stepPath(s.URL), func(name string) string { return headerValue(r.Headers, name) }); ok {
+					g.onUsage(u)
+				}
+			}
 			if g.debug != nil {
 				fmt.Fprintf(g.debug, "graph:   $batch step GET %s -> %d\n", stepPath(s.URL), r.Status)
 			}
