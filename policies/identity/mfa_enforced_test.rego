@@ -35,3 +35,24 @@ test_deny_temporary_access_pass_is_not_mfa if {
 test_deny_no_methods_at_all if {
 	count(mfa_enforced.deny) == 1 with input as object.union(fixtures.posture_input, {"authMethods": []})
 }
+
+test_allow_hardware_token_and_certificate if {
+	count(mfa_enforced.deny) == 0 with input as with_methods(["password", "hardwareOath"])
+	count(mfa_enforced.deny) == 0 with input as with_methods(["password", "x509Certificate"])
+}
+
+test_deny_qr_code_is_not_mfa if {
+	count(mfa_enforced.deny) == 1 with input as with_methods(["password", "qrCodePin"])
+}
+
+test_unknown_method_type_is_unknown_not_fail if {
+	inp := with_methods(["password", "phone", "other"])
+	count(mfa_enforced.deny) == 0 with input as inp
+	count(mfa_enforced.unknown) == 1 with input as inp
+}
+
+test_unknown_method_beside_a_strong_one_passes if {
+	inp := with_methods(["password", "fido2", "other"])
+	count(mfa_enforced.deny) == 0 with input as inp
+	count(mfa_enforced.unknown) == 0 with input as inp
+}
