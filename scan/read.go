@@ -170,7 +170,7 @@ func (s *scanner) readRoles(ctx context.Context) error {
 		if err := json.Unmarshal(raw, &r); err != nil {
 			return err
 		}
-		r.Privileged = graph.PrivilegedRoleTemplates[r.RoleTemplateID]
+		r.Privileged = graph.RoleIsPrivileged(r.RoleTemplateID)
 		roles = append(roles, r)
 		return nil
 	})

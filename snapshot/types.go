@@ -126,7 +126,9 @@ type Role struct {
 	ID             string `json:"id"`
 	DisplayName    string `json:"displayName"`
 	RoleTemplateID string `json:"roleTemplateId"`
-	Privileged     bool   `json:"privileged"`
+	// Privileged is whether the role's template is a privileged one; null
+	// for a template the collector does not know (a newer or custom role).
+	Privileged *bool `json:"privileged"`
 }
 
 // Risk is the account's Identity Protection state.

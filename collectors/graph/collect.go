@@ -431,7 +431,7 @@ func (c *collector) roles(ctx context.Context, bodies []json.RawMessage, snap *s
 		DisplayName    string `json:"displayName"`
 		RoleTemplateID string `json:"roleTemplateId"`
 	}) error {
-		roles = append(roles, snapshot.Role{ID: r.ID, DisplayName: r.DisplayName, RoleTemplateID: r.RoleTemplateID, Privileged: PrivilegedRoleTemplates[r.RoleTemplateID]})
+		roles = append(roles, snapshot.Role{ID: r.ID, DisplayName: r.DisplayName, RoleTemplateID: r.RoleTemplateID, Privileged: RoleIsPrivileged(r.RoleTemplateID)})
 		return nil
 	})
 	if err == nil {

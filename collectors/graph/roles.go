@@ -1,27 +1,151 @@
 package graph
 
-// PrivilegedRoleTemplates are the built-in directory roles whose holder can
-// take over the tenant or its data (Microsoft marks them PRIVILEGED).
-var PrivilegedRoleTemplates = map[string]bool{
-	"62e90394-69f5-4237-9190-012177145e10": true, // Global Administrator
-	"e8611ab8-c189-46e8-94e1-60213ab1f814": true, // Privileged Role Administrator
-	"7be44c8a-adaf-4e2a-84d6-ab2649e08a13": true, // Privileged Authentication Administrator
-	"194ae4cb-b126-40b2-bd5b-6091b380977d": true, // Security Administrator
-	"29232cdf-9323-42fd-ade2-1d097af3e4de": true, // Exchange Administrator
-	"f28a1f50-f6e7-4571-818b-6a12f2af6b6c": true, // SharePoint Administrator
-	"fe930be7-5e62-47db-91af-98c3a49a38b1": true, // User Administrator
-	"9b895d92-2cd3-44c7-9d02-a6ac2d5ea5c3": true, // Application Administrator
-	"158c047a-c907-4556-b7ef-446551a6b5f7": true, // Cloud Application Administrator
-	"c4e39bd9-1100-46d3-8c65-fb160da0071f": true, // Authentication Administrator
-	"729827e3-9c14-49f7-bb1b-9608f156bbb8": true, // Helpdesk Administrator
-	"966707d0-3269-4727-9be2-8c3a10f19b9d": true, // Password Administrator
-	"b1be1c3e-b65d-4f19-8427-f6fa0d97feb9": true, // Conditional Access Administrator
-	"8ac3fc64-6eca-42ea-9e69-59f4c7b60eb2": true, // Hybrid Identity Administrator
-	"3a2c62db-5318-420d-8d74-23affee5d9d5": true, // Intune Administrator
-	"9360feb5-f418-4baa-8175-e2a00bac4301": true, // Directory Writers
-	"e00e864a-17c5-4a4b-9c06-f5b95a8d5bd8": true, // Partner Tier2 Support
-	"f2ef992c-3afb-46b9-b7cf-a126ee74c451": true, // Global Reader
-	"5d6b6bb7-de71-4623-b4af-96380a352509": true, // Security Reader
-	"be2f45a1-457d-42af-a067-6ec1fa63bc45": true, // External Identity Provider Administrator
-	"d29b2b05-8046-44ba-8758-1e26182fcf32": true, // Directory Synchronization Accounts
+import "strings"
+
+// The built-in Microsoft Entra roles, by template id, as Microsoft's
+// built-in roles reference lists them (learn.microsoft.com, "Microsoft Entra
+// built-in roles", January 2026). privileged is Microsoft's PRIVILEGED label,
+// and closeout adds three roles whose holder can read or redirect any
+// mailbox or site or rewrite the directory from on-premises: Exchange
+// Administrator, SharePoint Administrator and Directory Synchronization
+// Accounts. A template not listed here (a role newer than closeout, or a
+// custom one) is not known to be harmless: RoleIsPrivileged says so.
+var builtInRoles = map[string]struct {
+	name       string
+	privileged bool
+}{
+	"db506228-d27e-4b7d-95e5-295956d6615f": {"Agent ID Administrator", true},
+	"adb2368d-a9be-41b5-8667-d96778e081b0": {"Agent ID Developer", false},
+	"6b942400-691f-4bf0-9d12-d8a254a2baf5": {"Agent Registry Administrator", false},
+	"d2562ede-74db-457e-a7b6-544e236ebb61": {"AI Administrator", false},
+	"9b895d92-2cd3-44c7-9d02-a6ac2d5ea5c3": {"Application Administrator", true},
+	"cf1c38e5-3621-4004-a7cb-879624dced7c": {"Application Developer", true},
+	"9c6df0f2-1e7c-4dc3-b195-66dfbd24aa8f": {"Attack Payload Author", false},
+	"c430b396-e693-46cc-96f3-db01bf8bb62a": {"Attack Simulation Administrator", false},
+	"58a13ea3-c632-46ae-9ee0-9c0d43cd7f3d": {"Attribute Assignment Administrator", false},
+	"ffd52fa5-98dc-465c-991d-fc073eb59f8f": {"Attribute Assignment Reader", false},
+	"8424c6f0-a189-499e-bbd0-26c1753c96d4": {"Attribute Definition Administrator", false},
+	"1d336d2c-4ae8-42ef-9711-b3604ce3fc2c": {"Attribute Definition Reader", false},
+	"5b784334-f94b-471a-a387-e7219fc49ca2": {"Attribute Log Administrator", false},
+	"9c99539d-8186-4804-835f-fd51ef9e2dcd": {"Attribute Log Reader", false},
+	"ecb2c6bf-0ab6-418e-bd87-7986f8d63bbe": {"Attribute Provisioning Administrator", true},
+	"422218e4-db15-4ef9-bbe0-8afb41546d79": {"Attribute Provisioning Reader", true},
+	"c4e39bd9-1100-46d3-8c65-fb160da0071f": {"Authentication Administrator", true},
+	"25a516ed-2fa0-40ea-a2d0-12923a21473a": {"Authentication Extensibility Administrator", true},
+	"0526716b-113d-4c15-b2c8-68e3c22b9f80": {"Authentication Policy Administrator", false},
+	"e3973bdf-4987-49ae-837a-ba8e231c7286": {"Azure DevOps Administrator", false},
+	"7495fdc4-34c4-4d15-a289-98788ce399fd": {"Azure Information Protection Administrator", false},
+	"aaf43236-0c0d-4d5f-883a-6955382ac081": {"B2C IEF Keyset Administrator", true},
+	"3edaf663-341e-4475-9f94-5c398ef6c070": {"B2C IEF Policy Administrator", false},
+	"b0f54661-2d74-4c50-afa3-1ec803f12efe": {"Billing Administrator", false},
+	"892c5842-a9a6-463a-8041-72aa08ca3cf6": {"Cloud App Security Administrator", false},
+	"158c047a-c907-4556-b7ef-446551a6b5f7": {"Cloud Application Administrator", true},
+	"7698a772-787b-4ac8-901f-60d6b08affd2": {"Cloud Device Administrator", true},
+	"17315797-102d-40b4-93e0-432062caca18": {"Compliance Administrator", false},
+	"e6d1a23a-da11-4be4-9570-befc86d067a7": {"Compliance Data Administrator", false},
+	"b1be1c3e-b65d-4f19-8427-f6fa0d97feb9": {"Conditional Access Administrator", true},
+	"5c4f9dcd-47dc-4cf7-8c9a-9e4207cbfc91": {"Customer LockBox Access Approver", false},
+	"38a96431-2bdf-4b4c-8b6e-5d3d8abac1a4": {"Desktop Analytics Administrator", false},
+	"88d8e3e3-8f55-4a1e-953a-9b9898b8876b": {"Directory Readers", false},
+	"d29b2b05-8046-44ba-8758-1e26182fcf32": {"Directory Synchronization Accounts", true},
+	"9360feb5-f418-4baa-8175-e2a00bac4301": {"Directory Writers", true},
+	"8329153b-31d0-4727-b945-745eb3bc5f31": {"Domain Name Administrator", true},
+	"e93e3737-fa85-474a-aee4-7d3fb86510f3": {"Dragon Administrator", false},
+	"44367163-eba1-44c3-98af-f5787879f96a": {"Dynamics 365 Administrator", false},
+	"963797fb-eb3b-4cde-8ce3-5878b3f32a3f": {"Dynamics 365 Business Central Administrator", false},
+	"3f1acade-1e04-4fbc-9b69-f0302cd84aef": {"Edge Administrator", false},
+	"29232cdf-9323-42fd-ade2-1d097af3e4de": {"Exchange Administrator", true},
+	"49eb8f75-97e9-4e37-9b2b-6c3ebfcffa31": {"Exchange Backup Administrator", false},
+	"31392ffb-586c-42d1-9346-e59415a2cc4e": {"Exchange Recipient Administrator", false},
+	"dd13091a-6207-4fc0-82ba-3641e056ab95": {"Extended Directory User Administrator", false},
+	"6e591065-9bad-43ed-90f3-e9424366d2f0": {"External ID User Flow Administrator", false},
+	"0f971eea-41eb-4569-a71e-57bb8a3eff1e": {"External ID User Flow Attribute Administrator", false},
+	"be2f45a1-457d-42af-a067-6ec1fa63bc45": {"External Identity Provider Administrator", true},
+	"a9ea8996-122f-4c74-9520-8edcd192826c": {"Fabric Administrator", false},
+	"62e90394-69f5-4237-9190-012177145e10": {"Global Administrator", true},
+	"f2ef992c-3afb-46b9-b7cf-a126ee74c451": {"Global Reader", true},
+	"ac434307-12b9-4fa1-a708-88bf58caabc1": {"Global Secure Access Administrator", false},
+	"843318fb-79a6-4168-9e6f-aa9a07481cc4": {"Global Secure Access Log Reader", false},
+	"fdd7a751-b60b-444a-984c-02652fe8fa1c": {"Groups Administrator", false},
+	"95e79109-95c0-4d8e-aee3-d01accf2d47b": {"Guest Inviter", false},
+	"729827e3-9c14-49f7-bb1b-9608f156bbb8": {"Helpdesk Administrator", true},
+	"8ac3fc64-6eca-42ea-9e69-59f4c7b60eb2": {"Hybrid Identity Administrator", true},
+	"45d8d3c5-c802-45c6-b32a-1d70b5e1e86e": {"Identity Governance Administrator", false},
+	"eb1f4a8d-243a-41f0-9fbd-c7cdf6c5ef7c": {"Insights Administrator", false},
+	"25df335f-86eb-4119-b717-0ff02de207e9": {"Insights Analyst", false},
+	"31e939ad-9672-4796-9c2e-873181342d2d": {"Insights Business Leader", false},
+	"3a2c62db-5318-420d-8d74-23affee5d9d5": {"Intune Administrator", true},
+	"2ea5ce4c-b2d8-4668-bd81-3680bd2d227a": {"IoT Device Administrator", false},
+	"74ef975b-6605-40af-a5d2-b9539d836353": {"Kaizala Administrator", false},
+	"b5a8dcf3-09d5-43a9-a639-8e29ef291470": {"Knowledge Administrator", false},
+	"744ec460-397e-42ad-a462-8b3f9747a02c": {"Knowledge Manager", false},
+	"4d6ac14f-3453-41d0-bef9-a3e0c569773a": {"License Administrator", false},
+	"59d46f88-662b-457b-bceb-5c3809e5908f": {"Lifecycle Workflows Administrator", true},
+	"ac16e43d-7b2d-40e0-ac05-243ff356ab5b": {"Message Center Privacy Reader", false},
+	"790c1fb9-7f7d-4f88-86a1-ef1f95c05c1b": {"Message Center Reader", false},
+	"1707125e-0aa2-4d4d-8655-a7c786c76a25": {"Microsoft 365 Backup Administrator", false},
+	"8c8b803f-96e1-4129-9349-20738d9f9652": {"Microsoft 365 Migration Administrator", false},
+	"00cf5c54-4693-4f59-a0ac-ab79ef0a974d": {"Microsoft 365 Support Engineer", false},
+	"9f06204d-73c1-4d4c-880a-6edb90606fd8": {"Microsoft Entra Joined Device Local Administrator", false},
+	"ee67aa9c-e510-4759-b906-227085a7fd4d": {"Microsoft Graph Data Connect Administrator", false},
+	"1501b917-7653-4ff9-a4b5-203eaf33784f": {"Microsoft Hardware Warranty Administrator", false},
+	"281fe777-fb20-4fbb-b7a3-ccebce5b0d96": {"Microsoft Hardware Warranty Specialist", false},
+	"d37c8bed-0711-4417-ba38-b4abe66ce4c2": {"Network Administrator", false},
+	"2b745bdf-0803-4d80-aa65-822c4493daac": {"Office Apps Administrator", false},
+	"92ed04bf-c94a-4b82-9729-b799a7a4c178": {"Organizational Branding Administrator", false},
+	"9d70768a-0cbc-4b4c-aea3-2e124b2477f4": {"Organizational Data Source Administrator", false},
+	"e48398e2-f4bb-4074-8f31-4586725e205b": {"Organizational Messages Approver", false},
+	"507f53e4-4e52-4077-abd3-d2e1558b6ea2": {"Organizational Messages Writer", false},
+	"4ba39ca4-527c-499a-b93d-d9b492c50246": {"Partner Tier1 Support", true},
+	"e00e864a-17c5-4a4b-9c06-f5b95a8d5bd8": {"Partner Tier2 Support", true},
+	"966707d0-3269-4727-9be2-8c3a10f19b9d": {"Password Administrator", true},
+	"024906de-61e5-49c8-8572-40335f1e0e10": {"People Administrator", false},
+	"af78dc32-cf4d-46f9-ba4e-4428526346b5": {"Permissions Management Administrator", false},
+	"78b0ccd1-afc2-4f92-9116-b41aedd09592": {"Places Administrator", false},
+	"11648597-926c-4cf3-9c36-bcebb0ba8dcc": {"Power Platform Administrator", false},
+	"644ef478-e28f-4e28-b9dc-3fdde9aa0b1f": {"Printer Administrator", false},
+	"e8cef6f1-e4bd-4ea8-bc07-4b8d950f4477": {"Printer Technician", false},
+	"7be44c8a-adaf-4e2a-84d6-ab2649e08a13": {"Privileged Authentication Administrator", true},
+	"e8611ab8-c189-46e8-94e1-60213ab1f814": {"Privileged Role Administrator", true},
+	"4a5d8f65-41da-4de4-8968-e035b65339cf": {"Reports Reader", false},
+	"0964bb5e-9bdb-4d7b-ac29-58e794862a40": {"Search Administrator", false},
+	"8835291a-918c-4fd7-a9ce-faa49f0cf7d9": {"Search Editor", false},
+	"194ae4cb-b126-40b2-bd5b-6091b380977d": {"Security Administrator", true},
+	"5f2222b1-57c3-48ba-8ad5-d4759f1fde6f": {"Security Operator", true},
+	"5d6b6bb7-de71-4623-b4af-96380a352509": {"Security Reader", true},
+	"f023fd81-a637-4b56-95fd-791ac0226033": {"Service Support Administrator", false},
+	"f28a1f50-f6e7-4571-818b-6a12f2af6b6c": {"SharePoint Administrator", true},
+	"99009c4a-3b3f-4957-82a9-9d35e12db77e": {"SharePoint Advanced Management Administrator", false},
+	"9d3e04ba-3ee4-4d1b-a3a7-9aef423a09be": {"SharePoint Backup Administrator", false},
+	"1a7d78b6-429f-476b-b8eb-35fb715fffd4": {"SharePoint Embedded Administrator", false},
+	"75941009-915a-4869-abe7-691bff18279e": {"Skype for Business Administrator", false},
+	"69091246-20e8-4a56-aa4d-066075b2a7a8": {"Teams Administrator", false},
+	"baf37b3a-610e-45da-9e62-d9d1e5e8914b": {"Teams Communications Administrator", false},
+	"f70938a0-fc10-4177-9e90-2178f8765737": {"Teams Communications Support Engineer", false},
+	"fcf91098-03e3-41a9-b5ba-6f0ec8188a12": {"Teams Communications Support Specialist", false},
+	"3d762c5a-1b6c-493f-843e-55a3b42923d4": {"Teams Devices Administrator", false},
+	"1076ac91-f3d9-41a7-a339-dcdf5f480acc": {"Teams Reader", false},
+	"aa38014f-0993-46e9-9b45-30501a20909d": {"Teams Telephony Administrator", false},
+	"112ca1a2-15ad-4102-995e-45b0bc479a6a": {"Tenant Creator", false},
+	"75934031-6c7e-415a-99d7-48dbd49e875e": {"Usage Summary Reports Reader", false},
+	"fe930be7-5e62-47db-91af-98c3a49a38b1": {"User Administrator", true},
+	"27460883-1df1-4691-b032-3b79643e5e63": {"User Experience Success Manager", false},
+	"e300d9e7-4a2b-4295-9eff-f1c78b36cc98": {"Virtual Visits Administrator", false},
+	"0ec3f692-38d6-4d14-9e69-0377ca7797ad": {"Viva Glint Tenant Administrator", false},
+	"92b086b3-e367-4ef2-b869-1de128fb986e": {"Viva Goals Administrator", false},
+	"87761b17-1ed2-4af3-9acd-92a150038160": {"Viva Pulse Administrator", false},
+	"11451d60-acb2-45eb-a7d6-43d0f0125c13": {"Windows 365 Administrator", false},
+	"32696413-001a-46ae-978c-ce0f6b3620d2": {"Windows Update Deployment Administrator", false},
+	"810a2642-a034-447f-a5e8-41beaa378541": {"Yammer Administrator", false},
+}
+
+// RoleIsPrivileged says whether a directory role's template is privileged:
+// nil for a template closeout does not know, which a policy must treat as
+// unknown rather than harmless.
+func RoleIsPrivileged(templateID string) *bool {
+	r, ok := builtInRoles[strings.ToLower(templateID)]
+	if !ok {
+		return nil
+	}
+	return &r.privileged
 }

@@ -5,7 +5,9 @@
 #   Privileged Role Administrator, ...) on an account turns its compromise into
 #   a tenant compromise. In incident mode each privileged role fails until it
 #   is removed or waived with a justification; in a posture scan standing
-#   privileged roles on ordinary accounts are a warning.
+#   privileged roles on ordinary accounts are a warning. A role whose template
+#   the collector does not know (one newer than closeout) may be privileged:
+#   it is unknown until someone looks at what it can do.
 # related_resources:
 #   - ref: https://learn.microsoft.com/en-us/entra/identity/role-based-access-control/privileged-roles-permissions
 #     description: Privileged roles and permissions in Microsoft Entra ID
@@ -29,6 +31,12 @@ import data.closeout.lib
 privileged contains role if {
 	some role in input.roles
 	role.privileged == true
+}
+
+unknown contains result if {
+	some role in input.roles
+	not is_boolean(object.get(role, "privileged", null))
+	result := finding(role, "the account holds role %s, whose template closeout does not know: whether it is privileged cannot be judged")
 }
 
 deny contains result if {

@@ -23,3 +23,18 @@ test_warn_privileged_role_in_posture if {
 	some result in admin_roles.warn with input as inp
 	contains(result.msg, "just-in-time")
 }
+
+test_unknown_role_template if {
+	newer := {"id": "r-new", "displayName": "Future Administrator", "roleTemplateId": "00000000-0000-4000-8000-00000000f00d", "privileged": null}
+	inp := object.union(fixtures.incident_input, {"roles": [newer]})
+	count(admin_roles.deny) == 0 with input as inp
+	some result in admin_roles.unknown with input as inp
+	result.roleTemplateId == "00000000-0000-4000-8000-00000000f00d"
+}
+
+test_privileged_role_outranks_an_unknown_one if {
+	newer := {"id": "r-new", "displayName": "Future Administrator", "roleTemplateId": "00000000-0000-4000-8000-00000000f00d"}
+	inp := object.union(fixtures.incident_input, {"roles": [global_admin, newer]})
+	count(admin_roles.deny) == 1 with input as inp
+	count(admin_roles.unknown) == 1 with input as inp
+}
