@@ -190,9 +190,11 @@ func (b *bufferWriter) Write(p []byte) (int, error) {
 }
 
 // Throttle is Microsoft's throttling, scaled down for tests: identity and
-// access resource units per 10 seconds (users and oauth2PermissionGrants cost
-// 2, other reads 1), Outlook's concurrent requests per mailbox, and the
-// reports endpoints' requests per 10 seconds. Zero switches a limit off.
+// access resource units per 10 seconds (user objects and
+// oauth2PermissionGrants cost 2, one less with $select, other reads 1; a
+// $batch is charged by its steps), Outlook's concurrent requests per
+// mailbox, the reports endpoints' requests per 10 seconds and Identity
+// Protection's. Zero switches a limit off.
 type Throttle struct {
 	IdentityUnitsPer10s int
 	MailboxConcurrency  int
@@ -242,6 +244,8 @@ func (s *Server) SetThrottle(t Throttle) {
 	s.throttle = &throttleState{Throttle: t, inFlight: map[string]int{}}
 }
 
+var reUserObject = regexp.MustCompile(`^/users(/[^/]+)?$`)
+
 var reMailbox = regexp.MustCompile(`^/users/([^/]+)/(mailFolders|mailboxSettings|calendar)`)
 
 // throttled charges a request to the budgets and says whether it must be
@@ -290,8 +294,8 @@ func (s *Server) throttled(path string, query url.Values, h http.Header) (int, i
 		return 0, 0
 	}
 	cost := 1
-	if strings.HasPrefix(path, "/users") || strings.Contains(path, "oauth2PermissionGrants") {
-		cost = 2
+	if reUserObject.MatchString(path) || strings.Contains(path, "oauth2PermissionGrants") {
+		cost = 2 // user objects and grants; what hangs off a user costs 1
 		if query.Get("$select") != "" {
 			cost-- // $select takes one off
 		}
