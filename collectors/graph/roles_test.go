@@ -12,7 +12,7 @@ func TestRoleIsPrivileged(t *testing.T) {
 		"29232cdf-9323-42fd-ade2-1d097af3e4de": true,  // Exchange Administrator, closeout's addition
 		"4a5d8f65-41da-4de4-8968-e035b65339cf": false, // Reports Reader
 		"00000000-0000-4000-8000-00000000f00d": nil,
-		"": nil,
+		"":                                     nil,
 	} {
 		got := RoleIsPrivileged(id)
 		switch {
