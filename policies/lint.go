@@ -31,6 +31,7 @@ var LintRules = []struct{ ID, Description string }{
 	{"result-msg", "every deny and warn result is an object with msg, or a string"},
 	{"tests", "every policy has a _test.rego beside it that exercises each of its finding rules"},
 	{"unused-rule", "a helper rule in a policy package is used by another rule of it"},
+	{"unknown-field", "every input field read is one a closeout snapshot has (a misspelt field is undefined on every snapshot: what depends on it never happens)"},
 	{"negated-read", "a not expression does not take a field as a call's argument (OPA reads it before the negation, so a missing field fails the rule instead)"},
 }
 
@@ -89,6 +90,7 @@ func Lint(ctx context.Context, opts Options) ([]LintFinding, error) {
 		}
 	} else {
 		lintNegations(c, isTestFile, add)
+		lintInputFields(c, isTestFile, add)
 	}
 	lintPackages(mods, tests, add)
 	sort.SliceStable(out, func(i, j int) bool {

@@ -41,17 +41,22 @@ func TestLintFindsEachDefect(t *testing.T) {
 	// second reads it first and is fine.
 	writePolicy(t, dir, "negread.rego", good("ACME-007")+"package custom.negread\n\ndeny contains \"x\" if {\n\tinput.user\n\tnot is_boolean(input.user.accountEnabled)\n}\n\nwarn contains \"y\" if {\n\tenabled := object.get(input, [\"user\", \"accountEnabled\"], null)\n\tnot is_boolean(enabled)\n}\n")
 	writePolicy(t, dir, "negread_test.rego", "package custom.negread_test\n\nimport data.custom.negread\n\ntest_x if negread.deny\n\ntest_y if negread.warn\n")
+	// A misspelt field, read directly and through a variable bound to the
+	// input; the fields spelt right are not reported.
+	writePolicy(t, dir, "typo.rego", good("ACME-008")+"package custom.typo\n\ndeny contains \"x\" if {\n\tsome rule in input.mailbox.inboxRules\n\trule.forwardTO\n\trule.hidden\n}\n\nwarn contains \"y\" if input.user.accountEnabled == false\n")
+	writePolicy(t, dir, "typo_test.rego", "package custom.typo_test\n\nimport data.custom.typo\n\ntest_x if typo.deny\n\ntest_y if typo.warn\n")
 	findings, err := Lint(ctx, Options{Dirs: []string{dir}, NoEmbedded: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := map[string]string{ // rule → file:line
-		"opa-fmt":      "unformatted.rego:13",
-		"id-pattern":   "badid.rego:11",
-		"result-msg":   "nomsg.rego:15",
-		"tests":        "notests.rego:11",
-		"unused-rule":  "unused.rego:13",
-		"negated-read": "negread.rego:15",
+		"opa-fmt":       "unformatted.rego:13",
+		"id-pattern":    "badid.rego:11",
+		"result-msg":    "nomsg.rego:15",
+		"tests":         "notests.rego:11",
+		"unused-rule":   "unused.rego:13",
+		"negated-read":  "negread.rego:15",
+		"unknown-field": "typo.rego:15",
 	}
 	got := map[string][]string{}
 	for _, f := range findings {

@@ -1,0 +1,320 @@
+package policies
+
+import (
+	"encoding/json"
+	"maps"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+
+	"github.com/closeout-dev/closeout/snapshot"
+)
+
+// field is what the snapshot schemas say of one place in the input: the
+// fields an object has, what an array holds, what a map's values are.
+type field struct {
+	props  map[string]*field
+	keys   []string // the only keys a map may have (propertyNames), if listed
+	items  *field   // an array's elements
+	values *field   // a map's values (additionalProperties)
+}
+
+func (f *field) child(key string) (*field, bool) {
+	switch {
+	case f == nil:
+		return nil, true
+	case f.props != nil:
+		c, ok := f.props[key]
+		return c, ok
+	case f.keys != nil && !slices.Contains(f.keys, key):
+		return nil, false
+	}
+	return f.values, true
+}
+
+func (f *field) element() *field {
+	if f == nil {
+		return nil
+	}
+	if f.items != nil {
+		return f.items
+	}
+	return f.values
+}
+
+// inputFields is the input's shape: the snapshot schema and the tenant
+// snapshot schema together (a policy may be written for either mode).
+var inputFields = sync.OnceValue(func() *field {
+	root := &field{props: map[string]*field{}}
+	for _, raw := range [][]byte{snapshot.SchemaJSON, snapshot.TenantSchemaJSON} {
+		var s map[string]any
+		if json.Unmarshal(raw, &s) != nil {
+			continue
+		}
+		defs, _ := s["$defs"].(map[string]any)
+		merge(root, fieldOf(s, defs, 0))
+	}
+	return root
+})
+
+func fieldOf(s map[string]any, defs map[string]any, depth int) *field {
+	if depth > 32 {
+		return nil
+	}
+	if ref, ok := s["$ref"].(string); ok {
+		def, _ := defs[strings.TrimPrefix(ref, "#/$defs/")].(map[string]any)
+		return fieldOf(def, defs, depth+1)
+	}
+	f := &field{}
+	if props, ok := s["properties"].(map[string]any); ok {
+		f.props = map[string]*field{}
+		for k, v := range props {
+			sub, _ := v.(map[string]any)
+			f.props[k] = fieldOf(sub, defs, depth+1)
+		}
+	}
+	if items, ok := s["items"].(map[string]any); ok {
+		f.items = fieldOf(items, defs, depth+1)
+	}
+	if values, ok := s["additionalProperties"].(map[string]any); ok && f.props == nil {
+		f.values = fieldOf(values, defs, depth+1)
+		if names, ok := s["propertyNames"].(map[string]any); ok {
+			for _, k := range asList(names["enum"]) {
+				if k, ok := k.(string); ok {
+					f.keys = append(f.keys, k)
+				}
+			}
+		}
+	}
+	if f.props == nil && f.items == nil && f.values == nil {
+		return nil // a leaf, or nothing the schema says
+	}
+	return f
+}
+
+func asList(v any) []any {
+	l, _ := v.([]any)
+	return l
+}
+
+func merge(into, from *field) {
+	if from == nil {
+		return
+	}
+	for k, v := range from.props {
+		if have, ok := into.props[k]; ok && have != nil {
+			merge(have, v)
+			continue
+		}
+		into.props[k] = v
+	}
+}
+
+// lintInputFields finds reads of input fields the snapshot has no place
+// for: `input.user.accountEnabeld`, `rule.forwardTO` on an inbox rule,
+// `object.get(input.mailbox, "autoreply", {})`. Such a read is undefined
+// on every snapshot, so the rule that needs it never fires: a silent pass.
+// It reads the compiled modules, following the variables bound to parts
+// of the input (`some rule in input.mailbox.inboxRules`).
+func lintInputFields(c *ast.Compiler, skip func(file string) bool, add func(rule, file string, line int, format string, args ...any)) {
+	root := inputFields()
+	files := make([]string, 0, len(c.Modules))
+	for name := range c.Modules {
+		files = append(files, name)
+	}
+	sort.Strings(files)
+	for _, name := range files {
+		m := c.Modules[name]
+		if m.Package.Location == nil || skip(m.Package.Location.File) {
+			continue
+		}
+		l := fieldLinter{root: root, add: add, seen: map[string]bool{}}
+		for _, r := range m.Rules {
+			for rule := r; rule != nil; rule = rule.Else {
+				l.body(rule.Body, map[ast.Var]*field{})
+			}
+		}
+	}
+}
+
+type fieldLinter struct {
+	root *field
+	add  func(rule, file string, line int, format string, args ...any)
+	seen map[string]bool // file:line:path reported
+}
+
+// body checks a rule body, with env the parts of the input its variables
+// hold; comprehensions inside are checked with a copy of it.
+func (l *fieldLinter) body(body ast.Body, env map[ast.Var]*field) {
+	for _, expr := range body {
+		l.expr(expr, env)
+	}
+}
+
+func (l *fieldLinter) expr(expr *ast.Expr, env map[ast.Var]*field) {
+	// Comprehensions first, each in its own scope.
+	ast.WalkClosures(expr, func(x any) bool {
+		switch c := x.(type) {
+		case *ast.ArrayComprehension:
+			l.body(c.Body, maps.Clone(env))
+		case *ast.SetComprehension:
+			l.body(c.Body, maps.Clone(env))
+		case *ast.ObjectComprehension:
+			l.body(c.Body, maps.Clone(env))
+		case *ast.Every:
+			l.body(c.Body, maps.Clone(env))
+		}
+		return true
+	})
+	ast.WalkRefs(expr, func(ref ast.Ref) bool {
+		l.resolve(ref, env, expr)
+		return false
+	})
+	switch {
+	case expr.IsEquality() || expr.IsAssignment():
+		terms := expr.Terms.([]*ast.Term)
+		if v, ok := terms[1].Value.(ast.Var); ok {
+			if f, known := l.termField(terms[2], env); known {
+				env[v] = f
+			}
+		}
+	case expr.IsCall():
+		terms := expr.Terms.([]*ast.Term)
+		if expr.Operator().Equal(ast.ObjectGet.Ref()) && len(terms) == 5 {
+			obj, known := l.termField(terms[1], env)
+			if !known {
+				return
+			}
+			var path []string
+			switch k := terms[2].Value.(type) {
+			case ast.String:
+				path = []string{string(k)}
+			case *ast.Array:
+				for i := range k.Len() {
+					s, ok := k.Elem(i).Value.(ast.String)
+					if !ok {
+						return
+					}
+					path = append(path, string(s))
+				}
+			default:
+				return
+			}
+			f := obj
+			for _, key := range path {
+				c, ok := f.child(key)
+				if !ok {
+					l.report(expr, "object.get(…, "+terms[2].String()+", …)", key)
+					return
+				}
+				f = c
+			}
+			if out, ok := terms[4].Value.(ast.Var); ok {
+				env[out] = f
+			}
+		}
+	}
+}
+
+// termField is the part of the input a term holds, if it is one: the
+// input, a variable bound to a part of it, or a reference into either.
+func (l *fieldLinter) termField(t *ast.Term, env map[ast.Var]*field) (*field, bool) {
+	switch v := t.Value.(type) {
+	case ast.Var:
+		if v.Equal(ast.InputRootDocument.Value) {
+			return l.root, true
+		}
+		f, ok := env[v]
+		return f, ok
+	case ast.Ref:
+		return l.walk(v, env)
+	}
+	return nil, false
+}
+
+// walk follows a reference from the input or a bound variable, as far as
+// the schema knows the way; ok is false when it does not start there or
+// leaves the schema.
+func (l *fieldLinter) walk(ref ast.Ref, env map[ast.Var]*field) (*field, bool) {
+	f, ok := l.termField(ref[0], env)
+	if !ok {
+		return nil, false
+	}
+	for _, t := range ref[1:] {
+		if f == nil {
+			return nil, true // a leaf or a place the schema leaves open
+		}
+		if key, isKey := t.Value.(ast.String); isKey {
+			c, ok := f.child(string(key))
+			if !ok {
+				return nil, false
+			}
+			f = c
+			continue
+		}
+		f = f.element()
+	}
+	return f, true
+}
+
+// resolve reports the first key of a reference that the schema has no
+// place for.
+func (l *fieldLinter) resolve(ref ast.Ref, env map[ast.Var]*field, expr *ast.Expr) {
+	f, ok := l.termField(ref[0], env)
+	if !ok {
+		return
+	}
+	for _, t := range ref[1:] {
+		if f == nil {
+			return // a leaf, or a place the schema leaves open
+		}
+		key, isKey := t.Value.(ast.String)
+		if !isKey {
+			f = f.element()
+			continue
+		}
+		if f, ok = f.child(string(key)); !ok {
+			l.report(expr, ref.String(), string(key))
+			return
+		}
+	}
+}
+
+func (l *fieldLinter) report(expr *ast.Expr, what, key string) {
+	if expr.Location == nil {
+		return
+	}
+	id := expr.Location.File + ":" + strconv.Itoa(expr.Location.Row) + ":" + key
+	if l.seen[id] {
+		return
+	}
+	l.seen[id] = true
+	if text := strings.Join(strings.Fields(string(expr.Location.Text)), " "); text != "" {
+		what = text
+	}
+	if len(what) > 80 {
+		what = what[:77] + "..."
+	}
+	l.add("unknown-field", expr.Location.File, expr.Location.Row,
+		"%s reads %q, a field no closeout snapshot has there: the read is undefined on every snapshot, so what depends on it never happens", readable(what), key)
+}
+
+// readable puts a compiled reference back in source terms: local
+// variables the compiler renamed are shown as "…".
+func readable(s string) string {
+	for {
+		i := strings.Index(s, "__local")
+		if i < 0 {
+			return s
+		}
+		j := strings.Index(s[i+2:], "__")
+		if j < 0 {
+			return s
+		}
+		s = s[:i] + "…" + s[i+2+j+2:]
+	}
+}
