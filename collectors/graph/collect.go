@@ -401,27 +401,40 @@ func (c *collector) authMethods(ctx context.Context, bodies []json.RawMessage, s
 }
 
 func (c *collector) registration(_ context.Context, bodies []json.RawMessage, snap *snapshot.Snapshot) error {
+	reg, err := RegistrationFromGraph(bodies[0])
+	if err != nil {
+		return err
+	}
+	snap.Registration = reg
+	return nil
+}
+
+// RegistrationFromGraph maps one userRegistrationDetails object. An empty
+// preferred method (Graph's answer for an account with none) is null.
+func RegistrationFromGraph(raw json.RawMessage) (*snapshot.Registration, error) {
 	var r struct {
 		IsMfaRegistered   *bool    `json:"isMfaRegistered"`
 		MethodsRegistered []string `json:"methodsRegistered"`
 		Preferred         *string  `json:"userPreferredMethodForSecondaryAuthentication"`
 	}
-	if err := json.Unmarshal(bodies[0], &r); err != nil {
-		return err
+	if err := json.Unmarshal(raw, &r); err != nil {
+		return nil, err
 	}
 	if r.IsMfaRegistered == nil {
-		return &ValueError{Field: "registration.isMfaRegistered", Value: "(missing)"}
+		return nil, &ValueError{Field: "registration.isMfaRegistered", Value: "(missing)"}
 	}
 	reg := &snapshot.Registration{IsMfaRegistered: *r.IsMfaRegistered, MethodsRegistered: r.MethodsRegistered}
+	if r.Preferred != nil && strings.TrimSpace(*r.Preferred) == "" {
+		r.Preferred = nil
+	}
 	var err error
 	if reg.DefaultMethod, err = enum("registration.defaultMethod", r.Preferred); err != nil {
-		return err
+		return nil, err
 	}
 	if reg.MethodsRegistered == nil {
 		reg.MethodsRegistered = []string{}
 	}
-	snap.Registration = reg
-	return nil
+	return reg, nil
 }
 
 func (c *collector) roles(ctx context.Context, bodies []json.RawMessage, snap *snapshot.Snapshot) error {
