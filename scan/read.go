@@ -23,18 +23,23 @@ import (
 // the identity units, everything else in identity resource units (users
 // and grants 2, $select takes one off users; other reads 1).
 func (s *scanner) spendGraph(ctx context.Context, paths []string) error {
-	units, protection := 0, 0
+	units, protection, reports := 0, 0, 0
 	for _, p := range paths {
 		kind, n := graphCost(p)
 		s.requests[kind].Add(1)
 		switch kind {
 		case "identityProtection":
 			protection += n
+		case "reports":
+			reports += n
 		case "identity":
 			units += n
 		}
 	}
 	if err := s.protectionB.spend(ctx, protection); err != nil {
+		return err
+	}
+	if err := s.reportsB.spend(ctx, reports); err != nil {
 		return err
 	}
 	return s.identityB.spend(ctx, units)
@@ -45,6 +50,8 @@ func graphCost(path string) (string, int) {
 	switch {
 	case strings.Contains(path, "/identityProtection/"):
 		return "identityProtection", 1
+	case strings.Contains(path, "/reports/") || strings.Contains(path, "/auditLogs/"):
+		return "reports", 1
 	case strings.Contains(path, "/calendar/") || strings.Contains(path, "/mailFolders") || strings.Contains(path, "/mailboxSettings"):
 		return "outlook", 0
 	case strings.HasSuffix(path, "/users"):
@@ -119,6 +126,26 @@ func (s *scanner) bulk(ctx context.Context) error {
 		})
 		if err != nil {
 			if err := fail("risk", err); err != nil {
+				return err
+			}
+		}
+	}
+	if s.sections["registration"] {
+		s.registered = map[string]*snapshot.Registration{}
+		err := s.graph.Pages(ctx, "/reports/authenticationMethods/userRegistrationDetails", func(raw json.RawMessage) error {
+			var id struct {
+				ID string `json:"id"`
+			}
+			json.Unmarshal(raw, &id)
+			reg, err := graph.RegistrationFromGraph(raw)
+			if err != nil {
+				return err
+			}
+			s.registered[id.ID] = reg
+			return nil
+		})
+		if err != nil {
+			if err := fail("registration", err); err != nil {
 				return err
 			}
 		}
@@ -543,6 +570,14 @@ func (s *scanner) account(ctx context.Context, b *batcher, u snapshot.User) *sna
 		}
 	})
 	bulkSection("roles", func() { snap.Roles = s.roles[u.ID] })
+	bulkSection("registration", func() { snap.Registration = s.registered[u.ID] })
+	if snap.Registration == nil && snap.Coverage["registration"].Status == snapshot.StatusCollected {
+		detail := "not in Microsoft's registration report (a new account can take a day to appear)"
+		if u.AccountEnabled != nil && !*u.AccountEnabled {
+			detail = "Microsoft's registration report leaves out disabled accounts"
+		}
+		snap.Coverage["registration"] = snapshot.CoverageItem{Status: snapshot.StatusNotFound, Detail: detail}
+	}
 	bulkSection("oauthGrants", func() {
 		snap.OAuthGrants = append(append([]snapshot.OAuthGrant(nil), s.grants[u.ID]...), s.allGrants...)
 	})

@@ -99,7 +99,7 @@ func (r *Result) Binding() Budget {
 }
 
 // the sections a scan knows how to read
-var scanSections = map[string]bool{"user": true, "authMethods": true, "roles": true, "risk": true, "oauthGrants": true,
+var scanSections = map[string]bool{"user": true, "authMethods": true, "registration": true, "roles": true, "risk": true, "oauthGrants": true,
 	"mailbox.forwarding": true, "mailbox.protocols": true, "mailbox.inboxRules": true, "mailbox.permissions": true}
 
 var exchangeSections = []string{"mailbox.forwarding", "mailbox.protocols", "mailbox.inboxRules", "mailbox.permissions"}
@@ -126,8 +126,9 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	s := &scanner{opts: opts, start: time.Now(), collectedAt: now().UTC().Truncate(time.Second), sections: map[string]bool{},
 		identityB:   newBudget("identity", opts.IdentityUnitsPer10s, opts.Window),
 		protectionB: newBudget("identityProtection", max(1, int(opts.Window/time.Second)), opts.Window),
+		reportsB:    newBudget("reports", max(1, int(opts.Window/(2*time.Second))), opts.Window),
 		exchangeB:   newBudget("exchange", opts.ExchangePer10s, opts.Window),
-		requests:    map[string]*atomic.Int64{"identity": {}, "identityProtection": {}, "outlook": {}, "exchange": {}}}
+		requests:    map[string]*atomic.Int64{"identity": {}, "identityProtection": {}, "reports": {}, "outlook": {}, "exchange": {}}}
 	s.unread = map[string]bool{}
 	for _, sec := range opts.Sections {
 		switch {
@@ -173,7 +174,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	err = s.accounts(ctx)
 	stopTicker()
 	res := &Result{Progress: s.snapshotProgress(), Requests: map[string]int{},
-		Budgets: []Budget{s.identityB.use(), s.protectionB.use(), s.exchangeB.use()}}
+		Budgets: []Budget{s.identityB.use(), s.protectionB.use(), s.reportsB.use(), s.exchangeB.use()}}
 	for k, v := range s.requests {
 		res.Requests[k] = int(v.Load())
 	}
@@ -190,13 +191,14 @@ type scanner struct {
 	exClient    *exchange.Client
 	cp          *checkpoint
 
-	identityB, protectionB, exchangeB *budget
-	requests                          map[string]*atomic.Int64
+	identityB, protectionB, reportsB, exchangeB *budget
+	requests                                    map[string]*atomic.Int64
 
 	tenant snapshot.Tenant
 
 	// From the tenant-wide lists, by user id (Exchange's by UPN).
 	risk       map[string]*snapshot.Risk
+	registered map[string]*snapshot.Registration
 	roles      map[string][]snapshot.Role
 	grants     map[string][]snapshot.OAuthGrant
 	allGrants  []snapshot.OAuthGrant // tenant-wide (AllPrincipals)

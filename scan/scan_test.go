@@ -240,6 +240,46 @@ func TestScanHearsGraphsUsageHeaders(t *testing.T) {
 	t.Logf("identity budget: %+v; %d throttled", identity, res.Throttled)
 }
 
+// A custom posture policy that needs registration details gets them from
+// Microsoft's registration report, read once for the tenant at the
+// reports budget: enabled accounts collected, disabled ones notFound with
+// the reason (the report leaves them out).
+func TestScanReadsTheRegistrationReport(t *testing.T) {
+	srv, tenant := generated(t, 120)
+	opts := options(srv, t.TempDir())
+	opts.Sections = append(slices.Clone(postureSections), "registration")
+	res, err := Run(context.Background(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := readSnapshots(t, opts.Dir)
+	enabled, disabled := 0, 0
+	for _, u := range tenant.Users {
+		d := got[u["id"].(string)]
+		if d == nil {
+			continue // a guest
+		}
+		c := d.Coverage("registration")
+		if u["accountEnabled"] == true {
+			enabled++
+			if reg, _ := d.Value["registration"].(map[string]any); c.Status != snapshot.StatusCollected || reg["isMfaRegistered"] != true {
+				t.Errorf("%s (enabled): registration %s (%s), %v", u["id"], c.Status, c.Detail, reg)
+			}
+			continue
+		}
+		disabled++
+		if c.Status != snapshot.StatusNotFound || !strings.Contains(c.Detail, "disabled") {
+			t.Errorf("%s (disabled): registration %s (%s), want notFound for a disabled account", u["id"], c.Status, c.Detail)
+		}
+	}
+	if enabled == 0 || disabled == 0 {
+		t.Fatalf("%d enabled and %d disabled accounts scanned: the test needs both", enabled, disabled)
+	}
+	if res.Requests["reports"] == 0 {
+		t.Errorf("no request charged to the reports budget: %v", res.Requests)
+	}
+}
+
 // A scan stopped part way (as by kill -9: the process ends between any two
 // writes) and resumed ends with the same findings as one that was not.
 func TestScanResumeGivesTheSameFindings(t *testing.T) {

@@ -52,7 +52,7 @@ func (s *Server) ClearFaults() {
 var SectionPaths = map[string]string{
 	"user":                        `^/users/[^/]+$`,
 	"authMethods":                 `/authentication/methods$`,
-	"registration":                `^/reports/authenticationMethods/userRegistrationDetails/`,
+	"registration":                `^/reports/authenticationMethods/userRegistrationDetails(/|$)`,
 	"roles":                       `/transitiveMemberOf/`,
 	"risk":                        `^/identityProtection/riskyUsers/`,
 	"oauthGrants":                 `oauth2PermissionGrants$`,
@@ -286,7 +286,7 @@ func (s *Server) throttled(path string, query url.Values, h http.Header) (int, i
 		t.protection++
 		return 0, 0
 	}
-	if strings.HasPrefix(path, "/auditLogs/") {
+	if strings.HasPrefix(path, "/auditLogs/") || strings.HasPrefix(path, "/reports/") {
 		if t.ReportsPer10s > 0 && t.reports >= t.ReportsPer10s {
 			return http.StatusTooManyRequests, retry
 		}

@@ -3,6 +3,7 @@ package fake
 import (
 	"fmt"
 	"math/rand/v2"
+	"strings"
 )
 
 // Generate synthesises a tenant of n accounts from a base fixture (its
@@ -55,6 +56,20 @@ func Generate(base *Tenant, n int, seed uint64) *Tenant {
 		default:
 			methods = append(methods, map[string]any{"@odata.type": "#microsoft.graph.microsoftAuthenticatorAuthenticationMethod", "id": uid + "-ma",
 				"displayName": "Phone", "createdDateTime": "2023-04-11T12:00:00Z"})
+		}
+		// The registration report lists enabled accounts only, as Microsoft's.
+		if t.Users[len(t.Users)-1]["accountEnabled"] == true {
+			registered, preferred := []any{"microsoftAuthenticatorPush"}, "push"
+			switch methods[1]["@odata.type"] {
+			case "#microsoft.graph.phoneAuthenticationMethod":
+				registered, preferred = []any{"mobilePhone"}, "sms"
+			case "#microsoft.graph.fido2AuthenticationMethod":
+				registered = []any{"fido2"}
+			}
+			t.RegistrationDetails = append(t.RegistrationDetails, map[string]any{"id": uid, "userPrincipalName": upn, "userDisplayName": name,
+				"userType": strings.ToLower(userType), "isAdmin": false, "isMfaRegistered": true, "isMfaCapable": true,
+				"methodsRegistered": registered, "userPreferredMethodForSecondaryAuthentication": preferred,
+				"lastUpdatedDateTime": "2026-11-01T00:00:00Z"})
 		}
 		t.PerUser[uid] = &UserResources{AuthenticationMethods: methods, MailboxSettings: map[string]any{
 			"automaticRepliesSetting": map[string]any{"status": "disabled", "externalAudience": "none"}}}

@@ -230,6 +230,8 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, path string) {
 			return
 		}
 		s.list(w, r, base+"/$metadata#users", t.Users)
+	case path == "/reports/authenticationMethods/userRegistrationDetails":
+		s.list(w, r, base+"/$metadata#reports/authenticationMethods/userRegistrationDetails", t.RegistrationDetails)
 	case path == "/identityProtection/riskyUsers":
 		s.list(w, r, base+"/$metadata#identityProtection/riskyUsers", t.RiskyUsers)
 	case path == "/directoryRoles":
