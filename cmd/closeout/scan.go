@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -191,7 +192,10 @@ func scanTenant(opts *ScanOptions, conn *connectionFlags, so scan.Options, label
 			if b.NearLimit > 0 {
 				notes += fmt.Sprintf(", %d near the limit", b.NearLimit)
 			}
-			uses = append(uses, fmt.Sprintf("%s %d (%.0f/s%s)", b.Name, b.Spent, b.PerSecond, notes))
+			if b.Spent == 0 && notes == "" {
+				continue // a budget the scan had no use for
+			}
+			uses = append(uses, fmt.Sprintf("%s %d (%s/s%s)", b.Name, b.Spent, strconv.FormatFloat(b.PerSecond, 'f', -1, 64), notes))
 		}
 		bind := res.Binding()
 		fmt.Fprintf(opts.IO.ErrOut, "%sbudgets spent: %s; the binding one, %s, needs at least %s: %.2fx that floor\n",
