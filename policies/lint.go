@@ -32,6 +32,7 @@ var LintRules = []struct{ ID, Description string }{
 	{"tests", "every policy has a _test.rego beside it that exercises each of its finding rules"},
 	{"unused-rule", "a helper rule in a policy package is used by another rule of it"},
 	{"unknown-field", "every input field read is one a closeout snapshot has (a misspelt field is undefined on every snapshot: what depends on it never happens)"},
+	{"requires", "a policy requires every section it reads, so that it is unknown, not passing, when one is not collected"},
 	{"negated-read", "a not expression does not take a field as a call's argument (OPA reads it before the negation, so a missing field fails the rule instead)"},
 }
 
@@ -80,6 +81,7 @@ func Lint(ctx context.Context, opts Options) ([]LintFinding, error) {
 	for k, v := range tests {
 		all[k] = v
 	}
+	var reads map[string]map[string]int
 	if c.Compile(all); c.Failed() {
 		for _, e := range c.Errors {
 			file, line := "policies", 0
@@ -90,9 +92,9 @@ func Lint(ctx context.Context, opts Options) ([]LintFinding, error) {
 		}
 	} else {
 		lintNegations(c, isTestFile, add)
-		lintInputFields(c, isTestFile, add)
+		reads = lintInputFields(c, isTestFile, add)
 	}
-	lintPackages(mods, tests, add)
+	lintPackages(mods, tests, reads, add)
 	sort.SliceStable(out, func(i, j int) bool {
 		if out[i].File != out[j].File {
 			return out[i].File < out[j].File
@@ -104,7 +106,7 @@ func Lint(ctx context.Context, opts Options) ([]LintFinding, error) {
 
 // lintPackages checks each policy package's metadata, results, tests and
 // helper rules.
-func lintPackages(mods, tests map[string]*ast.Module, add func(rule, file string, line int, format string, args ...any)) {
+func lintPackages(mods, tests map[string]*ast.Module, reads map[string]map[string]int, add func(rule, file string, line int, format string, args ...any)) {
 	names := make([]string, 0, len(mods))
 	for n := range mods {
 		names = append(names, n)
@@ -150,6 +152,7 @@ func lintPackages(mods, tests map[string]*ast.Module, add func(rule, file string
 				add("id-unique", name, line, "policy id %s is already used by %s", p.ID, other)
 			}
 			ids[p.ID] = name
+			lintRequires(p, name, reads[name], add)
 		}
 		lintTests(name, pkg, finding, tests, add, line)
 		lintUnused(m, rules, add, name)
@@ -296,4 +299,20 @@ func lintReason(err error) string {
 		return le.Reason
 	}
 	return err.Error()
+}
+
+// lintRequires reports a section the policy reads but does not require:
+// when that section is not collected the policy judges it empty, and can
+// pass, instead of being unknown.
+func lintRequires(p *Policy, file string, reads map[string]int, add func(rule, file string, line int, format string, args ...any)) {
+	sections := make([]string, 0, len(reads))
+	for s := range reads {
+		sections = append(sections, s)
+	}
+	sort.Strings(sections)
+	for _, s := range sections {
+		if !slices.Contains(p.Requires, s) {
+			add("requires", file, reads[s], "the policy reads the %s section but does not require it: when %s is not collected the policy sees it empty and can pass instead of being unknown (add it to requires)", s, s)
+		}
+	}
 }

@@ -119,43 +119,65 @@ func merge(into, from *field) {
 // `object.get(input.mailbox, "autoreply", {})`. Such a read is undefined
 // on every snapshot, so the rule that needs it never fires: a silent pass.
 // It reads the compiled modules, following the variables bound to parts
-// of the input (`some rule in input.mailbox.inboxRules`).
-func lintInputFields(c *ast.Compiler, skip func(file string) bool, add func(rule, file string, line int, format string, args ...any)) {
+// of the input (`some rule in input.mailbox.inboxRules`). It returns, by
+// file, the coverage sections each module reads and the first line that
+// reads each.
+func lintInputFields(c *ast.Compiler, skip func(file string) bool, add func(rule, file string, line int, format string, args ...any)) map[string]map[string]int {
 	root := inputFields()
 	files := make([]string, 0, len(c.Modules))
 	for name := range c.Modules {
 		files = append(files, name)
 	}
 	sort.Strings(files)
+	reads := map[string]map[string]int{}
 	for _, name := range files {
 		m := c.Modules[name]
 		if m.Package.Location == nil || skip(m.Package.Location.File) {
 			continue
 		}
-		l := fieldLinter{root: root, add: add, seen: map[string]bool{}}
+		l := fieldLinter{root: root, add: add, seen: map[string]bool{}, sections: map[string]int{}}
 		for _, r := range m.Rules {
 			for rule := r; rule != nil; rule = rule.Else {
-				l.body(rule.Body, map[ast.Var]*field{})
+				l.body(rule.Body, map[ast.Var]place{})
 			}
 		}
+		reads[m.Package.Location.File] = l.sections
 	}
+	return reads
+}
+
+// place is a part of the input: what the schema says of it, and the keys
+// that lead to it from the input ("*" for an element of an array or map).
+type place struct {
+	f    *field
+	path []string
+}
+
+func (p place) key(k string) (place, bool) {
+	c, ok := p.f.child(k)
+	return place{c, append(slices.Clip(p.path), k)}, ok
+}
+
+func (p place) element() place {
+	return place{p.f.element(), append(slices.Clip(p.path), "*")}
 }
 
 type fieldLinter struct {
-	root *field
-	add  func(rule, file string, line int, format string, args ...any)
-	seen map[string]bool // file:line:path reported
+	root     *field
+	add      func(rule, file string, line int, format string, args ...any)
+	seen     map[string]bool // file:line:key reported
+	sections map[string]int  // coverage section read → first line
 }
 
 // body checks a rule body, with env the parts of the input its variables
 // hold; comprehensions inside are checked with a copy of it.
-func (l *fieldLinter) body(body ast.Body, env map[ast.Var]*field) {
+func (l *fieldLinter) body(body ast.Body, env map[ast.Var]place) {
 	for _, expr := range body {
 		l.expr(expr, env)
 	}
 }
 
-func (l *fieldLinter) expr(expr *ast.Expr, env map[ast.Var]*field) {
+func (l *fieldLinter) expr(expr *ast.Expr, env map[ast.Var]place) {
 	// Comprehensions first, each in its own scope.
 	ast.WalkClosures(expr, func(x any) bool {
 		switch c := x.(type) {
@@ -178,14 +200,14 @@ func (l *fieldLinter) expr(expr *ast.Expr, env map[ast.Var]*field) {
 	case expr.IsEquality() || expr.IsAssignment():
 		terms := expr.Terms.([]*ast.Term)
 		if v, ok := terms[1].Value.(ast.Var); ok {
-			if f, known := l.termField(terms[2], env); known {
-				env[v] = f
+			if p, known := l.termPlace(terms[2], env); known {
+				env[v] = p
 			}
 		}
 	case expr.IsCall():
 		terms := expr.Terms.([]*ast.Term)
 		if expr.Operator().Equal(ast.ObjectGet.Ref()) && len(terms) == 5 {
-			obj, known := l.termField(terms[1], env)
+			obj, known := l.termPlace(terms[1], env)
 			if !known {
 				return
 			}
@@ -204,84 +226,110 @@ func (l *fieldLinter) expr(expr *ast.Expr, env map[ast.Var]*field) {
 			default:
 				return
 			}
-			f := obj
+			p := obj
 			for _, key := range path {
-				c, ok := f.child(key)
+				next, ok := p.key(key)
 				if !ok {
 					l.report(expr, "object.get(…, "+terms[2].String()+", …)", key)
 					return
 				}
-				f = c
+				p = next
 			}
+			l.read(p.path, expr)
 			if out, ok := terms[4].Value.(ast.Var); ok {
-				env[out] = f
+				env[out] = p
 			}
 		}
 	}
 }
 
-// termField is the part of the input a term holds, if it is one: the
+// termPlace is the part of the input a term holds, if it is one: the
 // input, a variable bound to a part of it, or a reference into either.
-func (l *fieldLinter) termField(t *ast.Term, env map[ast.Var]*field) (*field, bool) {
+func (l *fieldLinter) termPlace(t *ast.Term, env map[ast.Var]place) (place, bool) {
 	switch v := t.Value.(type) {
 	case ast.Var:
 		if v.Equal(ast.InputRootDocument.Value) {
-			return l.root, true
+			return place{f: l.root}, true
 		}
-		f, ok := env[v]
-		return f, ok
+		p, ok := env[v]
+		return p, ok
 	case ast.Ref:
-		return l.walk(v, env)
-	}
-	return nil, false
-}
-
-// walk follows a reference from the input or a bound variable, as far as
-// the schema knows the way; ok is false when it does not start there or
-// leaves the schema.
-func (l *fieldLinter) walk(ref ast.Ref, env map[ast.Var]*field) (*field, bool) {
-	f, ok := l.termField(ref[0], env)
-	if !ok {
-		return nil, false
-	}
-	for _, t := range ref[1:] {
-		if f == nil {
-			return nil, true // a leaf or a place the schema leaves open
+		p, ok := l.termPlace(v[0], env)
+		if !ok {
+			return place{}, false
 		}
-		if key, isKey := t.Value.(ast.String); isKey {
-			c, ok := f.child(string(key))
-			if !ok {
-				return nil, false
+		for _, t := range v[1:] {
+			if key, isKey := t.Value.(ast.String); isKey {
+				if p, ok = p.key(string(key)); !ok {
+					return place{}, false
+				}
+				continue
 			}
-			f = c
-			continue
+			p = p.element()
 		}
-		f = f.element()
+		return p, true
 	}
-	return f, true
+	return place{}, false
 }
 
-// resolve reports the first key of a reference that the schema has no
-// place for.
-func (l *fieldLinter) resolve(ref ast.Ref, env map[ast.Var]*field, expr *ast.Expr) {
-	f, ok := l.termField(ref[0], env)
+// resolve records the section a reference reads and reports the first
+// key of it that the schema has no place for.
+func (l *fieldLinter) resolve(ref ast.Ref, env map[ast.Var]place, expr *ast.Expr) {
+	p, ok := l.termPlace(ref[0], env)
 	if !ok {
 		return
 	}
 	for _, t := range ref[1:] {
-		if f == nil {
-			return // a leaf, or a place the schema leaves open
-		}
 		key, isKey := t.Value.(ast.String)
 		if !isKey {
-			f = f.element()
+			p = p.element()
 			continue
 		}
-		if f, ok = f.child(string(key)); !ok {
+		if p.f == nil {
+			p.path = append(slices.Clip(p.path), string(key))
+			continue // a leaf, or a place the schema leaves open
+		}
+		if p, ok = p.key(string(key)); !ok {
 			l.report(expr, ref.String(), string(key))
 			return
 		}
 	}
+	l.read(p.path, expr)
+}
+
+// read records the coverage section a path from the input lies in.
+func (l *fieldLinter) read(path []string, expr *ast.Expr) {
+	section := sectionOf(path)
+	if section == "" || expr.Location == nil {
+		return
+	}
+	if line, seen := l.sections[section]; !seen || expr.Location.Row < line {
+		l.sections[section] = expr.Location.Row
+	}
+}
+
+// sectionOf is the coverage section a path from the input lies in, or ""
+// for what is no section (the incident, the tenant, coverage itself) or a
+// read of a whole object that holds several.
+func sectionOf(path []string) string {
+	if len(path) == 0 {
+		return ""
+	}
+	if path[0] == "mailbox" && len(path) > 1 {
+		switch path[1] {
+		case "forwardingSmtpAddress", "forwardingAddress", "deliverToMailboxAndForward":
+			return "mailbox.forwarding"
+		}
+	}
+	if len(path) > 1 {
+		if s := path[0] + "." + path[1]; slices.Contains(snapshot.Sections, s) || slices.Contains(snapshot.TenantSections, s) {
+			return s
+		}
+	}
+	if slices.Contains(snapshot.Sections, path[0]) || slices.Contains(snapshot.TenantSections, path[0]) {
+		return path[0]
+	}
+	return ""
 }
 
 func (l *fieldLinter) report(expr *ast.Expr, what, key string) {

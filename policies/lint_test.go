@@ -57,6 +57,7 @@ func TestLintFindsEachDefect(t *testing.T) {
 		"unused-rule":   "unused.rego:13",
 		"negated-read":  "negread.rego:15",
 		"unknown-field": "typo.rego:15",
+		"requires":      "typo.rego:14",
 	}
 	got := map[string][]string{}
 	for _, f := range findings {

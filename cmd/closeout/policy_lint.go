@@ -114,7 +114,7 @@ func policyLintRun(opts *PolicyLintOptions) error {
 func lintRulesHelp() string {
 	var b strings.Builder
 	for _, r := range policies.LintRules {
-		fmt.Fprintf(&b, "  %-13s %s\n", r.ID, r.Description)
+		fmt.Fprintf(&b, "  %-14s %s\n", r.ID, r.Description)
 	}
 	return strings.TrimRight(b.String(), "\n")
 }
