@@ -3,6 +3,7 @@ package policies
 import (
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -132,6 +133,28 @@ func TestCustomPolicyStatuses(t *testing.T) {
 	posture := set.Evaluate(ctx, loadDoc(t, filepath.Join("..", "testdata", "snapshots", "clean-hardened.json")))
 	if got := statuses(posture); got["X-POSTURE"] != results.Fail || got["X-MANUAL"] != "" {
 		t.Errorf("posture statuses = %v", got)
+	}
+}
+
+// A custom policy that reads a section it forgot to require is unknown,
+// not passing, when that section was not collected: closeout requires
+// what a policy reads, whatever its METADATA lists.
+func TestCustomPolicyRequiresWhatItReads(t *testing.T) {
+	dir := t.TempDir()
+	writePolicy(t, dir, "forgot.rego", header("X-FORGOT", "custom-x", "[user]", "[incident, posture]")+
+		"package custom.forgot\n\ndeny contains \"a rule forwards\" if {\n\tsome rule in input.mailbox.inboxRules\n\tcount(rule.actions.forwardTo) > 0\n}\n")
+	set, err := Load(ctx, Options{Dirs: []string{dir}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range set.Policies {
+		if p.ID == "X-FORGOT" && !slices.Equal(p.Requires, []string{"user", "mailbox.inboxRules"}) {
+			t.Errorf("requires %v, want user and the section it reads", p.Requires)
+		}
+	}
+	sub := set.Evaluate(ctx, loadDoc(t, filepath.Join("..", "testdata", "snapshots", "mailbox-forbidden.json")))
+	if got := statuses(sub)["X-FORGOT"]; got != results.Unknown {
+		t.Errorf("with the mailbox forbidden: %q, want unknown", got)
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"io"
 	"runtime"
 	"sort"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -103,6 +104,7 @@ func Load(ctx context.Context, opts Options) (*Set, error) {
 	if c.Failed() {
 		return nil, compileError(c.Errors)
 	}
+	requireWhatIsRead(c, pols)
 	s := &Set{Policies: pols, Digest: digest(files), compiler: c, modules: mods, tests: tests, byMode: map[string]*modeQuery{},
 		evalTimeout: opts.EvalTimeout, guard: newHeapGuard(opts.EvalHeapLimit)}
 	if s.evalTimeout <= 0 {
@@ -449,4 +451,21 @@ func (s *Set) Stream(ctx context.Context, workers int, next func() (*snapshot.Do
 		return emitErr
 	}
 	return ctx.Err()
+}
+
+// requireWhatIsRead adds to each policy's requires the sections it reads
+// and does not list (policy lint reports them), so that a policy that
+// forgot one is unknown, not passing, when that section is not collected.
+func requireWhatIsRead(c *ast.Compiler, pols []*Policy) {
+	reads := lintInputFields(c, isTestFile, func(string, string, int, string, ...any) {})
+	for _, p := range pols {
+		var missing []string
+		for section := range reads[p.File] {
+			if !slices.Contains(p.Requires, section) {
+				missing = append(missing, section)
+			}
+		}
+		slices.Sort(missing)
+		p.Requires = append(p.Requires, missing...)
+	}
 }
