@@ -32,6 +32,7 @@ var LintRules = []struct{ ID, Description string }{
 	{"tests", "every policy has a _test.rego beside it that exercises each of its finding rules"},
 	{"unused-rule", "a helper rule in a policy package is used by another rule of it"},
 	{"unknown-field", "every input field read is one a closeout snapshot has (a misspelt field is undefined on every snapshot: what depends on it never happens)"},
+	{"unknown-value", "a field the schema lists the values of is compared only with one of them (method.type == \"Fido2\" is false on every snapshot)"},
 	{"requires", "a policy requires every section it reads, so that it is unknown, not passing, when one is not collected"},
 	{"negated-read", "a not expression does not take a field as a call's argument (OPA reads it before the negation, so a missing field fails the rule instead)"},
 }

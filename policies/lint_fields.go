@@ -21,6 +21,7 @@ type field struct {
 	keys   []string // the only keys a map may have (propertyNames), if listed
 	items  *field   // an array's elements
 	values *field   // a map's values (additionalProperties)
+	enum   []string // the only values a string may take, if listed
 }
 
 func (f *field) child(key string) (*field, bool) {
@@ -90,7 +91,12 @@ func fieldOf(s map[string]any, defs map[string]any, depth int) *field {
 			}
 		}
 	}
-	if f.props == nil && f.items == nil && f.values == nil {
+	for _, v := range asList(s["enum"]) {
+		if v, ok := v.(string); ok {
+			f.enum = append(f.enum, v)
+		}
+	}
+	if f.props == nil && f.items == nil && f.values == nil && f.enum == nil {
 		return nil // a leaf, or nothing the schema says
 	}
 	return f
@@ -204,8 +210,22 @@ func (l *fieldLinter) expr(expr *ast.Expr, env map[ast.Var]place) {
 				env[v] = p
 			}
 		}
+		l.compare(expr, terms[1], terms[2], env)
+		l.compare(expr, terms[2], terms[1], env)
 	case expr.IsCall():
 		terms := expr.Terms.([]*ast.Term)
+		switch op := expr.Operator(); {
+		case op.Equal(ast.Equal.Ref()) || op.Equal(ast.NotEqual.Ref()):
+			l.compare(expr, terms[1], terms[2], env)
+			l.compare(expr, terms[2], terms[1], env)
+		case op.Equal(ast.Member.Ref()) && len(terms) >= 3:
+			if c, ok := terms[2].Value.(ast.Set); ok {
+				c.Foreach(func(t *ast.Term) { l.compare(expr, terms[1], t, env) })
+			}
+			if c, ok := terms[2].Value.(*ast.Array); ok {
+				c.Foreach(func(t *ast.Term) { l.compare(expr, terms[1], t, env) })
+			}
+		}
 		if expr.Operator().Equal(ast.ObjectGet.Ref()) && len(terms) == 5 {
 			obj, known := l.termPlace(terms[1], env)
 			if !known {
@@ -241,6 +261,28 @@ func (l *fieldLinter) expr(expr *ast.Expr, env map[ast.Var]place) {
 			}
 		}
 	}
+}
+
+// compare reports a constant string compared with a field whose values
+// the schema lists, when it is none of them: `method.type == "Fido2"` is
+// false on every snapshot.
+func (l *fieldLinter) compare(expr *ast.Expr, field, value *ast.Term, env map[ast.Var]place) {
+	s, isString := value.Value.(ast.String)
+	if !isString {
+		return
+	}
+	p, known := l.termPlace(field, env)
+	if !known || p.f == nil || p.f.enum == nil || slices.Contains(p.f.enum, string(s)) || expr.Location == nil {
+		return
+	}
+	id := expr.Location.File + ":" + strconv.Itoa(expr.Location.Row) + ":=" + string(s)
+	if l.seen[id] {
+		return
+	}
+	l.seen[id] = true
+	l.add("unknown-value", expr.Location.File, expr.Location.Row,
+		"%s compares %s with %q, which it never is (it is one of %s): the comparison has the same answer on every snapshot",
+		readable(strings.Join(strings.Fields(string(expr.Location.Text)), " ")), strings.Join(p.path, "."), string(s), strings.Join(p.f.enum, ", "))
 }
 
 // termPlace is the part of the input a term holds, if it is one: the

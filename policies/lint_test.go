@@ -45,6 +45,9 @@ func TestLintFindsEachDefect(t *testing.T) {
 	// input; the fields spelt right are not reported.
 	writePolicy(t, dir, "typo.rego", good("ACME-008")+"package custom.typo\n\ndeny contains \"x\" if {\n\tsome rule in input.mailbox.inboxRules\n\trule.forwardTO\n\trule.hidden\n}\n\nwarn contains \"y\" if input.user.accountEnabled == false\n")
 	writePolicy(t, dir, "typo_test.rego", "package custom.typo_test\n\nimport data.custom.typo\n\ntest_x if typo.deny\n\ntest_y if typo.warn\n")
+	// A value the field never takes (the type is spelt fido2).
+	writePolicy(t, dir, "enum.rego", header("ACME-009", "custom-x", "[authMethods]", "[posture]")+"package custom.enum\n\ndeny contains \"x\" if {\n\tsome m in input.authMethods\n\tm.type == \"Fido2\"\n}\n")
+	writePolicy(t, dir, "enum_test.rego", "package custom.enum_test\n\nimport data.custom.enum\n\ntest_x if enum.deny\n")
 	findings, err := Lint(ctx, Options{Dirs: []string{dir}, NoEmbedded: true})
 	if err != nil {
 		t.Fatal(err)
@@ -58,6 +61,7 @@ func TestLintFindsEachDefect(t *testing.T) {
 		"negated-read":  "negread.rego:15",
 		"unknown-field": "typo.rego:15",
 		"requires":      "typo.rego:14",
+		"unknown-value": "enum.rego:15",
 	}
 	got := map[string][]string{}
 	for _, f := range findings {
