@@ -232,6 +232,26 @@ func (s *scanner) readRoles(ctx context.Context) error {
 			return err
 		}
 	}
+	// The roles each account can activate through PIM, for the tenant at once.
+	err = s.graph.Pages(ctx, "/roleManagement/directory/roleEligibilityScheduleInstances?$select=principalId,roleDefinitionId,directoryScopeId,startDateTime", func(raw json.RawMessage) error {
+		var p struct {
+			PrincipalID string `json:"principalId"`
+		}
+		json.Unmarshal(raw, &p)
+		role, err := graph.EligibleRoleFromGraph(raw)
+		if err != nil {
+			return err
+		}
+		s.roles[p.PrincipalID] = append(s.roles[p.PrincipalID], role)
+		return nil
+	})
+	if err != nil {
+		cov, ok := graph.EligibilityUnread(err)
+		if !ok {
+			return err
+		}
+		s.rolesCoverage = &cov
+	}
 	return nil
 }
 
@@ -570,6 +590,9 @@ func (s *scanner) account(ctx context.Context, b *batcher, u snapshot.User) *sna
 		}
 	})
 	bulkSection("roles", func() { snap.Roles = s.roles[u.ID] })
+	if s.rolesCoverage != nil && snap.Coverage["roles"].Status == snapshot.StatusCollected {
+		snap.Coverage["roles"] = *s.rolesCoverage
+	}
 	bulkSection("registration", func() { snap.Registration = s.registered[u.ID] })
 	if snap.Registration == nil && snap.Coverage["registration"].Status == snapshot.StatusCollected {
 		detail := "not in Microsoft's registration report (a new account can take a day to appear)"

@@ -199,12 +199,15 @@ type scanner struct {
 	// From the tenant-wide lists, by user id (Exchange's by UPN).
 	risk       map[string]*snapshot.Risk
 	registered map[string]*snapshot.Registration
-	roles      map[string][]snapshot.Role
-	grants     map[string][]snapshot.OAuthGrant
-	allGrants  []snapshot.OAuthGrant // tenant-wide (AllPrincipals)
-	mailboxes  *rowStore
-	casRows    *rowStore
-	bulkErrors map[string]error // section → why its tenant-wide list failed
+	// rolesCoverage, when set, is what the PIM eligibility read left the
+	// roles section: collected without PIM, or forbidden.
+	rolesCoverage *snapshot.CoverageItem
+	roles         map[string][]snapshot.Role
+	grants        map[string][]snapshot.OAuthGrant
+	allGrants     []snapshot.OAuthGrant // tenant-wide (AllPrincipals)
+	mailboxes     *rowStore
+	casRows       *rowStore
+	bulkErrors    map[string]error // section → why its tenant-wide list failed
 
 	mu       sync.Mutex
 	progress Progress

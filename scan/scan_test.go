@@ -280,6 +280,45 @@ func TestScanReadsTheRegistrationReport(t *testing.T) {
 	}
 }
 
+// The roles an account can activate through PIM are read for the tenant
+// at once and land in each account's roles, marked eligible; a refused
+// read leaves every account's roles forbidden, the active ones kept.
+func TestScanReadsEligibleRoles(t *testing.T) {
+	for _, refused := range []bool{false, true} {
+		srv, tenant := generated(t, 30)
+		var ids []string
+		for id := range members(tenant) {
+			ids = append(ids, id)
+		}
+		slices.Sort(ids)
+		tenant.RoleEligibilities = append(tenant.RoleEligibilities, map[string]any{"id": "e1", "principalId": ids[0],
+			"roleDefinitionId": "62e90394-69f5-4237-9190-012177145e10", "directoryScopeId": "/", "startDateTime": "2026-11-20T09:12:00Z"})
+		if refused {
+			srv.AddFault(fake.Fault{Path: `^/roleManagement/directory/roleEligibilityScheduleInstances$`, Status: 403,
+				Code: "Authorization_RequestDenied", Message: "Insufficient privileges to complete the operation."})
+		}
+		opts := options(srv, t.TempDir())
+		if _, err := Run(context.Background(), opts); err != nil {
+			t.Fatal(err)
+		}
+		got := readSnapshots(t, opts.Dir)
+		roles, _ := got[ids[0]].Value["roles"].([]any)
+		eligible := 0
+		for _, r := range roles {
+			if r.(map[string]any)["assignment"] == "eligible" {
+				eligible++
+			}
+		}
+		status := got[ids[1]].Coverage("roles").Status
+		switch {
+		case !refused && (eligible != 1 || status != snapshot.StatusCollected):
+			t.Errorf("read: %d eligible roles on %s, roles %s; want 1, collected", eligible, ids[0], status)
+		case refused && (eligible != 0 || status != snapshot.StatusForbidden):
+			t.Errorf("refused: %d eligible roles, roles %s; want none, forbidden", eligible, status)
+		}
+	}
+}
+
 // A scan stopped part way (as by kill -9: the process ends between any two
 // writes) and resumed ends with the same findings as one that was not.
 func TestScanResumeGivesTheSameFindings(t *testing.T) {

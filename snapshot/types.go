@@ -129,6 +129,11 @@ type Role struct {
 	// Privileged is whether the role's template is a privileged one; null
 	// for a template the collector does not know (a newer or custom role).
 	Privileged *bool `json:"privileged"`
+	// Assignment is "eligible" for a role the account may activate through
+	// Privileged Identity Management; absent (or "active") for one it holds.
+	Assignment string `json:"assignment,omitempty"`
+	// StartDateTime is when an eligibility began.
+	StartDateTime *time.Time `json:"startDateTime,omitempty"`
 }
 
 // Risk is the account's Identity Protection state.

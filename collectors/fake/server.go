@@ -155,26 +155,27 @@ func (r *statusRecorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 }
 
 var (
-	reUser          = regexp.MustCompile(`^/users/([^/]+)$`)
-	reUserMethods   = regexp.MustCompile(`^/users/([^/]+)/authentication/methods$`)
-	reUserRules     = regexp.MustCompile(`^/users/([^/]+)/mailFolders/inbox/messageRules$`)
-	reUserMailbox   = regexp.MustCompile(`^/users/([^/]+)/mailboxSettings$`)
-	reUserFolder    = regexp.MustCompile(`^/users/([^/]+)/mailFolders/([^/]+)$`)
-	reUserCalendar  = regexp.MustCompile(`^/users/([^/]+)/calendar/calendarPermissions$`)
-	reUserAppRoles  = regexp.MustCompile(`^/users/([^/]+)/appRoleAssignments$`)
-	reUserGrants    = regexp.MustCompile(`^/users/([^/]+)/oauth2PermissionGrants$`)
-	reUserRoles     = regexp.MustCompile(`^/users/([^/]+)/transitiveMemberOf/(microsoft\.)?graph\.directoryRole$`)
-	reServicePrin   = regexp.MustCompile(`^/servicePrincipals/([^/]+)$`)
-	reRiskyUser     = regexp.MustCompile(`^/identityProtection/riskyUsers/([^/]+)$`)
-	reRegistration  = regexp.MustCompile(`^/reports/authenticationMethods/userRegistrationDetails/([^/]+)$`)
-	reSignInFilter  = regexp.MustCompile(`^userId eq '([^']+)' and createdDateTime ge (\S+)$`)
-	reAuditFilter   = regexp.MustCompile(`^targetResources/any\(t:\s*t/id eq '([^']+)'\) and activityDateTime ge (\S+)$`)
-	reAuditByFilter = regexp.MustCompile(`^initiatedBy/user/id eq '([^']+)' and activityDateTime ge (\S+)$`)
-	reConsentFilter = regexp.MustCompile(`^consentType eq '(\w+)'$`)
-	reClientFilter  = regexp.MustCompile(`^clientId eq '([^']+)' and consentType eq '(\w+)'$`)
-	reDevice        = regexp.MustCompile(`^/devices/([^/]+)$`)
-	reRoleMembers   = regexp.MustCompile(`^/directoryRoles/([^/]+)/members$`)
-	reGroupMembers  = regexp.MustCompile(`^/groups/([^/]+)/transitiveMembers/microsoft\.graph\.user$`)
+	reUser            = regexp.MustCompile(`^/users/([^/]+)$`)
+	reUserMethods     = regexp.MustCompile(`^/users/([^/]+)/authentication/methods$`)
+	reUserRules       = regexp.MustCompile(`^/users/([^/]+)/mailFolders/inbox/messageRules$`)
+	reUserMailbox     = regexp.MustCompile(`^/users/([^/]+)/mailboxSettings$`)
+	reUserFolder      = regexp.MustCompile(`^/users/([^/]+)/mailFolders/([^/]+)$`)
+	reUserCalendar    = regexp.MustCompile(`^/users/([^/]+)/calendar/calendarPermissions$`)
+	reUserAppRoles    = regexp.MustCompile(`^/users/([^/]+)/appRoleAssignments$`)
+	reUserGrants      = regexp.MustCompile(`^/users/([^/]+)/oauth2PermissionGrants$`)
+	reUserRoles       = regexp.MustCompile(`^/users/([^/]+)/transitiveMemberOf/(microsoft\.)?graph\.directoryRole$`)
+	reServicePrin     = regexp.MustCompile(`^/servicePrincipals/([^/]+)$`)
+	reRiskyUser       = regexp.MustCompile(`^/identityProtection/riskyUsers/([^/]+)$`)
+	reRegistration    = regexp.MustCompile(`^/reports/authenticationMethods/userRegistrationDetails/([^/]+)$`)
+	reSignInFilter    = regexp.MustCompile(`^userId eq '([^']+)' and createdDateTime ge (\S+)$`)
+	reAuditFilter     = regexp.MustCompile(`^targetResources/any\(t:\s*t/id eq '([^']+)'\) and activityDateTime ge (\S+)$`)
+	reAuditByFilter   = regexp.MustCompile(`^initiatedBy/user/id eq '([^']+)' and activityDateTime ge (\S+)$`)
+	rePrincipalFilter = regexp.MustCompile(`^principalId eq '([^']+)'$`)
+	reConsentFilter   = regexp.MustCompile(`^consentType eq '(\w+)'$`)
+	reClientFilter    = regexp.MustCompile(`^clientId eq '([^']+)' and consentType eq '(\w+)'$`)
+	reDevice          = regexp.MustCompile(`^/devices/([^/]+)$`)
+	reRoleMembers     = regexp.MustCompile(`^/directoryRoles/([^/]+)/members$`)
+	reGroupMembers    = regexp.MustCompile(`^/groups/([^/]+)/transitiveMembers/microsoft\.graph\.user$`)
 )
 
 func (s *Server) route(w http.ResponseWriter, r *http.Request, path string) {
@@ -301,6 +302,22 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, path string) {
 			}
 			s.list(w, r, base+"/$metadata#directoryObjects/microsoft.graph.directoryRole", roles)
 		}
+	case path == "/roleManagement/directory/roleEligibilityScheduleInstances":
+		filter := r.URL.Query().Get("$filter")
+		principal := ""
+		if m := rePrincipalFilter.FindStringSubmatch(filter); m != nil {
+			principal = m[1]
+		} else if filter != "" {
+			badFilter(w, filter)
+			return
+		}
+		instances := []map[string]any{}
+		for _, e := range t.RoleEligibilities {
+			if principal == "" || e["principalId"] == principal {
+				instances = append(instances, e)
+			}
+		}
+		s.list(w, r, base+"/$metadata#roleManagement/directory/roleEligibilityScheduleInstances", instances)
 	case path == "/oauth2PermissionGrants":
 		filter := r.URL.Query().Get("$filter")
 		client, consent := "", ""

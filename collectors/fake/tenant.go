@@ -18,20 +18,23 @@ import (
 // Tenant is a fixture: Graph objects as Graph returns them, tenant-wide
 // collections plus per-user ones keyed by user id.
 type Tenant struct {
-	Organization           []map[string]any          `json:"organization"`
-	Users                  []map[string]any          `json:"users"`
-	ServicePrincipals      []map[string]any          `json:"servicePrincipals"`
-	OAuth2PermissionGrants []map[string]any          `json:"oauth2PermissionGrants"`
-	Devices                []map[string]any          `json:"devices"`
-	DeviceOwners           map[string][]string       `json:"deviceOwners"` // device id → user ids
-	DirectoryRoles         []map[string]any          `json:"directoryRoles"`
-	RoleMembers            map[string][]string       `json:"roleMembers"` // role id → user ids
-	Groups                 map[string][]string       `json:"groups"`      // group id → transitive user members
-	RiskyUsers             []map[string]any          `json:"riskyUsers"`
-	RegistrationDetails    []map[string]any          `json:"userRegistrationDetails"`
-	SignIns                []map[string]any          `json:"signIns"`
-	DirectoryAudits        []map[string]any          `json:"directoryAudits"`
-	PerUser                map[string]*UserResources `json:"perUser"`
+	Organization           []map[string]any    `json:"organization"`
+	Users                  []map[string]any    `json:"users"`
+	ServicePrincipals      []map[string]any    `json:"servicePrincipals"`
+	OAuth2PermissionGrants []map[string]any    `json:"oauth2PermissionGrants"`
+	Devices                []map[string]any    `json:"devices"`
+	DeviceOwners           map[string][]string `json:"deviceOwners"` // device id → user ids
+	DirectoryRoles         []map[string]any    `json:"directoryRoles"`
+	RoleMembers            map[string][]string `json:"roleMembers"` // role id → user ids
+	Groups                 map[string][]string `json:"groups"`      // group id → transitive user members
+	RiskyUsers             []map[string]any    `json:"riskyUsers"`
+	RegistrationDetails    []map[string]any    `json:"userRegistrationDetails"`
+	// RoleEligibilities are PIM's roleEligibilityScheduleInstances: the
+	// roles an account may activate.
+	RoleEligibilities []map[string]any          `json:"roleEligibilityScheduleInstances"`
+	SignIns           []map[string]any          `json:"signIns"`
+	DirectoryAudits   []map[string]any          `json:"directoryAudits"`
+	PerUser           map[string]*UserResources `json:"perUser"`
 	// Exchange holds each mailbox's cmdlet outputs, keyed by UPN, with
 	// Exchange's own property names and types.
 	Exchange map[string]*ExchangeMailbox `json:"exchange"`

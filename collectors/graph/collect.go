@@ -87,8 +87,15 @@ func Collect(ctx context.Context, opts Options) (*snapshot.Snapshot, error) {
 	for _, s := range sections {
 		bodies := make([]json.RawMessage, len(s.urls))
 		var err error
+		var partial *snapshot.CoverageItem
 		for i := range s.urls {
 			a := answers[fmt.Sprintf("%s#%d", s.name, i)]
+			if a.Err != nil && s.partial != nil {
+				if cov, ok := s.partial(i, a.Err); ok {
+					partial = &cov
+					continue
+				}
+			}
 			if a.Err != nil {
 				err = a.Err
 				break
@@ -99,6 +106,9 @@ func Collect(ctx context.Context, opts Options) (*snapshot.Snapshot, error) {
 			err = withRetry(ctx, func() error { return s.read(ctx, bodies, snap) }, func() error {
 				// A page that broke off is read again, once, on its own.
 				for i, u := range s.urls {
+					if bodies[i] == nil {
+						continue // a read partial let go
+					}
 					b, gerr := c.raw.get(ctx, u)
 					if gerr != nil {
 						return gerr
@@ -107,6 +117,9 @@ func Collect(ctx context.Context, opts Options) (*snapshot.Snapshot, error) {
 				}
 				return s.read(ctx, bodies, snap)
 			})
+		}
+		if err == nil && partial != nil {
+			snap.Coverage[s.name] = *partial
 		}
 		c.record(snap, s.name, err)
 	}
@@ -305,6 +318,10 @@ type section struct {
 	name string
 	urls []string
 	read func(ctx context.Context, bodies []json.RawMessage, snap *snapshot.Snapshot) error
+	// partial, when set, decides about a read of urls[i] that failed: it
+	// may let the others stand (read gets a nil body for it) and give the
+	// coverage the section then has, or refuse, failing the section.
+	partial func(i int, err error) (snapshot.CoverageItem, bool)
 }
 
 func (c *collector) sections() []section {
@@ -313,24 +330,26 @@ func (c *collector) sections() []section {
 	q := func(params ...string) string { return "?" + strings.Join(params, "&") }
 	filter := func(f string) string { return "$filter=" + url.QueryEscape(f) }
 	return []section{
-		{"authMethods", []string{user + "/authentication/methods"}, c.authMethods},
+		{"authMethods", []string{user + "/authentication/methods"}, c.authMethods, nil},
 		{"registration", []string{"/reports/authenticationMethods/userRegistrationDetails/" + url.PathEscape(c.userID) +
-			q("$select=isMfaRegistered,methodsRegistered,userPreferredMethodForSecondaryAuthentication")}, c.registration},
-		{"roles", []string{user + "/transitiveMemberOf/microsoft.graph.directoryRole" + q("$select=id,displayName,roleTemplateId")}, c.roles},
-		{"risk", []string{"/identityProtection/riskyUsers/" + url.PathEscape(c.userID) + q("$select=riskLevel,riskState,riskDetail,riskLastUpdatedDateTime")}, c.risk},
-		{"oauthGrants", []string{user + "/oauth2PermissionGrants" + q("$select=clientId,consentType,scope")}, c.oauthGrants},
-		{"appRoleAssignments", []string{user + "/appRoleAssignments" + q("$select=resourceId,resourceDisplayName,appRoleId,createdDateTime")}, c.appRoleAssignments},
-		{"mailbox.inboxRules", []string{user + "/mailFolders/inbox/messageRules" + q("$select=id,displayName,isEnabled,conditions,actions")}, c.inboxRules},
-		{"mailbox.autoReply", []string{user + "/mailboxSettings" + q("$select=automaticRepliesSetting")}, c.autoReply},
-		{"mailbox.permissions", []string{user + "/calendar/calendarPermissions" + q("$select=emailAddress,role")}, c.calendarPermissions},
+			q("$select=isMfaRegistered,methodsRegistered,userPreferredMethodForSecondaryAuthentication")}, c.registration, nil},
+		{name: "roles", urls: []string{user + "/transitiveMemberOf/microsoft.graph.directoryRole" + q("$select=id,displayName,roleTemplateId"),
+			"/roleManagement/directory/roleEligibilityScheduleInstances" + q(filter(fmt.Sprintf("principalId eq '%s'", c.userID)), "$select=roleDefinitionId,directoryScopeId,startDateTime")},
+			read: c.roles, partial: eligibilityUnread},
+		{"risk", []string{"/identityProtection/riskyUsers/" + url.PathEscape(c.userID) + q("$select=riskLevel,riskState,riskDetail,riskLastUpdatedDateTime")}, c.risk, nil},
+		{"oauthGrants", []string{user + "/oauth2PermissionGrants" + q("$select=clientId,consentType,scope")}, c.oauthGrants, nil},
+		{"appRoleAssignments", []string{user + "/appRoleAssignments" + q("$select=resourceId,resourceDisplayName,appRoleId,createdDateTime")}, c.appRoleAssignments, nil},
+		{"mailbox.inboxRules", []string{user + "/mailFolders/inbox/messageRules" + q("$select=id,displayName,isEnabled,conditions,actions")}, c.inboxRules, nil},
+		{"mailbox.autoReply", []string{user + "/mailboxSettings" + q("$select=automaticRepliesSetting")}, c.autoReply, nil},
+		{"mailbox.permissions", []string{user + "/calendar/calendarPermissions" + q("$select=emailAddress,role")}, c.calendarPermissions, nil},
 		{"signIns", []string{"/auditLogs/signIns" + q(filter(fmt.Sprintf("userId eq '%s' and createdDateTime ge %s", c.userID, since)), "$top=1000",
-			"$select=createdDateTime,ipAddress,location,clientAppUsed,appDisplayName,status,riskLevelDuringSignIn,isInteractive")}, c.signIns},
+			"$select=createdDateTime,ipAddress,location,clientAppUsed,appDisplayName,status,riskLevelDuringSignIn,isInteractive")}, c.signIns, nil},
 		// Entries about the user, and those the user initiated (consents
 		// name the app, not the user, as their target).
 		{"audits", []string{
 			"/auditLogs/directoryAudits" + q(filter(fmt.Sprintf("targetResources/any(t:t/id eq '%s') and activityDateTime ge %s", c.userID, since)), auditSelect),
 			"/auditLogs/directoryAudits" + q(filter(fmt.Sprintf("initiatedBy/user/id eq '%s' and activityDateTime ge %s", c.userID, since)), auditSelect),
-		}, c.audits},
+		}, c.audits, nil},
 	}
 }
 
@@ -437,6 +456,9 @@ func RegistrationFromGraph(raw json.RawMessage) (*snapshot.Registration, error) 
 	return reg, nil
 }
 
+// roles reads the directory roles the account holds (transitively) and,
+// when Privileged Identity Management could be read, those it is eligible
+// to activate.
 func (c *collector) roles(ctx context.Context, bodies []json.RawMessage, snap *snapshot.Snapshot) error {
 	var roles []snapshot.Role
 	err := eachItem(ctx, c, bodies[0], func(r struct {
@@ -447,10 +469,70 @@ func (c *collector) roles(ctx context.Context, bodies []json.RawMessage, snap *s
 		roles = append(roles, snapshot.Role{ID: r.ID, DisplayName: r.DisplayName, RoleTemplateID: r.RoleTemplateID, Privileged: RoleIsPrivileged(r.RoleTemplateID)})
 		return nil
 	})
+	if err == nil && bodies[1] != nil {
+		err = eachItem(ctx, c, bodies[1], func(raw json.RawMessage) error {
+			role, err := EligibleRoleFromGraph(raw)
+			roles = append(roles, role)
+			return err
+		})
+	}
 	if err == nil {
 		snap.Roles = roles
 	}
 	return err
+}
+
+// EligibleRoleFromGraph maps one roleEligibilityScheduleInstance: a role
+// the account may activate through PIM. A built-in role's definition id
+// is its template id; another (a custom role) is named by its id and not
+// known to be harmless.
+func EligibleRoleFromGraph(raw json.RawMessage) (snapshot.Role, error) {
+	var e struct {
+		RoleDefinitionID string     `json:"roleDefinitionId"`
+		DirectoryScopeID string     `json:"directoryScopeId"`
+		StartDateTime    *time.Time `json:"startDateTime"`
+	}
+	if err := json.Unmarshal(raw, &e); err != nil {
+		return snapshot.Role{}, err
+	}
+	if e.RoleDefinitionID == "" {
+		return snapshot.Role{}, &ValueError{Field: "roles.roleDefinitionId", Value: "(missing)"}
+	}
+	name := "role definition " + e.RoleDefinitionID
+	if r, ok := builtInRoles[strings.ToLower(e.RoleDefinitionID)]; ok {
+		name = r.name
+	}
+	if e.DirectoryScopeID != "" && e.DirectoryScopeID != "/" {
+		name += " (scope " + e.DirectoryScopeID + ")"
+	}
+	return snapshot.Role{ID: e.RoleDefinitionID, DisplayName: name, RoleTemplateID: e.RoleDefinitionID,
+		Privileged: RoleIsPrivileged(e.RoleDefinitionID), Assignment: "eligible", StartDateTime: utc(e.StartDateTime)}, nil
+}
+
+// eligibilityUnread decides about a roles read of eligibility (PIM) that
+// failed. A tenant without Entra ID P2 or Governance has no PIM, so no
+// eligible role can exist and the active ones are the whole answer; a
+// refused read leaves the section partial (forbidden, the active roles
+// kept), since an eligible privileged role may be hidden.
+func eligibilityUnread(i int, err error) (snapshot.CoverageItem, bool) {
+	if i != 1 {
+		return snapshot.CoverageItem{}, false
+	}
+	return EligibilityUnread(err)
+}
+
+// EligibilityUnread is the roles coverage when the PIM eligibility read
+// failed with err, and whether the active roles may stand.
+func EligibilityUnread(err error) (snapshot.CoverageItem, bool) {
+	status, code, msg := describe(err)
+	switch {
+	case code == "AadPremiumLicenseRequired" || licenceCodes[code]:
+		return snapshot.CoverageItem{Status: snapshot.StatusCollected, Detail: "no Privileged Identity Management in the tenant (" + code + "): no role can be eligible, the active ones are all"}, true
+	case status == 403:
+		return snapshot.CoverageItem{Status: snapshot.StatusForbidden, Detail: fmt.Sprintf(
+			"the active roles were read; the roles the account can activate through PIM were not: grant RoleManagement.Read.Directory or RoleEligibilitySchedule.Read.Directory (%s: %s)", code, msg)}, true
+	}
+	return snapshot.CoverageItem{}, false
 }
 
 // RiskFromGraph maps a riskyUser object into the snapshot's risk.

@@ -25,7 +25,7 @@ var Permissions = []struct {
 	{"user", "User.Read.All", []string{"Directory.Read.All"}, ""},
 	{"authMethods", "UserAuthenticationMethod.Read.All", nil, ""},
 	{"registration", "AuditLog.Read.All", nil, "Entra ID P1"},
-	{"roles", "RoleManagement.Read.Directory", []string{"Directory.Read.All"}, ""},
+	{"roles", "RoleManagement.Read.Directory", nil, ""},
 	{"risk", "IdentityRiskyUser.Read.All", nil, "Entra ID P2"},
 	{"oauthGrants", "DelegatedPermissionGrant.Read.All", []string{"Directory.Read.All"}, ""},
 	{"appRoleAssignments", "Directory.Read.All", nil, ""},

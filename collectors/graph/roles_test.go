@@ -1,6 +1,15 @@
 package graph
 
-import "testing"
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/closeout-dev/closeout/collectors/fake"
+	"github.com/closeout-dev/closeout/snapshot"
+)
 
 // Microsoft's PRIVILEGED roles and closeout's three are privileged, the
 // other built-in roles are not, and a template closeout does not know is
@@ -31,4 +40,75 @@ func TestRoleIsPrivileged(t *testing.T) {
 	if len(builtInRoles) < 120 || privileged != 32 {
 		t.Errorf("%d built-in roles, %d privileged; want the 123 of the reference, 32 privileged (29 labelled, 3 of closeout's)", len(builtInRoles), privileged)
 	}
+}
+
+// Roles the account may activate through PIM are read beside the active
+// ones, marked eligible; a tenant without PIM (no P2 licence) has none, so
+// the active roles are the whole answer; a refused read leaves the
+// section forbidden, the active roles kept.
+func TestCollectEligibleRoles(t *testing.T) {
+	const bob = "b0b00000-0000-4000-8000-0000000000b0"
+	start := func(t *testing.T, faults ...fake.Fault) *snapshot.Snapshot {
+		t.Helper()
+		tenant, err := fake.LoadTenant(filepath.Join("..", "..", "testdata", "tenants", "contoso.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		tenant.RoleEligibilities = append(tenant.RoleEligibilities,
+			map[string]any{"id": "e1", "principalId": bob, "roleDefinitionId": "62e90394-69f5-4237-9190-012177145e10",
+				"directoryScopeId": "/", "startDateTime": "2026-11-20T09:12:00Z", "memberType": "Direct"},
+			map[string]any{"id": "e2", "principalId": bob, "roleDefinitionId": "c0ffee00-0000-4000-8000-000000000001",
+				"directoryScopeId": "/", "startDateTime": "2025-01-01T00:00:00Z", "memberType": "Direct"},
+			map[string]any{"id": "e3", "principalId": "someone-else", "roleDefinitionId": "62e90394-69f5-4237-9190-012177145e10"})
+		srv := fake.New(tenant)
+		srv.Token = testToken
+		srv.Start()
+		t.Cleanup(srv.Close)
+		for _, f := range faults {
+			srv.AddFault(f)
+		}
+		snap, err := Collect(context.Background(), options(srv, "bob@contoso.com"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		validate(t, snap)
+		return snap
+	}
+	t.Run("read", func(t *testing.T) {
+		snap := start(t)
+		var eligible []snapshot.Role
+		for _, r := range snap.Roles {
+			if r.Assignment == "eligible" {
+				eligible = append(eligible, r)
+			}
+		}
+		if len(eligible) != 2 || snap.Coverage["roles"].Status != snapshot.StatusCollected {
+			t.Fatalf("eligible roles %+v, coverage %+v; want bob's two, collected", eligible, snap.Coverage["roles"])
+		}
+		ga, custom := eligible[0], eligible[1]
+		if ga.DisplayName != "Global Administrator" || ga.Privileged == nil || !*ga.Privileged || ga.StartDateTime == nil || ga.StartDateTime.Format(time.RFC3339) != "2026-11-20T09:12:00Z" {
+			t.Errorf("eligible Global Administrator read as %+v", ga)
+		}
+		if custom.Privileged != nil || !strings.Contains(custom.DisplayName, "c0ffee00") {
+			t.Errorf("a custom role's eligibility read as %+v; want privileged unknown (null)", custom)
+		}
+	})
+	pim := `^/roleManagement/directory/roleEligibilityScheduleInstances$`
+	t.Run("no PIM in the tenant", func(t *testing.T) {
+		snap := start(t, fake.Fault{Path: pim, Status: 400, Code: "AadPremiumLicenseRequired", Message: "The tenant needs to have Microsoft Entra ID P2 or Microsoft Entra ID Governance license."})
+		if c := snap.Coverage["roles"]; c.Status != snapshot.StatusCollected || !strings.Contains(c.Detail, "no Privileged Identity Management") {
+			t.Errorf("roles %+v, want collected, saying no role can be eligible", c)
+		}
+	})
+	t.Run("refused", func(t *testing.T) {
+		snap := start(t, fake.Fault{Path: pim, Status: 403, Code: "Authorization_RequestDenied", Message: "Insufficient privileges to complete the operation."})
+		if c := snap.Coverage["roles"]; c.Status != snapshot.StatusForbidden || !strings.Contains(c.Detail, "RoleManagement.Read.Directory") {
+			t.Errorf("roles %+v, want forbidden, naming the permission", c)
+		}
+		for _, r := range snap.Roles {
+			if r.Assignment == "eligible" {
+				t.Errorf("an eligible role from a refused read: %+v", r)
+			}
+		}
+	})
 }

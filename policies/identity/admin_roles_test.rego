@@ -38,3 +38,18 @@ test_privileged_role_outranks_an_unknown_one if {
 	count(admin_roles.deny) == 1 with input as inp
 	count(admin_roles.unknown) == 1 with input as inp
 }
+
+eligible_admin := object.union(global_admin, {"assignment": "eligible", "startDateTime": "2026-11-20T09:12:00Z"})
+
+test_deny_eligible_privileged_role_in_incident if {
+	inp := object.union(fixtures.incident_input, {"roles": [eligible_admin]})
+	some result in admin_roles.deny with input as inp
+	contains(result.msg, "through PIM")
+	result.startDateTime == "2026-11-20T09:12:00Z"
+}
+
+test_allow_eligible_privileged_role_in_posture if {
+	inp := object.union(fixtures.posture_input, {"roles": [eligible_admin]})
+	count(admin_roles.warn) == 0 with input as inp
+	count(admin_roles.deny) == 0 with input as inp
+}

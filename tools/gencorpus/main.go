@@ -153,6 +153,19 @@ var incidentVariants = map[string]func(doc map[string]any) bool{
 			"displayName": "Global Administrator", "roleTemplateId": "62e90394-69f5-4237-9190-012177145e10", "privileged": true})
 		return true
 	},
+	// The account was made eligible for a privileged role in PIM during
+	// the window: it can activate it at will.
+	"eligible-privileged-role": func(doc map[string]any) bool {
+		roles, ok := doc["roles"].([]any)
+		start, inIncident := windowStart(doc)
+		if !ok || !inIncident {
+			return false
+		}
+		doc["roles"] = append(roles, map[string]any{"id": "194ae4cb-b126-40b2-bd5b-6091b380977d", "displayName": "Security Administrator",
+			"roleTemplateId": "194ae4cb-b126-40b2-bd5b-6091b380977d", "privileged": true, "assignment": "eligible",
+			"startDateTime": stamp(start.Add(90 * time.Minute))})
+		return true
+	},
 	// Every attestation is dated the day before the compromise began.
 	"misdated-attestations": func(doc map[string]any) bool {
 		attestations, _ := incident(doc)["attestations"].(map[string]any)
