@@ -111,40 +111,14 @@ func (s *scanner) bulk(ctx context.Context) error {
 		return nil
 	}
 	if s.sections["risk"] {
-		s.risk = map[string]*snapshot.Risk{}
-		err := s.graph.Pages(ctx, "/identityProtection/riskyUsers?$select=id,riskLevel,riskState,riskDetail,riskLastUpdatedDateTime", func(raw json.RawMessage) error {
-			var id struct {
-				ID string `json:"id"`
-			}
-			json.Unmarshal(raw, &id)
-			risk, err := graph.RiskFromGraph(raw)
-			if err != nil {
-				return err
-			}
-			s.risk[id.ID] = risk
-			return nil
-		})
-		if err != nil {
+		if s.risk, err = byID(ctx, s.graph, "/identityProtection/riskyUsers?$select=id,riskLevel,riskState,riskDetail,riskLastUpdatedDateTime", graph.RiskFromGraph); err != nil {
 			if err := fail("risk", err); err != nil {
 				return err
 			}
 		}
 	}
 	if s.sections["registration"] {
-		s.registered = map[string]*snapshot.Registration{}
-		err := s.graph.Pages(ctx, "/reports/authenticationMethods/userRegistrationDetails", func(raw json.RawMessage) error {
-			var id struct {
-				ID string `json:"id"`
-			}
-			json.Unmarshal(raw, &id)
-			reg, err := graph.RegistrationFromGraph(raw)
-			if err != nil {
-				return err
-			}
-			s.registered[id.ID] = reg
-			return nil
-		})
-		if err != nil {
+		if s.registered, err = byID(ctx, s.graph, "/reports/authenticationMethods/userRegistrationDetails", graph.RegistrationFromGraph); err != nil {
 			if err := fail("registration", err); err != nil {
 				return err
 			}
@@ -185,6 +159,25 @@ func (s *scanner) bulk(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// byID reads a tenant-wide list into a map by each item's id, mapping
+// each as one account's collection would.
+func byID[T any](ctx context.Context, r *graph.Reader, path string, mapItem func([]byte) (T, error)) (map[string]T, error) {
+	out := map[string]T{}
+	err := r.Pages(ctx, path, func(raw json.RawMessage) error {
+		var id struct {
+			ID string `json:"id"`
+		}
+		json.Unmarshal(raw, &id)
+		v, err := mapItem(raw)
+		if err != nil {
+			return err
+		}
+		out[id.ID] = v
+		return nil
+	})
+	return out, err
 }
 
 // readRoles reads the activated directory roles and their members; a

@@ -430,7 +430,7 @@ func (c *collector) registration(_ context.Context, bodies []json.RawMessage, sn
 
 // RegistrationFromGraph maps one userRegistrationDetails object. An empty
 // preferred method (Graph's answer for an account with none) is null.
-func RegistrationFromGraph(raw json.RawMessage) (*snapshot.Registration, error) {
+func RegistrationFromGraph(raw []byte) (*snapshot.Registration, error) {
 	var r struct {
 		IsMfaRegistered   *bool    `json:"isMfaRegistered"`
 		MethodsRegistered []string `json:"methodsRegistered"`
