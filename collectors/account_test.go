@@ -58,7 +58,7 @@ var perAccount = []struct {
 	{regexp.MustCompile(`^/devices/[^/]+$`), nil},
 	{regexp.MustCompile(`^/oauth2PermissionGrants$`), regexp.MustCompile(`^clientId eq '[^']+' and `)},
 	{regexp.MustCompile(`^/auditLogs/signIns$`), regexp.MustCompile(`^userId eq '[^']+' and `)},
-	{regexp.MustCompile(`^/roleManagement/directory/roleEligibilityScheduleInstances$`), regexp.MustCompile(`^principalId eq '[^']+'$`)},
+	{regexp.MustCompile(`^/roleManagement/directory/(roleEligibilityScheduleInstances|roleAssignments)$`), regexp.MustCompile(`^principalId eq '[^']+'$`)},
 	{regexp.MustCompile(`^/auditLogs/directoryAudits$`), regexp.MustCompile(`^(targetResources/any\(t:t/id eq '[^']+'\)|initiatedBy/user/id eq '[^']+') and `)},
 	{regexp.MustCompile(`^/adminapi/Get-(Mailbox|CASMailbox|InboxRule|MailboxPermission|RecipientPermission)$`), nil},
 }

@@ -245,6 +245,39 @@ func (s *scanner) readRoles(ctx context.Context) error {
 		}
 		s.rolesCoverage = &cov
 	}
+	// Direct assignments: custom roles and roles scoped to administrative
+	// units, which the directoryRole lists leave out.
+	assigned := map[string][]json.RawMessage{}
+	err = s.graph.Pages(ctx, "/roleManagement/directory/roleAssignments?$select=principalId,roleDefinitionId,directoryScopeId&$expand=roleDefinition($select=displayName,templateId)", func(raw json.RawMessage) error {
+		var p struct {
+			PrincipalID string `json:"principalId"`
+		}
+		json.Unmarshal(raw, &p)
+		assigned[p.PrincipalID] = append(assigned[p.PrincipalID], raw)
+		return nil
+	})
+	if err != nil {
+		cov, ok := graph.AssignmentsUnread(err)
+		if !ok {
+			return err
+		}
+		s.rolesCoverage = &cov
+		return nil
+	}
+	for principal, raws := range assigned {
+		roles, err := graph.WithAssigned(s.roles[principal], func(each func(json.RawMessage) error) error {
+			for _, raw := range raws {
+				if err := each(raw); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		s.roles[principal] = roles
+	}
 	return nil
 }
 

@@ -53,7 +53,7 @@ var SectionPaths = map[string]string{
 	"user":                        `^/users/[^/]+$`,
 	"authMethods":                 `/authentication/methods$`,
 	"registration":                `^/reports/authenticationMethods/userRegistrationDetails(/|$)`,
-	"roles":                       `/transitiveMemberOf/|^/roleManagement/directory/roleEligibilityScheduleInstances$`,
+	"roles":                       `/transitiveMemberOf/|^/roleManagement/directory/(roleEligibilityScheduleInstances|roleAssignments)$`,
 	"risk":                        `^/identityProtection/riskyUsers/`,
 	"oauthGrants":                 `oauth2PermissionGrants$`,
 	"appRoleAssignments":          `/appRoleAssignments$`,

@@ -302,7 +302,7 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, path string) {
 			}
 			s.list(w, r, base+"/$metadata#directoryObjects/microsoft.graph.directoryRole", roles)
 		}
-	case path == "/roleManagement/directory/roleEligibilityScheduleInstances":
+	case path == "/roleManagement/directory/roleEligibilityScheduleInstances" || path == "/roleManagement/directory/roleAssignments":
 		filter := r.URL.Query().Get("$filter")
 		principal := ""
 		if m := rePrincipalFilter.FindStringSubmatch(filter); m != nil {
@@ -311,13 +311,17 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, path string) {
 			badFilter(w, filter)
 			return
 		}
-		instances := []map[string]any{}
-		for _, e := range t.RoleEligibilities {
+		all := t.RoleEligibilities
+		if path == "/roleManagement/directory/roleAssignments" {
+			all = t.RoleAssignments
+		}
+		items := []map[string]any{}
+		for _, e := range all {
 			if principal == "" || e["principalId"] == principal {
-				instances = append(instances, e)
+				items = append(items, e)
 			}
 		}
-		s.list(w, r, base+"/$metadata#roleManagement/directory/roleEligibilityScheduleInstances", instances)
+		s.list(w, r, base+"/$metadata#"+strings.TrimPrefix(path, "/"), items)
 	case path == "/oauth2PermissionGrants":
 		filter := r.URL.Query().Get("$filter")
 		client, consent := "", ""

@@ -31,10 +31,14 @@ type Tenant struct {
 	RegistrationDetails    []map[string]any    `json:"userRegistrationDetails"`
 	// RoleEligibilities are PIM's roleEligibilityScheduleInstances: the
 	// roles an account may activate.
-	RoleEligibilities []map[string]any          `json:"roleEligibilityScheduleInstances"`
-	SignIns           []map[string]any          `json:"signIns"`
-	DirectoryAudits   []map[string]any          `json:"directoryAudits"`
-	PerUser           map[string]*UserResources `json:"perUser"`
+	RoleEligibilities []map[string]any `json:"roleEligibilityScheduleInstances"`
+	// RoleAssignments are the direct role assignments (roleAssignments),
+	// each with its roleDefinition as $expand gives it: custom roles and
+	// roles scoped to administrative units, which directoryRole lists miss.
+	RoleAssignments []map[string]any          `json:"roleAssignments"`
+	SignIns         []map[string]any          `json:"signIns"`
+	DirectoryAudits []map[string]any          `json:"directoryAudits"`
+	PerUser         map[string]*UserResources `json:"perUser"`
 	// Exchange holds each mailbox's cmdlet outputs, keyed by UPN, with
 	// Exchange's own property names and types.
 	Exchange map[string]*ExchangeMailbox `json:"exchange"`

@@ -334,8 +334,9 @@ func (c *collector) sections() []section {
 		{"registration", []string{"/reports/authenticationMethods/userRegistrationDetails/" + url.PathEscape(c.userID) +
 			q("$select=isMfaRegistered,methodsRegistered,userPreferredMethodForSecondaryAuthentication")}, c.registration, nil},
 		{name: "roles", urls: []string{user + "/transitiveMemberOf/microsoft.graph.directoryRole" + q("$select=id,displayName,roleTemplateId"),
-			"/roleManagement/directory/roleEligibilityScheduleInstances" + q(filter(fmt.Sprintf("principalId eq '%s'", c.userID)), "$select=roleDefinitionId,directoryScopeId,startDateTime")},
-			read: c.roles, partial: eligibilityUnread},
+			"/roleManagement/directory/roleEligibilityScheduleInstances" + q(filter(fmt.Sprintf("principalId eq '%s'", c.userID)), "$select=roleDefinitionId,directoryScopeId,startDateTime"),
+			"/roleManagement/directory/roleAssignments" + q(filter(fmt.Sprintf("principalId eq '%s'", c.userID)), "$select=roleDefinitionId,directoryScopeId", "$expand=roleDefinition($select=displayName,templateId)")},
+			read: c.roles, partial: rolesUnread},
 		{"risk", []string{"/identityProtection/riskyUsers/" + url.PathEscape(c.userID) + q("$select=riskLevel,riskState,riskDetail,riskLastUpdatedDateTime")}, c.risk, nil},
 		{"oauthGrants", []string{user + "/oauth2PermissionGrants" + q("$select=clientId,consentType,scope")}, c.oauthGrants, nil},
 		{"appRoleAssignments", []string{user + "/appRoleAssignments" + q("$select=resourceId,resourceDisplayName,appRoleId,createdDateTime")}, c.appRoleAssignments, nil},
@@ -476,6 +477,11 @@ func (c *collector) roles(ctx context.Context, bodies []json.RawMessage, snap *s
 			return err
 		})
 	}
+	if err == nil && bodies[2] != nil {
+		roles, err = WithAssigned(roles, func(each func(json.RawMessage) error) error {
+			return eachItem(ctx, c, bodies[2], func(raw json.RawMessage) error { return each(raw) })
+		})
+	}
 	if err == nil {
 		snap.Roles = roles
 	}
@@ -509,16 +515,88 @@ func EligibleRoleFromGraph(raw json.RawMessage) (snapshot.Role, error) {
 		Privileged: RoleIsPrivileged(e.RoleDefinitionID), Assignment: "eligible", StartDateTime: utc(e.StartDateTime)}, nil
 }
 
-// eligibilityUnread decides about a roles read of eligibility (PIM) that
-// failed. A tenant without Entra ID P2 or Governance has no PIM, so no
-// eligible role can exist and the active ones are the whole answer; a
-// refused read leaves the section partial (forbidden, the active roles
-// kept), since an eligible privileged role may be hidden.
-func eligibilityUnread(i int, err error) (snapshot.CoverageItem, bool) {
-	if i != 1 {
-		return snapshot.CoverageItem{}, false
+// WithAssigned adds to the roles the direct assignments the directoryRole
+// list leaves out (custom roles, roles scoped to administrative units);
+// an assignment of a role already held tenant-wide adds nothing.
+func WithAssigned(roles []snapshot.Role, read func(each func(json.RawMessage) error) error) ([]snapshot.Role, error) {
+	held := map[string]bool{}
+	for _, r := range roles {
+		if r.Assignment == "" {
+			held[strings.ToLower(r.ID)] = true
+			held[strings.ToLower(r.RoleTemplateID)] = true
+		}
 	}
-	return EligibilityUnread(err)
+	err := read(func(raw json.RawMessage) error {
+		role, err := AssignedRoleFromGraph(raw)
+		if err == nil && !held[strings.ToLower(role.ID)] {
+			held[strings.ToLower(role.ID)] = true
+			roles = append(roles, role)
+		}
+		return err
+	})
+	return roles, err
+}
+
+// AssignedRoleFromGraph maps one direct roleAssignment with its expanded
+// roleDefinition. A role scoped to an administrative unit has the id
+// "template|scope", and its scope in its name; a custom role's template is
+// its definition's, not known to be harmless.
+func AssignedRoleFromGraph(raw json.RawMessage) (snapshot.Role, error) {
+	var a struct {
+		RoleDefinitionID string `json:"roleDefinitionId"`
+		DirectoryScopeID string `json:"directoryScopeId"`
+		RoleDefinition   *struct {
+			DisplayName *string `json:"displayName"`
+			TemplateID  *string `json:"templateId"`
+		} `json:"roleDefinition"`
+	}
+	if err := json.Unmarshal(raw, &a); err != nil {
+		return snapshot.Role{}, err
+	}
+	if a.RoleDefinitionID == "" {
+		return snapshot.Role{}, &ValueError{Field: "roles.roleDefinitionId", Value: "(missing)"}
+	}
+	template, name := a.RoleDefinitionID, "role definition "+a.RoleDefinitionID
+	if r, ok := builtInRoles[strings.ToLower(template)]; ok {
+		name = r.name
+	}
+	if d := a.RoleDefinition; d != nil {
+		if d.TemplateID != nil && *d.TemplateID != "" {
+			template = *d.TemplateID
+		}
+		if d.DisplayName != nil && *d.DisplayName != "" {
+			name = *d.DisplayName
+		}
+	}
+	id := template
+	if a.DirectoryScopeID != "" && a.DirectoryScopeID != "/" {
+		name += " (scope " + a.DirectoryScopeID + ")"
+		id += "|" + a.DirectoryScopeID
+	}
+	return snapshot.Role{ID: id, DisplayName: name, RoleTemplateID: template, Privileged: RoleIsPrivileged(template)}, nil
+}
+
+// rolesUnread decides about a roles read beside the directoryRole list
+// that failed: the PIM eligibilities (urls[1]) or the direct assignments
+// (urls[2]).
+func rolesUnread(i int, err error) (snapshot.CoverageItem, bool) {
+	switch i {
+	case 1:
+		return EligibilityUnread(err)
+	case 2:
+		return AssignmentsUnread(err)
+	}
+	return snapshot.CoverageItem{}, false
+}
+
+// AssignmentsUnread is the roles coverage when the direct assignments
+// could not be read, and whether the roles read so far may stand.
+func AssignmentsUnread(err error) (snapshot.CoverageItem, bool) {
+	if status, code, msg := describe(err); status == 403 {
+		return snapshot.CoverageItem{Status: snapshot.StatusForbidden, Detail: fmt.Sprintf(
+			"the roles held through the directory were read; direct assignments (custom roles, roles scoped to administrative units) were not: grant RoleManagement.Read.Directory (%s: %s)", code, msg)}, true
+	}
+	return snapshot.CoverageItem{}, false
 }
 
 // EligibilityUnread is the roles coverage when the PIM eligibility read

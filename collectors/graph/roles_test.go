@@ -42,10 +42,12 @@ func TestRoleIsPrivileged(t *testing.T) {
 	}
 }
 
-// Roles the account may activate through PIM are read beside the active
-// ones, marked eligible; a tenant without PIM (no P2 licence) has none, so
-// the active roles are the whole answer; a refused read leaves the
-// section forbidden, the active roles kept.
+// Roles the account may activate through PIM are read beside the held
+// ones, marked eligible, and so are the direct assignments the directory
+// role list leaves out (a role scoped to an administrative unit, a custom
+// role), a role held twice counting once; a tenant without PIM (no P2
+// licence) has no eligible role, so the held roles are the whole answer;
+// a refused read leaves the section forbidden, the held roles kept.
 func TestCollectEligibleRoles(t *testing.T) {
 	const bob = "b0b00000-0000-4000-8000-0000000000b0"
 	start := func(t *testing.T, faults ...fake.Fault) *snapshot.Snapshot {
@@ -60,6 +62,17 @@ func TestCollectEligibleRoles(t *testing.T) {
 			map[string]any{"id": "e2", "principalId": bob, "roleDefinitionId": "c0ffee00-0000-4000-8000-000000000001",
 				"directoryScopeId": "/", "startDateTime": "2025-01-01T00:00:00Z", "memberType": "Direct"},
 			map[string]any{"id": "e3", "principalId": "someone-else", "roleDefinitionId": "62e90394-69f5-4237-9190-012177145e10"})
+		tenant.RoleMembers["role-reports-reader"] = append(tenant.RoleMembers["role-reports-reader"], bob)
+		definition := func(name, template string) map[string]any {
+			return map[string]any{"displayName": name, "templateId": template}
+		}
+		tenant.RoleAssignments = append(tenant.RoleAssignments,
+			map[string]any{"id": "a1", "principalId": bob, "roleDefinitionId": "4a5d8f65-41da-4de4-8968-e035b65339cf", "directoryScopeId": "/",
+				"roleDefinition": definition("Reports Reader", "4a5d8f65-41da-4de4-8968-e035b65339cf")},
+			map[string]any{"id": "a2", "principalId": bob, "roleDefinitionId": "fe930be7-5e62-47db-91af-98c3a49a38b1", "directoryScopeId": "/administrativeUnits/au-sales",
+				"roleDefinition": definition("User Administrator", "fe930be7-5e62-47db-91af-98c3a49a38b1")},
+			map[string]any{"id": "a3", "principalId": bob, "roleDefinitionId": "c0ffee00-0000-4000-8000-000000000002", "directoryScopeId": "/",
+				"roleDefinition": definition("Mailbox Helper", "c0ffee00-0000-4000-8000-000000000002")})
 		srv := fake.New(tenant)
 		srv.Token = testToken
 		srv.Start()
@@ -84,6 +97,21 @@ func TestCollectEligibleRoles(t *testing.T) {
 		}
 		if len(eligible) != 2 || snap.Coverage["roles"].Status != snapshot.StatusCollected {
 			t.Fatalf("eligible roles %+v, coverage %+v; want bob's two, collected", eligible, snap.Coverage["roles"])
+		}
+		held := map[string]snapshot.Role{}
+		for _, r := range snap.Roles {
+			if r.Assignment == "" {
+				held[r.DisplayName] = r
+			}
+		}
+		if len(held) != 3 {
+			t.Errorf("held roles %v; want Reports Reader once, the scoped User Administrator and the custom role", held)
+		}
+		if r := held["User Administrator (scope /administrativeUnits/au-sales)"]; r.Privileged == nil || !*r.Privileged {
+			t.Errorf("a privileged role scoped to an administrative unit read as %+v", r)
+		}
+		if r, ok := held["Mailbox Helper"]; !ok || r.Privileged != nil {
+			t.Errorf("a custom role read as %+v; want privileged unknown (null)", r)
 		}
 		ga, custom := eligible[0], eligible[1]
 		if ga.DisplayName != "Global Administrator" || ga.Privileged == nil || !*ga.Privileged || ga.StartDateTime == nil || ga.StartDateTime.Format(time.RFC3339) != "2026-11-20T09:12:00Z" {
