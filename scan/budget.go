@@ -16,9 +16,10 @@ import (
 // with other apps' traffic, or smaller than documented), and recovers
 // gradually.
 type budget struct {
-	name    string
-	limiter *rate.Limiter
-	max     rate.Limit
+	name       string
+	limiter    *rate.Limiter
+	max        rate.Limit // the most the pace may be
+	documented float64    // the budget's documented units per second
 
 	window time.Duration
 
@@ -48,16 +49,21 @@ func (b Budget) Floor() time.Duration {
 }
 
 func (b *budget) use() Budget {
-	return Budget{Name: b.name, Spent: int(b.spent.Load()), PerSecond: float64(b.max), Throttled: int(b.throttled.Load()),
+	return Budget{Name: b.name, Spent: int(b.spent.Load()), PerSecond: b.documented, Throttled: int(b.throttled.Load()),
 		NearLimit: int(b.nearLimit.Load()), Reported: int(b.reported.Load())}
 }
 
 // newBudget paces units per window; the burst is a twentieth of a window,
-// so the budget is never spent in one go at the start of a window.
+// so the budget is never spent in one go at the start of a window. A
+// token bucket lets through its burst and its rate over any stretch of
+// time, so the rate is what is left of the window's units after the
+// burst: no window of Microsoft's can see more than its budget from the
+// pace alone.
 func newBudget(name string, units int, window time.Duration) *budget {
-	limit := rate.Limit(float64(units) / window.Seconds())
 	burst := max(1, units/20)
-	return &budget{name: name, limiter: rate.NewLimiter(limit, burst), max: limit, window: window}
+	limit := rate.Limit(float64(max(units-burst, 1)) / window.Seconds())
+	return &budget{name: name, limiter: rate.NewLimiter(limit, burst), max: limit,
+		documented: float64(units) / window.Seconds(), window: window}
 }
 
 // spend waits until n units may be spent.
