@@ -226,18 +226,7 @@ func (s *scanner) readRoles(ctx context.Context) error {
 		}
 	}
 	// The roles each account can activate through PIM, for the tenant at once.
-	err = s.graph.Pages(ctx, "/roleManagement/directory/roleEligibilityScheduleInstances?$select=principalId,roleDefinitionId,directoryScopeId,startDateTime", func(raw json.RawMessage) error {
-		var p struct {
-			PrincipalID string `json:"principalId"`
-		}
-		json.Unmarshal(raw, &p)
-		role, err := graph.EligibleRoleFromGraph(raw)
-		if err != nil {
-			return err
-		}
-		s.roles[p.PrincipalID] = append(s.roles[p.PrincipalID], role)
-		return nil
-	})
+	eligible, err := byPrincipal(ctx, s.graph, "/roleManagement/directory/roleEligibilityScheduleInstances?$select=principalId,roleDefinitionId,directoryScopeId,startDateTime")
 	if err != nil {
 		cov, ok := graph.EligibilityUnread(err)
 		if !ok {
@@ -245,17 +234,18 @@ func (s *scanner) readRoles(ctx context.Context) error {
 		}
 		s.rolesCoverage = &cov
 	}
+	for principal, raws := range eligible {
+		for _, raw := range raws {
+			role, err := graph.EligibleRoleFromGraph(raw)
+			if err != nil {
+				return err
+			}
+			s.roles[principal] = append(s.roles[principal], role)
+		}
+	}
 	// Direct assignments: custom roles and roles scoped to administrative
 	// units, which the directoryRole lists leave out.
-	assigned := map[string][]json.RawMessage{}
-	err = s.graph.Pages(ctx, "/roleManagement/directory/roleAssignments?$select=principalId,roleDefinitionId,directoryScopeId&$expand=roleDefinition($select=displayName,templateId)", func(raw json.RawMessage) error {
-		var p struct {
-			PrincipalID string `json:"principalId"`
-		}
-		json.Unmarshal(raw, &p)
-		assigned[p.PrincipalID] = append(assigned[p.PrincipalID], raw)
-		return nil
-	})
+	assigned, err := byPrincipal(ctx, s.graph, "/roleManagement/directory/roleAssignments?$select=principalId,roleDefinitionId,directoryScopeId&$expand=roleDefinition($select=displayName,templateId)")
 	if err != nil {
 		cov, ok := graph.AssignmentsUnread(err)
 		if !ok {
@@ -279,6 +269,21 @@ func (s *scanner) readRoles(ctx context.Context) error {
 		s.roles[principal] = roles
 	}
 	return nil
+}
+
+// byPrincipal reads a tenant-wide list of role eligibilities or
+// assignments, grouped by the principal each names.
+func byPrincipal(ctx context.Context, r *graph.Reader, path string) (map[string][]json.RawMessage, error) {
+	out := map[string][]json.RawMessage{}
+	err := r.Pages(ctx, path, func(raw json.RawMessage) error {
+		var p struct {
+			PrincipalID string `json:"principalId"`
+		}
+		json.Unmarshal(raw, &p)
+		out[p.PrincipalID] = append(out[p.PrincipalID], raw)
+		return nil
+	})
+	return out, err
 }
 
 // readGrants reads every delegated grant once and the app behind each.
