@@ -294,19 +294,6 @@ func truncate(s string, n int) string {
 }
 
 func apiError(cmdlet string, status int, raw []byte) error {
-	var body struct {
-		Error struct {
-			Code    string `json:"code"`
-			Message string `json:"message"`
-		} `json:"error"`
-	}
-	json.Unmarshal(raw, &body)
-	msg := body.Error.Message
-	if msg == "" {
-		msg = strings.TrimSpace(string(raw))
-		if len(msg) > 200 {
-			msg = msg[:200] + "…"
-		}
-	}
-	return &Error{Cmdlet: cmdlet, Status: status, Code: body.Error.Code, Message: msg}
+	code, msg := safehttp.ErrorBody(raw)
+	return &Error{Cmdlet: cmdlet, Status: status, Code: code, Message: msg}
 }

@@ -1,7 +1,6 @@
 package graph
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -338,19 +337,6 @@ func headerValue(h map[string]string, name string) string {
 }
 
 func stepErrorOf(status int, body json.RawMessage) error {
-	var e struct {
-		Error struct {
-			Code    string `json:"code"`
-			Message string `json:"message"`
-		} `json:"error"`
-	}
-	json.Unmarshal(body, &e)
-	msg := e.Error.Message
-	if msg == "" {
-		msg = strings.TrimSpace(string(bytes.TrimSpace(body)))
-		if len(msg) > 200 {
-			msg = msg[:200] + "…"
-		}
-	}
-	return &stepError{Status: status, Code: e.Error.Code, Message: msg}
+	code, msg := safehttp.ErrorBody(body)
+	return &stepError{Status: status, Code: code, Message: msg}
 }

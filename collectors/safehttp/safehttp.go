@@ -6,6 +6,7 @@ package safehttp
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -196,4 +197,26 @@ func RetryDelay(retryAfter string, retry int) time.Duration {
 	}
 	d := min(time.Second<<min(max(retry, 0), 5), 30*time.Second)
 	return d + time.Duration(rand.Int64N(int64(d)/4+1))
+}
+
+// ErrorBody reads the code and message of an error answer in the OData
+// shape both Graph and the Exchange admin API use ({"error": {"code",
+// "message"}}); without a message, the body itself stands in, cut to 200
+// bytes.
+func ErrorBody(body []byte) (code, message string) {
+	var e struct {
+		Error struct {
+			Code    string `json:"code"`
+			Message string `json:"message"`
+		} `json:"error"`
+	}
+	json.Unmarshal(body, &e)
+	message = e.Error.Message
+	if message == "" {
+		message = strings.TrimSpace(string(body))
+		if len(message) > 200 {
+			message = message[:200] + "…"
+		}
+	}
+	return e.Error.Code, message
 }
