@@ -102,16 +102,8 @@ func (c *collector) resolveGrants(ctx context.Context, snap *snapshot.Snapshot, 
 		if a.Err != nil {
 			return fmt.Errorf("reading the tenant-wide grants of %s: %w", id, a.Err)
 		}
-		items, err := c.items(ctx, a.Body)
-		if err != nil {
+		if err := c.oauthGrants(ctx, []json.RawMessage{a.Body}, snap); err != nil {
 			return err
-		}
-		for _, raw := range items {
-			g, err := GrantFromGraph(raw)
-			if err != nil {
-				return err
-			}
-			snap.OAuthGrants = append(snap.OAuthGrants, g)
 		}
 	}
 	sps := map[string]json.RawMessage{}
