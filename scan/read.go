@@ -235,12 +235,8 @@ func (s *scanner) readRoles(ctx context.Context) error {
 		s.rolesCoverage = &cov
 	}
 	for principal, raws := range eligible {
-		for _, raw := range raws {
-			role, err := graph.EligibleRoleFromGraph(raw)
-			if err != nil {
-				return err
-			}
-			s.roles[principal] = append(s.roles[principal], role)
+		if s.roles[principal], err = graph.WithEligible(s.roles[principal], raws); err != nil {
+			return err
 		}
 	}
 	// Direct assignments: custom roles and roles scoped to administrative
@@ -255,18 +251,9 @@ func (s *scanner) readRoles(ctx context.Context) error {
 		return nil
 	}
 	for principal, raws := range assigned {
-		roles, err := graph.WithAssigned(s.roles[principal], func(each func(json.RawMessage) error) error {
-			for _, raw := range raws {
-				if err := each(raw); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-		if err != nil {
+		if s.roles[principal], err = graph.WithAssigned(s.roles[principal], raws); err != nil {
 			return err
 		}
-		s.roles[principal] = roles
 	}
 	return nil
 }

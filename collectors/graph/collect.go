@@ -470,18 +470,19 @@ func (c *collector) roles(ctx context.Context, bodies []json.RawMessage, snap *s
 		roles = append(roles, snapshot.Role{ID: r.ID, DisplayName: r.DisplayName, RoleTemplateID: r.RoleTemplateID, Privileged: RoleIsPrivileged(r.RoleTemplateID)})
 		return nil
 	})
-	if err == nil && bodies[1] != nil {
-		err = eachItem(ctx, c, bodies[1], func(raw json.RawMessage) error {
-			role, err := EligibleRoleFromGraph(raw)
-			roles = append(roles, role)
-			return err
-		})
+	// Then the PIM eligibilities and the direct assignments, each unless
+	// its read was let go (a nil body).
+	add := func(body json.RawMessage, with func([]snapshot.Role, []json.RawMessage) ([]snapshot.Role, error)) {
+		if err != nil || body == nil {
+			return
+		}
+		var items []json.RawMessage
+		if items, err = c.items(ctx, body); err == nil {
+			roles, err = with(roles, items)
+		}
 	}
-	if err == nil && bodies[2] != nil {
-		roles, err = WithAssigned(roles, func(each func(json.RawMessage) error) error {
-			return eachItem(ctx, c, bodies[2], func(raw json.RawMessage) error { return each(raw) })
-		})
-	}
+	add(bodies[1], WithEligible)
+	add(bodies[2], WithAssigned)
 	if err == nil {
 		snap.Roles = roles
 	}
@@ -518,7 +519,7 @@ func EligibleRoleFromGraph(raw json.RawMessage) (snapshot.Role, error) {
 // WithAssigned adds to the roles the direct assignments the directoryRole
 // list leaves out (custom roles, roles scoped to administrative units);
 // an assignment of a role already held tenant-wide adds nothing.
-func WithAssigned(roles []snapshot.Role, read func(each func(json.RawMessage) error) error) ([]snapshot.Role, error) {
+func WithAssigned(roles []snapshot.Role, assigned []json.RawMessage) ([]snapshot.Role, error) {
 	held := map[string]bool{}
 	for _, r := range roles {
 		if r.Assignment == "" {
@@ -526,15 +527,30 @@ func WithAssigned(roles []snapshot.Role, read func(each func(json.RawMessage) er
 			held[strings.ToLower(r.RoleTemplateID)] = true
 		}
 	}
-	err := read(func(raw json.RawMessage) error {
+	for _, raw := range assigned {
 		role, err := AssignedRoleFromGraph(raw)
-		if err == nil && !held[strings.ToLower(role.ID)] {
+		if err != nil {
+			return roles, err
+		}
+		if !held[strings.ToLower(role.ID)] {
 			held[strings.ToLower(role.ID)] = true
 			roles = append(roles, role)
 		}
-		return err
-	})
-	return roles, err
+	}
+	return roles, nil
+}
+
+// WithEligible adds to the roles those the account may activate through
+// PIM, one per roleEligibilityScheduleInstance.
+func WithEligible(roles []snapshot.Role, eligible []json.RawMessage) ([]snapshot.Role, error) {
+	for _, raw := range eligible {
+		role, err := EligibleRoleFromGraph(raw)
+		if err != nil {
+			return roles, err
+		}
+		roles = append(roles, role)
+	}
+	return roles, nil
 }
 
 // AssignedRoleFromGraph maps one direct roleAssignment with its expanded
