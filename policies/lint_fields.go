@@ -250,7 +250,7 @@ func (l *fieldLinter) expr(expr *ast.Expr, env map[ast.Var]place) {
 			for _, key := range path {
 				next, ok := p.key(key)
 				if !ok {
-					l.report(expr, "object.get(…, "+terms[2].String()+", …)", key)
+					l.report(expr, key)
 					return
 				}
 				p = next
@@ -272,17 +272,25 @@ func (l *fieldLinter) compare(expr *ast.Expr, field, value *ast.Term, env map[as
 		return
 	}
 	p, known := l.termPlace(field, env)
-	if !known || p.f == nil || p.f.enum == nil || slices.Contains(p.f.enum, string(s)) || expr.Location == nil {
+	if !known || p.f == nil || p.f.enum == nil || slices.Contains(p.f.enum, string(s)) || !l.once(expr, "="+string(s)) {
 		return
 	}
-	id := expr.Location.File + ":" + strconv.Itoa(expr.Location.Row) + ":=" + string(s)
-	if l.seen[id] {
-		return
-	}
-	l.seen[id] = true
 	l.add("unknown-value", expr.Location.File, expr.Location.Row,
 		"%s compares %s with %q, which it never is (it is one of %s): the comparison has the same answer on every snapshot",
-		readable(strings.Join(strings.Fields(string(expr.Location.Text)), " ")), strings.Join(p.path, "."), string(s), strings.Join(p.f.enum, ", "))
+		sourceOf(expr), strings.Join(p.path, "."), string(s), strings.Join(p.f.enum, ", "))
+}
+
+// once reports whether a finding about key at expr's line is the first.
+func (l *fieldLinter) once(expr *ast.Expr, key string) bool {
+	if expr.Location == nil {
+		return false
+	}
+	id := expr.Location.File + ":" + strconv.Itoa(expr.Location.Row) + ":" + key
+	if l.seen[id] {
+		return false
+	}
+	l.seen[id] = true
+	return true
 }
 
 // termPlace is the part of the input a term holds, if it is one: the
@@ -332,7 +340,7 @@ func (l *fieldLinter) resolve(ref ast.Ref, env map[ast.Var]place, expr *ast.Expr
 			continue // a leaf, or a place the schema leaves open
 		}
 		if p, ok = p.key(string(key)); !ok {
-			l.report(expr, ref.String(), string(key))
+			l.report(expr, string(key))
 			return
 		}
 	}
@@ -374,37 +382,14 @@ func sectionOf(path []string) string {
 	return ""
 }
 
-func (l *fieldLinter) report(expr *ast.Expr, what, key string) {
-	if expr.Location == nil {
+func (l *fieldLinter) report(expr *ast.Expr, key string) {
+	if !l.once(expr, key) {
 		return
 	}
-	id := expr.Location.File + ":" + strconv.Itoa(expr.Location.Row) + ":" + key
-	if l.seen[id] {
-		return
-	}
-	l.seen[id] = true
-	if text := strings.Join(strings.Fields(string(expr.Location.Text)), " "); text != "" {
-		what = text
-	}
+	what := sourceOf(expr)
 	if len(what) > 80 {
 		what = what[:77] + "..."
 	}
 	l.add("unknown-field", expr.Location.File, expr.Location.Row,
-		"%s reads %q, a field no closeout snapshot has there: the read is undefined on every snapshot, so what depends on it never happens", readable(what), key)
-}
-
-// readable puts a compiled reference back in source terms: local
-// variables the compiler renamed are shown as "…".
-func readable(s string) string {
-	for {
-		i := strings.Index(s, "__local")
-		if i < 0 {
-			return s
-		}
-		j := strings.Index(s[i+2:], "__")
-		if j < 0 {
-			return s
-		}
-		s = s[:i] + "…" + s[i+2+j+2:]
-	}
+		"%s reads %q, a field no closeout snapshot has there: the read is undefined on every snapshot, so what depends on it never happens", what, key)
 }

@@ -46,7 +46,7 @@ func lintNegations(c *ast.Compiler, skip func(file string) bool, add func(rule, 
 						}
 						add("negated-read", loc.File, loc.Row,
 							"not %s reads %s before the negation: when it is missing the rule fails instead of the negation holding (bind it first, e.g. with object.get and a default)",
-							exprText(expr), termText(h))
+							strings.TrimPrefix(sourceOf(expr), "not "), sourceOf(h))
 					}
 					return false
 				})
@@ -103,16 +103,22 @@ func allGenerated(body ast.Body) bool {
 	return true
 }
 
-func exprText(e *ast.Expr) string {
+// sourceOf is an expression as its policy spells it, on one line; without
+// a source, its compiled form with the compiler's locals shown as "…".
+func sourceOf(e *ast.Expr) string {
 	if e.Location != nil && len(e.Location.Text) > 0 {
-		return strings.TrimPrefix(string(e.Location.Text), "not ")
+		return strings.Join(strings.Fields(string(e.Location.Text)), " ")
 	}
-	return e.String()
-}
-
-func termText(e *ast.Expr) string {
-	if e.Location != nil && len(e.Location.Text) > 0 {
-		return string(e.Location.Text)
+	s := e.String()
+	for {
+		i := strings.Index(s, "__local")
+		if i < 0 {
+			return s
+		}
+		j := strings.Index(s[i+2:], "__")
+		if j < 0 {
+			return s
+		}
+		s = s[:i] + "…" + s[i+2+j+2:]
 	}
-	return e.String()
 }
