@@ -306,14 +306,19 @@ func lintReason(err error) string {
 // when that section is not collected the policy judges it empty, and can
 // pass, instead of being unknown.
 func lintRequires(p *Policy, file string, reads map[string]int, add func(rule, file string, line int, format string, args ...any)) {
-	sections := make([]string, 0, len(reads))
-	for s := range reads {
-		sections = append(sections, s)
+	for _, s := range unrequired(p, reads) {
+		add("requires", file, reads[s], "the policy reads the %s section but does not require it: when %s is not collected the policy sees it empty and can pass instead of being unknown (add it to requires)", s, s)
 	}
-	sort.Strings(sections)
-	for _, s := range sections {
+}
+
+// unrequired are the sections a policy reads and does not require, sorted.
+func unrequired(p *Policy, reads map[string]int) []string {
+	var missing []string
+	for s := range reads {
 		if !slices.Contains(p.Requires, s) {
-			add("requires", file, reads[s], "the policy reads the %s section but does not require it: when %s is not collected the policy sees it empty and can pass instead of being unknown (add it to requires)", s, s)
+			missing = append(missing, s)
 		}
 	}
+	slices.Sort(missing)
+	return missing
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"runtime"
-	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -459,13 +458,6 @@ func (s *Set) Stream(ctx context.Context, workers int, next func() (*snapshot.Do
 func requireWhatIsRead(c *ast.Compiler, pols []*Policy) {
 	reads := lintInputFields(c, isTestFile, func(string, string, int, string, ...any) {})
 	for _, p := range pols {
-		var missing []string
-		for section := range reads[p.File] {
-			if !slices.Contains(p.Requires, section) {
-				missing = append(missing, section)
-			}
-		}
-		slices.Sort(missing)
-		p.Requires = append(p.Requires, missing...)
+		p.Requires = append(p.Requires, unrequired(p, reads[p.File])...)
 	}
 }
