@@ -1,6 +1,7 @@
 // Package graph collects an account's identity and mailbox-rule state from
-// Microsoft Graph with the official Go SDK (msgraph-sdk-go), section by
-// section, into a closeout.snapshot/v1. A section Graph refuses is recorded
+// Microsoft Graph through the Graph SDK's request adapter (msgraph-sdk-go-core
+// and kiota: authentication, retries, telemetry), section by section, into a
+// closeout.snapshot/v1. A section Graph refuses is recorded
 // in coverage (forbidden, unlicensed, notFound, error), never dropped and
 // never mistaken for an empty one.
 package graph
@@ -16,9 +17,11 @@ import (
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+	abs "github.com/microsoft/kiota-abstractions-go"
+	absser "github.com/microsoft/kiota-abstractions-go/serialization"
 	auth "github.com/microsoft/kiota-authentication-azure-go"
 	khttp "github.com/microsoft/kiota-http-go"
-	msgraphsdk "github.com/microsoftgraph/msgraph-sdk-go"
+	jsonserialization "github.com/microsoft/kiota-serialization-json-go"
 	msgraphcore "github.com/microsoftgraph/msgraph-sdk-go-core"
 
 	"github.com/closeout-dev/closeout/collectors/safehttp"
@@ -77,8 +80,12 @@ type ClientOptions struct {
 	Debug io.Writer
 }
 
-// NewClient builds the Graph SDK client for the options.
-func NewClient(opts ClientOptions) (*msgraphsdk.GraphServiceClient, string, error) {
+// NewAdapter builds the Graph request adapter for the options: the one the
+// SDK's service client would wrap (msgraph-sdk-go-core's, with kiota's
+// middleware), without the SDK's typed request builders and models, which
+// closeout does not use (it maps Graph's JSON itself) and which are most of a
+// cold build. It returns the adapter and the service root (without /v1.0).
+func NewAdapter(opts ClientOptions) (abs.RequestAdapter, string, error) {
 	cloud, ok := Clouds[strings.ToLower(opts.Cloud)]
 	if opts.Cloud == "" {
 		cloud, ok = Clouds["global"], true
@@ -150,12 +157,17 @@ func NewClient(opts ClientOptions) (*msgraphsdk.GraphServiceClient, string, erro
 	if httpClient.Timeout == 0 {
 		httpClient.Timeout = 100 * time.Second
 	}
-	adapter, err := msgraphsdk.NewGraphRequestAdapterWithParseNodeFactoryAndSerializationWriterFactoryAndHttpClient(provider, nil, nil, httpClient)
+	// Answers are read as bytes; only error bodies are parsed by kiota, as
+	// JSON (OData errors), so JSON is the one parse node factory, held by
+	// this adapter rather than registered process-wide.
+	parsers := absser.NewParseNodeFactoryRegistry()
+	parsers.ContentTypeAssociatedFactories["application/json"] = jsonserialization.NewJsonParseNodeFactory()
+	adapter, err := msgraphcore.NewGraphRequestAdapterBaseWithParseNodeFactoryAndSerializationWriterFactoryAndHttpClient(provider, clientOpts, parsers, absser.NewSerializationWriterFactoryRegistry(), httpClient)
 	if err != nil {
 		return nil, "", err
 	}
 	adapter.SetBaseUrl(base + "/v1.0")
-	return msgraphsdk.NewGraphServiceClient(adapter), base, nil
+	return adapter, base, nil
 }
 
 // credential marks a failure to get a token, so that it is reported as

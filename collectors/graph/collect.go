@@ -10,8 +10,6 @@ import (
 	"strings"
 	"time"
 
-	msgraphsdk "github.com/microsoftgraph/msgraph-sdk-go"
-
 	"github.com/closeout-dev/closeout/collectors/safehttp"
 	"github.com/closeout-dev/closeout/snapshot"
 )
@@ -176,7 +174,7 @@ func isTransport(err error) bool {
 
 // newCollector builds the client and says when the collection happens.
 func newCollector(opts Options) (*collector, time.Time, error) {
-	client, _, err := NewClient(opts.ClientOptions)
+	adapter, _, err := NewAdapter(opts.ClientOptions)
 	if err != nil {
 		return nil, time.Time{}, &CollectionError{What: "configuration", Err: err}
 	}
@@ -184,7 +182,7 @@ func newCollector(opts Options) (*collector, time.Time, error) {
 	if opts.Now != nil {
 		now = opts.Now
 	}
-	base, err := url.Parse(client.GetAdapter().GetBaseUrl())
+	base, err := url.Parse(adapter.GetBaseUrl())
 	if err != nil {
 		return nil, time.Time{}, &CollectionError{What: "configuration", Err: err}
 	}
@@ -192,8 +190,8 @@ func newCollector(opts Options) (*collector, time.Time, error) {
 	if retries <= 0 {
 		retries = 5
 	}
-	c := &collector{client: client, opts: opts, consents: map[string]time.Time{},
-		raw: &rawGraph{adapter: client.GetAdapter(), base: base, maxRetries: retries, sleep: safehttp.Sleep, debug: opts.Debug, onThrottle: opts.OnThrottle, onUsage: opts.OnUsage}}
+	c := &collector{opts: opts, consents: map[string]time.Time{},
+		raw: &rawGraph{adapter: adapter, base: base, maxRetries: retries, sleep: safehttp.Sleep, debug: opts.Debug, onThrottle: opts.OnThrottle, onUsage: opts.OnUsage}}
 	return c, now().UTC().Truncate(time.Second), nil
 }
 
@@ -202,7 +200,6 @@ func (c *collector) source() snapshot.Source {
 }
 
 type collector struct {
-	client *msgraphsdk.GraphServiceClient
 	raw    *rawGraph
 	opts   Options
 	userID string
