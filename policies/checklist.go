@@ -30,6 +30,9 @@ var Checklist = []ChecklistItem{
 	{"risk-remediated", "Identity Protection risk remediated or dismissed"},
 	{"attacker-access-ended", "no successful sign-in from an indicator IP or after remediation from the attacker's locations"},
 	{"account-restored", "sign-in unblocked once remediated"},
+	{"sending-unblocked", "the account is off the restricted users list (blocked from sending after outbound spam) once remediated"},
+	{"app-credentials-reviewed", "no secret or certificate added during the window to an application or service principal the account owns or changed"},
+	{"mailbox-audit-on", "mailbox auditing on and not bypassed for the account"},
 }
 
 // tenantChecklistPrefix marks tenant-level posture items (tenant-mfa, ...).

@@ -184,7 +184,8 @@ func statuses(sub *results.Subject) map[string]results.Status {
 // finding that is not a pass is listed; everything else must pass.
 func TestScenarios(t *testing.T) {
 	set := loadEmbedded(t)
-	mailboxUnknown := []string{"CO-DEL-001", "CO-MAIL-001", "CO-MAIL-002", "CO-MAIL-003", "CO-PROTO-001", "CO-RULE-001", "CO-RULE-002", "CO-RULE-003"}
+	mailboxUnknown := []string{"CO-AUD-001", "CO-CONN-001", "CO-DEL-001", "CO-MAIL-001", "CO-MAIL-002", "CO-MAIL-003", "CO-MAIL-004",
+		"CO-PROTO-001", "CO-RULE-001", "CO-RULE-002", "CO-RULE-003"}
 	// Removing the attacker's phone leaves its registration in the audit
 	// log beside a later removal: a warning to confirm, in every remediated
 	// variant.
@@ -220,6 +221,12 @@ func TestScenarios(t *testing.T) {
 		{file: "missed-imap-on.json", fail: []string{"CO-PROTO-001"}, warn: removedPhone, failingChecklist: []string{"legacy-protocols-disabled"}},
 		{file: "missed-device-in-window.json", fail: []string{"CO-DEV-001"}, warn: removedPhone, failingChecklist: []string{"devices-reviewed"}},
 		{file: "missed-indicator-signin.json", fail: []string{"CO-ACT-001"}, warn: removedPhone, failingChecklist: []string{"attacker-access-ended"}},
+		{file: "missed-gal-redirect.json", fail: []string{"CO-MAIL-002", "CO-RULE-002"}, warn: removedPhone, failingChecklist: []string{"forwarding-removed", "malicious-rules-removed"}},
+		{file: "missed-guest-fullaccess.json", fail: []string{"CO-DEL-001"}, warn: removedPhone, failingChecklist: []string{"delegation-reviewed"}},
+		{file: "missed-restricted-sender.json", fail: []string{"CO-MAIL-004"}, warn: removedPhone, failingChecklist: []string{"sending-unblocked"}},
+		{file: "missed-audit-bypass.json", fail: []string{"CO-AUD-001"}, warn: removedPhone, failingChecklist: []string{"mailbox-audit-on"}},
+		{file: "missed-app-secret.json", fail: []string{"CO-APP-004"}, warn: removedPhone, failingChecklist: []string{"app-credentials-reviewed"}},
+		{file: "missed-connector.json", fail: []string{"CO-CONN-001"}, warn: removedPhone, failingChecklist: []string{"tenant-connectors-reviewed"}},
 	}
 	covered := map[string]bool{}
 	for _, tc := range cases {
@@ -313,6 +320,9 @@ func TestCleanAccountRaisesNothing(t *testing.T) {
 	user := incident.Value["user"].(map[string]any)
 	user["lastPasswordChangeDateTime"] = "2026-11-21T09:44:12Z"
 	user["signInSessionsValidFromDateTime"] = "2026-11-21T09:44:12Z"
+	// An incident collection reads the tenant's connectors too.
+	incident.Value["connectors"] = map[string]any{"inbound": []any{}, "outbound": []any{}}
+	incident.Value["coverage"].(map[string]any)["connectors"] = map[string]any{"status": "collected"}
 	for _, d := range []*snapshot.Document{doc, cloneDoc(t, incident)} {
 		sub := set.Evaluate(ctx, d)
 		if len(sub.Findings) < 10 {

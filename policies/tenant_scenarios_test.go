@@ -17,6 +17,7 @@ func TestTenantScenarios(t *testing.T) {
 		"exposed.json": {
 			"CO-TEN-001": results.Fail, "CO-TEN-002": results.Fail, "CO-TEN-003": results.Fail, "CO-TEN-004": results.Fail,
 			"CO-TEN-005": results.Fail, "CO-TEN-006": results.Fail, "CO-TEN-007": results.Fail, "CO-TEN-008": results.Warn, "CO-TEN-009": results.Warn,
+			"CO-TEN-010": results.Fail,
 		},
 	}
 	for file, want := range cases {
@@ -25,8 +26,8 @@ func TestTenantScenarios(t *testing.T) {
 			t.Fatalf("%s: mode %s subject %s", file, doc.Mode(), doc.Subject())
 		}
 		sub := set.Evaluate(ctx, doc)
-		if len(sub.Findings) != 9 {
-			t.Errorf("%s: %d findings, want the 9 tenant policies", file, len(sub.Findings))
+		if len(sub.Findings) != 10 {
+			t.Errorf("%s: %d findings, want the 10 tenant policies", file, len(sub.Findings))
 		}
 		for _, f := range sub.Findings {
 			w, ok := want[f.PolicyID]

@@ -12,23 +12,42 @@ const ModeTenant = "tenant"
 var TenantSections = []string{
 	"securityDefaults", "conditionalAccess", "authorizationPolicy", "authenticationMethodsPolicy",
 	"exchange.outboundSpam", "exchange.remoteDomains", "exchange.transportConfig",
-	"exchange.casMailboxPlans", "exchange.transportRules", "exchange.auditConfig",
+	"exchange.casMailboxPlans", "exchange.transportRules", "exchange.auditConfig", "exchange.connectors",
 }
 
 // TenantSettings is closeout.tenant/v1: the tenant-wide settings that make
 // compromise likely (no MFA enforcement, legacy authentication, external
 // auto-forwarding, open user consent, no audit log).
 type TenantSettings struct {
-	SchemaVersion       string                  `json:"schemaVersion"`
-	CollectedAt         time.Time               `json:"collectedAt"`
-	Source              Source                  `json:"source"`
-	Tenant              Tenant                  `json:"tenant"`
-	SecurityDefaults    *SecurityDefaults       `json:"securityDefaults,omitempty"`
-	ConditionalAccess   []ConditionalAccess     `json:"conditionalAccess,omitempty"`
-	AuthorizationPolicy *AuthorizationPolicy    `json:"authorizationPolicy,omitempty"`
-	AuthMethodsPolicy   *AuthMethodsPolicy      `json:"authenticationMethodsPolicy,omitempty"`
-	Exchange            *ExchangeSettings       `json:"exchange,omitempty"`
-	Coverage            map[string]CoverageItem `json:"coverage"`
+	SchemaVersion       string               `json:"schemaVersion"`
+	CollectedAt         time.Time            `json:"collectedAt"`
+	Source              Source               `json:"source"`
+	Tenant              Tenant               `json:"tenant"`
+	SecurityDefaults    *SecurityDefaults    `json:"securityDefaults,omitempty"`
+	ConditionalAccess   []ConditionalAccess  `json:"conditionalAccess,omitempty"`
+	AuthorizationPolicy *AuthorizationPolicy `json:"authorizationPolicy,omitempty"`
+	AuthMethodsPolicy   *AuthMethodsPolicy   `json:"authenticationMethodsPolicy,omitempty"`
+	Exchange            *ExchangeSettings    `json:"exchange,omitempty"`
+	// KnownPartners is the operator's allow-list (--partners), merged in
+	// before evaluation: connectors that route mail to a partner on purpose.
+	KnownPartners *KnownPartners          `json:"knownPartners,omitempty"`
+	Coverage      map[string]CoverageItem `json:"coverage"`
+}
+
+// KnownPartners lists the mail flow the operator vouches for.
+type KnownPartners struct {
+	Connectors []KnownConnector `json:"connectors"`
+}
+
+// KnownConnector vouches for an outbound connector by name and the smart
+// hosts it may route to (all of them must be listed), with who vouched
+// and why.
+type KnownConnector struct {
+	Name          string     `json:"name"`
+	SmartHosts    []string   `json:"smartHosts"`
+	Justification string     `json:"justification"`
+	ApprovedBy    string     `json:"approvedBy"`
+	Expires       *time.Time `json:"expires,omitempty"`
 }
 
 // SecurityDefaults is Entra ID's security defaults switch.
@@ -74,6 +93,7 @@ type ExchangeSettings struct {
 	CASMailboxPlans      []CASMailboxPlan     `json:"casMailboxPlans,omitempty"`
 	TransportRules       []TransportRule      `json:"transportRules,omitempty"`
 	AdminAuditLogConfig  *AdminAuditLogConfig `json:"adminAuditLogConfig,omitempty"`
+	Connectors           *Connectors          `json:"connectors,omitempty"`
 }
 
 // OutboundSpamPolicy carries the automatic external forwarding switch.

@@ -23,29 +23,38 @@ const (
 // DESIGN.md gives them.
 var Sections = []string{
 	"user", "authMethods", "registration", "roles", "risk", "oauthGrants",
-	"appRoleAssignments", "devices", "mailbox.forwarding", "mailbox.protocols",
-	"mailbox.inboxRules", "mailbox.permissions", "mailbox.autoReply", "signIns", "audits",
+	"appRoleAssignments", "appCredentials", "devices", "mailbox.forwarding", "mailbox.protocols",
+	"mailbox.inboxRules", "mailbox.permissions", "mailbox.autoReply", "mailbox.audit",
+	"mailbox.restricted", "connectors", "signIns", "audits",
 }
 
 // Snapshot is one account's security state as collected at CollectedAt.
 type Snapshot struct {
-	SchemaVersion      string                  `json:"schemaVersion"`
-	CollectedAt        time.Time               `json:"collectedAt"`
-	Source             Source                  `json:"source"`
-	Tenant             Tenant                  `json:"tenant"`
-	Incident           *Incident               `json:"incident,omitempty"`
-	User               User                    `json:"user"`
-	AuthMethods        []AuthMethod            `json:"authMethods,omitempty"`
-	Registration       *Registration           `json:"registration,omitempty"`
-	Roles              []Role                  `json:"roles,omitempty"`
-	Risk               *Risk                   `json:"risk,omitempty"`
-	OAuthGrants        []OAuthGrant            `json:"oauthGrants,omitempty"`
-	AppRoleAssignments []AppRoleAssignment     `json:"appRoleAssignments,omitempty"`
-	Devices            []Device                `json:"devices,omitempty"`
-	Mailbox            *Mailbox                `json:"mailbox,omitempty"`
-	SignIns            []SignIn                `json:"signIns,omitempty"`
-	Audits             []Audit                 `json:"audits,omitempty"`
-	Coverage           map[string]CoverageItem `json:"coverage"`
+	SchemaVersion      string              `json:"schemaVersion"`
+	CollectedAt        time.Time           `json:"collectedAt"`
+	Source             Source              `json:"source"`
+	Tenant             Tenant              `json:"tenant"`
+	Incident           *Incident           `json:"incident,omitempty"`
+	User               User                `json:"user"`
+	AuthMethods        []AuthMethod        `json:"authMethods,omitempty"`
+	Registration       *Registration       `json:"registration,omitempty"`
+	Roles              []Role              `json:"roles,omitempty"`
+	Risk               *Risk               `json:"risk,omitempty"`
+	OAuthGrants        []OAuthGrant        `json:"oauthGrants,omitempty"`
+	AppRoleAssignments []AppRoleAssignment `json:"appRoleAssignments,omitempty"`
+	AppCredentials     []AppCredential     `json:"appCredentials,omitempty"`
+	Devices            []Device            `json:"devices,omitempty"`
+	Mailbox            *Mailbox            `json:"mailbox,omitempty"`
+	Connectors         *Connectors         `json:"connectors,omitempty"`
+	SignIns            []SignIn            `json:"signIns,omitempty"`
+	Audits             []Audit             `json:"audits,omitempty"`
+	// Recipients are what Exchange resolved the recipients and trustees the
+	// snapshot names to, keyed by the value as the snapshot writes it
+	// (`"Eve" [EX:/o=…]`, a display name, an address). A name missing here
+	// is judged by its form alone: an address by its domain, anything else
+	// is unknown.
+	Recipients map[string]Recipient    `json:"recipients,omitempty"`
+	Coverage   map[string]CoverageItem `json:"coverage"`
 }
 
 // Source names the tool and collectors that produced a snapshot.
@@ -56,12 +65,50 @@ type Source struct {
 	Cloud      string   `json:"cloud,omitempty"`
 }
 
-// Tenant identifies the Microsoft 365 tenant; Domains decide what is internal.
+// Tenant identifies the Microsoft 365 tenant. AcceptedDomains (Exchange's)
+// decide which addresses are delivered inside; without them, Domains
+// (Graph's verified domains) stand in.
 type Tenant struct {
-	ID            string   `json:"id"`
-	DefaultDomain string   `json:"defaultDomain"`
-	Domains       []string `json:"domains"`
+	ID              string           `json:"id"`
+	DefaultDomain   string           `json:"defaultDomain"`
+	Domains         []string         `json:"domains"`
+	AcceptedDomains []AcceptedDomain `json:"acceptedDomains,omitempty"`
 }
+
+// AcceptedDomain is a domain Exchange Online accepts mail for
+// (Get-AcceptedDomain). DomainType is Authoritative (every recipient is in
+// the tenant), InternalRelay or ExternalRelay (mail to an address the
+// tenant does not hold is relayed out).
+type AcceptedDomain struct {
+	DomainName      string `json:"domainName"`
+	DomainType      string `json:"domainType"`
+	MatchSubDomains *bool  `json:"matchSubDomains,omitempty"`
+}
+
+// Recipient is what Exchange said a recipient is. Status is resolved,
+// notFound (no recipient answers to the value), ambiguous (several do) or
+// error (the question could not be asked; Detail says why).
+type Recipient struct {
+	Status               string  `json:"status"`
+	RecipientTypeDetails *string `json:"recipientTypeDetails,omitempty"`
+	DisplayName          *string `json:"displayName,omitempty"`
+	PrimarySMTPAddress   *string `json:"primarySmtpAddress,omitempty"`
+	// ExternalEmailAddress is where a mail contact, mail user or guest's
+	// mail goes, as Exchange wrote it ("SMTP:eve@fabrikam.example").
+	ExternalEmailAddress *string `json:"externalEmailAddress,omitempty"`
+	// ResolvedBy names the read that answered: Get-Recipient, or the
+	// tenant-wide list a scan read once.
+	ResolvedBy string `json:"resolvedBy"`
+	Detail     string `json:"detail,omitempty"`
+}
+
+// Recipient resolution statuses.
+const (
+	RecipientResolved  = "resolved"
+	RecipientNotFound  = "notFound"
+	RecipientAmbiguous = "ambiguous"
+	RecipientError     = "error"
+)
 
 // Incident is present only in incident mode: the window and what is known of
 // the attacker, and the human steps attested.
@@ -164,6 +211,29 @@ type AppRoleAssignment struct {
 	CreatedDateTime     *time.Time `json:"createdDateTime"`
 }
 
+// AppCredential is a password (client secret) or certificate credential on
+// an application or service principal the account owns, or whose
+// credentials the account changed (directory audits).
+type AppCredential struct {
+	ObjectID       string `json:"objectId"`
+	ObjectType     string `json:"objectType"` // application or servicePrincipal
+	AppID          string `json:"appId,omitempty"`
+	AppDisplayName string `json:"appDisplayName,omitempty"`
+	// Relation is how the account is tied to the object: owner, or
+	// changedCredentials (a directory audit the account initiated).
+	Relation      string     `json:"relation"`
+	KeyID         string     `json:"keyId"`
+	Type          string     `json:"type"` // password or certificate
+	DisplayName   *string    `json:"displayName"`
+	StartDateTime *time.Time `json:"startDateTime"`
+	EndDateTime   *time.Time `json:"endDateTime"`
+	// AddedDateTime is when a directory audit recorded the credential's
+	// addition, and AddedBy who added it; null when no audit read names it
+	// (startDateTime can be set by whoever adds a credential).
+	AddedDateTime *time.Time `json:"addedDateTime"`
+	AddedBy       *string    `json:"addedBy,omitempty"`
+}
+
 // Device is a device the account registered or owns.
 type Device struct {
 	ID                   string     `json:"id"`
@@ -183,6 +253,53 @@ type Mailbox struct {
 	InboxRules                 []InboxRule  `json:"inboxRules,omitempty"`
 	Permissions                []Permission `json:"permissions,omitempty"`
 	AutoReply                  *AutoReply   `json:"autoReply,omitempty"`
+	// Audit is the mailbox's audit logging (section mailbox.audit).
+	Audit *MailboxAudit `json:"audit,omitempty"`
+	// Restricted says whether Microsoft blocked the account from sending
+	// (the restricted users list; section mailbox.restricted).
+	Restricted *SendingRestriction `json:"restricted,omitempty"`
+}
+
+// MailboxAudit says whether actions on the mailbox are audited: AuditEnabled
+// from Get-Mailbox, AuditBypassEnabled from Get-MailboxAuditBypassAssociation
+// (the account's own actions on any mailbox go unlogged).
+type MailboxAudit struct {
+	AuditEnabled       *bool `json:"auditEnabled"`
+	AuditBypassEnabled *bool `json:"auditBypassEnabled"`
+}
+
+// SendingRestriction is the account's entry on the restricted users list
+// (Get-BlockedSenderAddress): Blocked is false when it has none.
+type SendingRestriction struct {
+	Blocked         bool       `json:"blocked"`
+	Reason          *string    `json:"reason,omitempty"`
+	Temporary       *bool      `json:"temporary,omitempty"`
+	CreatedDateTime *time.Time `json:"createdDateTime,omitempty"`
+	ChangedDateTime *time.Time `json:"changedDateTime,omitempty"`
+}
+
+// Connectors are Exchange Online's mail flow connectors, read into an
+// incident snapshot so that one created or changed during the window is
+// seen (section connectors); a tenant document carries them too.
+type Connectors struct {
+	Inbound  []Connector `json:"inbound"`
+	Outbound []Connector `json:"outbound"`
+}
+
+// Connector is one inbound or outbound connector.
+type Connector struct {
+	Name          string `json:"name"`
+	Enabled       *bool  `json:"enabled"`
+	ConnectorType string `json:"connectorType,omitempty"` // Partner or OnPremises
+	// Outbound: the domains it routes and where to.
+	RecipientDomains []string `json:"recipientDomains,omitempty"`
+	SmartHosts       []string `json:"smartHosts,omitempty"`
+	UseMXRecord      *bool    `json:"useMxRecord,omitempty"`
+	// Inbound: whom it accepts mail from.
+	SenderDomains     []string   `json:"senderDomains,omitempty"`
+	SenderIPAddresses []string   `json:"senderIpAddresses,omitempty"`
+	WhenCreated       *time.Time `json:"whenCreated"`
+	WhenChanged       *time.Time `json:"whenChanged"`
 }
 
 // Protocols says which client protocols the mailbox allows. A nil SMTPAuth

@@ -6,8 +6,9 @@ package closeout.fixtures
 collected := {section: {"status": "collected"} |
 	some section in [
 		"user", "authMethods", "registration", "roles", "risk", "oauthGrants",
-		"appRoleAssignments", "devices", "mailbox.forwarding", "mailbox.protocols",
-		"mailbox.inboxRules", "mailbox.permissions", "mailbox.autoReply", "signIns", "audits",
+		"appRoleAssignments", "appCredentials", "devices", "mailbox.forwarding", "mailbox.protocols",
+		"mailbox.inboxRules", "mailbox.permissions", "mailbox.autoReply", "mailbox.audit",
+		"mailbox.restricted", "connectors", "signIns", "audits",
 	]
 }
 
@@ -49,6 +50,8 @@ incident_input := {
 		"grantedDateTime": "2022-03-01T00:00:00Z",
 	}],
 	"appRoleAssignments": [{"resourceId": "res-1", "resourceDisplayName": "Payroll", "appRoleId": "role-1", "createdDateTime": "2023-01-01T00:00:00Z"}],
+	"appCredentials": [],
+	"connectors": {"inbound": [], "outbound": []},
 	"devices": [{"id": "d-1", "displayName": "BOB-LAPTOP", "operatingSystem": "Windows", "registrationDateTime": "2024-05-01T08:00:00Z"}],
 	"signIns": [{
 		"createdDateTime": "2026-11-22T08:02:11Z",
@@ -78,6 +81,8 @@ incident_input := {
 		}],
 		"permissions": [{"trustee": "alice@contoso.com", "accessRights": ["Calendar:Reviewer"], "createdDateTime": "2024-01-01T00:00:00Z"}],
 		"autoReply": {"status": "disabled", "externalAudience": "none"},
+		"audit": {"auditEnabled": true, "auditBypassEnabled": false},
+		"restricted": {"blocked": false},
 	},
 	"coverage": collected,
 }
@@ -88,7 +93,7 @@ tenant_sections := {section: {"status": "collected"} |
 	some section in [
 		"securityDefaults", "conditionalAccess", "authorizationPolicy", "authenticationMethodsPolicy",
 		"exchange.outboundSpam", "exchange.remoteDomains", "exchange.transportConfig",
-		"exchange.casMailboxPlans", "exchange.transportRules", "exchange.auditConfig",
+		"exchange.casMailboxPlans", "exchange.transportRules", "exchange.auditConfig", "exchange.connectors",
 	]
 }
 
@@ -120,6 +125,18 @@ tenant_input := {
 		"casMailboxPlans": [{"name": "ExchangeOnlineEnterprise", "imapEnabled": false, "popEnabled": false}],
 		"transportRules": [{"name": "Disclaimer", "state": "Enabled", "redirectMessageTo": [], "blindCopyTo": [], "copyTo": [], "addToRecipients": []}],
 		"adminAuditLogConfig": {"unifiedAuditLogIngestionEnabled": true},
+		"connectors": {
+			"inbound": [],
+			"outbound": [{
+				"name": "Fabrikam invoices", "enabled": true, "connectorType": "Partner",
+				"recipientDomains": ["fabrikam.example"], "smartHosts": ["smtp.fabrikam.example"], "useMxRecord": false,
+				"whenCreated": "2024-03-01T00:00:00Z", "whenChanged": "2024-03-01T00:00:00Z",
+			}],
+		},
 	},
+	"knownPartners": {"connectors": [{
+		"name": "Fabrikam invoices", "smartHosts": ["smtp.fabrikam.example"],
+		"justification": "invoice exchange with Fabrikam", "approvedBy": "ciso@contoso.com",
+	}]},
 	"coverage": tenant_sections,
 }

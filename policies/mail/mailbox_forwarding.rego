@@ -4,8 +4,11 @@
 #   Mailbox-level forwarding (ForwardingSmtpAddress, ForwardingAddress) sends a
 #   copy of every message to another address, silently and outside any inbox
 #   rule. Attackers set it to keep reading mail after they lose access.
-#   Forwarding to an address outside the tenant's domains fails; in incident
-#   mode any forwarding left in place is flagged for review.
+#   Forwarding to a recipient outside the organisation fails: an address in a
+#   domain the tenant does not accept, a guest, or a mail contact or mail user
+#   (ForwardingAddress names one), whose mail goes out. A recipient Exchange
+#   could not resolve is unknown; in incident mode forwarding inside the
+#   organisation is flagged for review.
 # related_resources:
 #   - ref: https://learn.microsoft.com/en-us/defender-office-365/outbound-spam-policies-external-email-forwarding
 #     description: Control automatic external email forwarding
@@ -32,36 +35,33 @@ targets[field] := address if {
 	lib.present(address)
 }
 
+# placed lists each forwarding target with where it is.
+placed contains [field, address, lib.placement(address)] if some field, address in targets
+
 deny contains result if {
-	some field, address in targets
-	lib.external_address(address)
-	result := {
-		"msg": sprintf("mailbox forwards all mail to %s (%s), outside the organisation", [address, field]),
-		"field": field,
-		"address": address,
-		"deliverToMailboxAndForward": object.get(input.mailbox, "deliverToMailboxAndForward", null),
-	}
+	some [field, address, p] in placed
+	p.placement == "outside"
+	result := finding(field, address, p, sprintf("mailbox forwards all mail to %s (%s), outside the organisation: %s", [address, field, p.reason]))
 }
 
-# ForwardingAddress names a recipient object, which may be a mail contact
-# whose real address is outside; without a domain it cannot be judged here.
-warn contains result if {
-	some field, address in targets
-	not lib.address_domain(address)
-	result := {
-		"msg": sprintf("mailbox forwards all mail to recipient %q (%s); confirm it is not a mail contact outside the organisation", [address, field]),
-		"field": field,
-		"address": address,
-	}
+unknown contains result if {
+	some [field, address, p] in placed
+	p.placement == "unknown"
+	result := finding(field, address, p, sprintf("mailbox forwards all mail to %s (%s), and whether it is outside the organisation cannot be told: %s", [address, field, p.reason]))
 }
 
 warn contains result if {
 	lib.incident_mode
-	some field, address in targets
-	lib.internal_domain(lib.address_domain(address))
-	result := {
-		"msg": sprintf("mailbox forwards all mail to %s (%s) inside the organisation; confirm the user set it, not the attacker", [address, field]),
-		"field": field,
-		"address": address,
-	}
+	some [field, address, p] in placed
+	p.placement == "inside"
+	result := finding(field, address, p, sprintf("mailbox forwards all mail to %s (%s) inside the organisation (%s); confirm the user set it, not the attacker", [address, field, p.reason]))
+}
+
+finding(field, address, p, msg) := {
+	"msg": msg,
+	"field": field,
+	"address": address,
+	"placement": p.placement,
+	"why": p.reason,
+	"deliverToMailboxAndForward": object.get(input.mailbox, "deliverToMailboxAndForward", null),
 }
