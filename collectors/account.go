@@ -26,10 +26,10 @@ func Account(ctx context.Context, opts graph.Options, exchangeOpts *exchange.Opt
 	done := make(chan reading, 1)
 	started := false
 	if exchangeOpts != nil {
-		opts.OnUser = func(tenantID, upn string) {
+		opts.OnUser = func(tenant snapshot.Tenant, upn string) {
 			started = true
 			go func() {
-				r, err := exchange.Read(ctx, *exchangeOpts, tenantID, upn)
+				r, err := exchange.Read(ctx, *exchangeOpts, tenant, upn, opts.Incident != nil)
 				done <- reading{r, err}
 			}()
 		}

@@ -20,8 +20,9 @@ import (
 // security team. The same value gets the same pseudonym within a run (one
 // key); a new key per run stops anyone matching pseudonyms across reports.
 type Redactor struct {
-	key   []byte
-	names map[string]bool // display names and their words seen so far
+	key     []byte
+	names   map[string]bool // display names and their words seen so far
+	domains map[string]bool // the domains of the addresses seen so far
 }
 
 // NewRedactor uses key for the pseudonyms; a nil key draws a random one.
@@ -32,7 +33,7 @@ func NewRedactor(key []byte) *Redactor {
 			panic("reports: no randomness for the redaction key: " + err.Error())
 		}
 	}
-	return &Redactor{key: key, names: map[string]bool{}}
+	return &Redactor{key: key, names: map[string]bool{}, domains: map[string]bool{}}
 }
 
 var (
@@ -52,7 +53,14 @@ func (r *Redactor) token(kind, value string) string {
 
 func (r *Redactor) email(addr string) string {
 	at := strings.LastIndexByte(addr, '@')
-	return fmt.Sprintf("user-%s@domain-%s.invalid", r.token("local", addr), r.token("domain", addr[at+1:])[:4])
+	r.domains[strings.ToLower(addr[at+1:])] = true
+	return fmt.Sprintf("user-%s@%s", r.token("local", addr), r.domain(addr[at+1:]))
+}
+
+// domain is a domain's pseudonym: the one its addresses get, so that a
+// message naming an address and then its domain stays readable.
+func (r *Redactor) domain(d string) string {
+	return "domain-" + r.token("domain", d)[:4] + ".invalid"
 }
 
 func (r *Redactor) ip(addr string) string {
@@ -96,20 +104,30 @@ func (r *Redactor) String(s string) string {
 		return r.ip(m)
 	})
 	s = phonePattern.ReplaceAllStringFunc(s, func(m string) string { return "+00 " + r.token("phone", m) })
+	for _, d := range longestFirst(r.domains) {
+		if strings.Contains(s, d) {
+			s = replaceWord(s, d, r.domain(d))
+		}
+	}
 	if len(r.names) > 0 {
 		// Longest first, so a full name goes before its words.
-		names := make([]string, 0, len(r.names))
-		for n := range r.names {
-			names = append(names, n)
-		}
-		sort.Slice(names, func(i, j int) bool { return len(names[i]) > len(names[j]) })
-		for _, n := range names {
+		for _, n := range longestFirst(r.names) {
 			if strings.Contains(s, n) {
 				s = replaceWord(s, n, "name-"+r.token("name", n)[:6])
 			}
 		}
 	}
 	return s
+}
+
+// longestFirst lists a set's strings, the longest first.
+func longestFirst(set map[string]bool) []string {
+	out := make([]string, 0, len(set))
+	for v := range set {
+		out = append(out, v)
+	}
+	sort.Slice(out, func(i, j int) bool { return len(out[i]) > len(out[j]) || (len(out[i]) == len(out[j]) && out[i] < out[j]) })
+	return out
 }
 
 // replaceWord replaces old where it stands as a whole word (or words).
@@ -136,6 +154,37 @@ func replaceWord(s, old, repl string) string {
 			b.WriteString(repl)
 		}
 		s = s[end:]
+	}
+}
+
+// study learns, before anything is redacted, the personal values a
+// subject's data holds: names under personal keys, and the domains of
+// addresses, which a message may name again on their own.
+func (r *Redactor) study(key string, v any) {
+	switch x := v.(type) {
+	case string:
+		if personalKeys[key] && x != "" {
+			r.learn(x)
+		}
+		for _, addr := range emailPattern.FindAllString(x, -1) {
+			r.domains[strings.ToLower(addr[strings.LastIndexByte(addr, '@')+1:])] = true
+		}
+	case map[string]any:
+		for k, val := range x {
+			r.study(k, val)
+		}
+	case []map[string]any:
+		for _, m := range x {
+			r.study(key, m)
+		}
+	case []any:
+		for _, val := range x {
+			r.study(key, val)
+		}
+	case []string:
+		for _, val := range x {
+			r.study(key, val)
+		}
 	}
 }
 
@@ -193,9 +242,12 @@ func (r *Redactor) Subject(s *results.Subject) *results.Subject {
 			c.Timeline[i] = e
 		}
 	}
+	for _, f := range s.Findings {
+		r.study("", f.Evidence)
+		r.study("", f.Message)
+	}
 	c.Findings = make([]results.Finding, len(s.Findings))
 	for i, f := range s.Findings {
-		// Evidence first: it teaches the redactor the names it holds.
 		if f.Evidence != nil {
 			f.Evidence = r.value("", f.Evidence).(map[string]any)
 		}

@@ -167,7 +167,17 @@ type Meta struct {
 	// Trend is the failing findings of the runs recorded before this one
 	// (with --history), oldest first.
 	Trend []TrendPoint `json:"trend,omitempty"`
+	// KnownPartners is the known-partners file the tenant documents were
+	// judged with (--partners).
+	KnownPartners *InputFile `json:"knownPartners,omitempty"`
 }
+
+// InputFile names a file an operator gave the evaluation, by its digest.
+type InputFile struct {
+	File   string `json:"file"`
+	SHA256 string `json:"sha256"`
+}
+
 
 // Policy returns the description of policy id, if the meta carries it.
 func (m *Meta) Policy(id string) (PolicyInfo, bool) {

@@ -138,22 +138,39 @@ func (s *scanner) bulk(ctx context.Context) error {
 			}
 		}
 	}
-	if s.exClient != nil && (s.sections["mailbox.forwarding"] || s.sections["mailbox.permissions"]) {
+	if s.exClient != nil && s.needsMailbox() {
 		if s.mailboxes, err = newRowStore(filepath.Join(s.opts.Dir, ".mailboxes.tmp"), mailboxKeys); err != nil {
 			return err
 		}
-		if err := s.readMailboxes(ctx, "Get-Mailbox", "UserPrincipalName", s.mailboxes); err != nil {
+		if err := s.readMailboxes(ctx, "Get-Mailbox", s.mailboxes); err != nil {
 			if err := fail("mailbox.forwarding", err); err != nil {
 				return err
 			}
+		}
+		if err := s.readExchangeDirectory(ctx); err != nil {
+			return err
 		}
 	}
 	if s.exClient != nil && s.sections["mailbox.protocols"] {
 		if s.casRows, err = newRowStore(filepath.Join(s.opts.Dir, ".casmailboxes.tmp"), casKeys); err != nil {
 			return err
 		}
-		if err := s.readMailboxes(ctx, "Get-CASMailbox", "PrimarySmtpAddress", s.casRows); err != nil {
+		if err := s.readMailboxes(ctx, "Get-CASMailbox", s.casRows); err != nil {
 			if err := fail("mailbox.protocols", err); err != nil {
+				return err
+			}
+		}
+	}
+	if s.exClient != nil && s.sections["mailbox.restricted"] {
+		if err := s.readRestricted(ctx); err != nil {
+			if err := fail("mailbox.restricted", err); err != nil {
+				return err
+			}
+		}
+	}
+	if s.exClient != nil && s.sections["mailbox.audit"] {
+		if err := s.readAuditBypass(ctx); err != nil {
+			if err := fail("mailbox.audit", err); err != nil {
 				return err
 			}
 		}
@@ -332,15 +349,107 @@ func (s *scanner) readGrants(ctx context.Context) error {
 }
 
 // readMailboxes pages a bulk cmdlet, keeping only the keys a snapshot
-// uses, by the lower-cased address.
-func (s *scanner) readMailboxes(ctx context.Context, cmdlet, addressKey string, into *rowStore) error {
-	_, err := s.exClient.InvokeEach(ctx, "", cmdlet, map[string]any{}, s.spendExchangeCtx, func(full map[string]any) error {
-		if addr, _ := full[addressKey].(string); addr != "" {
-			return into.put(strings.ToLower(addr), full)
+// uses, by the account's object id (ExternalDirectoryObjectId), its
+// user principal name and its primary address, whichever the cmdlet gives.
+func (s *scanner) readMailboxes(ctx context.Context, cmdlet string, into *rowStore) error {
+	_, err := s.exClient.InvokeEach(ctx, s.orgAnchor(), cmdlet, map[string]any{}, s.spendExchangeCtx, func(full map[string]any) error {
+		var keys []string
+		for _, k := range []string{"ExternalDirectoryObjectId", "UserPrincipalName", "PrimarySmtpAddress"} {
+			if v, _ := full[k].(string); v != "" {
+				keys = append(keys, strings.ToLower(v))
+			}
+		}
+		return into.put(keys, full)
+	})
+	return err
+}
+
+func (s *scanner) orgAnchor() string {
+	return "APP:SystemMailbox{bb558c35-97f1-4cb9-8ff7-d53741dc928c}@" + s.tenant.DefaultDomain
+}
+
+// directoryTypes are the recipients that are not mailboxes, which a scan
+// lists once to judge what rules and grants name: those whose mail goes
+// outside, and groups.
+var directoryTypes = []any{"MailContact", "MailUser", "GuestMailUser", "MailUniversalDistributionGroup", "MailUniversalSecurityGroup",
+	"MailNonUniversalGroup", "DynamicDistributionGroup", "GroupMailbox", "RoomList", "PublicFolder"}
+
+// readExchangeDirectory reads the tenant's accepted domains into the
+// tenant every snapshot carries, and the recipients that are not
+// mailboxes into a directory. Either failing leaves each account to ask
+// Exchange itself (Get-Recipient) and to fall back on Graph's domains,
+// saying so.
+func (s *scanner) readExchangeDirectory(ctx context.Context) error {
+	var rows []map[string]any
+	_, err := s.exClient.InvokeEach(ctx, s.orgAnchor(), "Get-AcceptedDomain", map[string]any{}, s.spendExchangeCtx, func(row map[string]any) error {
+		rows = append(rows, row)
+		return nil
+	})
+	if err != nil && ctx.Err() != nil {
+		return ctx.Err()
+	}
+	s.acceptedErr = err
+	if err == nil {
+		s.tenant.AcceptedDomains = exchange.AcceptedDomainsFromExchange(rows)
+	}
+	dir := exchange.NewDirectory("Get-Recipient (the tenant's list)")
+	_, err = s.exClient.InvokeEach(ctx, s.orgAnchor(), "Get-Recipient", map[string]any{"RecipientTypeDetails": directoryTypes, "ResultSize": "Unlimited"},
+		s.spendExchangeCtx, func(row map[string]any) error {
+			dir.Add(row)
+			return nil
+		})
+	if err != nil && ctx.Err() != nil {
+		return ctx.Err()
+	}
+	if err == nil {
+		s.directory = dir
+	}
+	return nil
+}
+
+// readRestricted reads the restricted users list once, by sender address.
+func (s *scanner) readRestricted(ctx context.Context) error {
+	s.restricted = map[string][]map[string]any{}
+	_, err := s.exClient.InvokeEach(ctx, s.orgAnchor(), "Get-BlockedSenderAddress", map[string]any{}, s.spendExchangeCtx, func(row map[string]any) error {
+		if addr, _ := row["SenderAddress"].(string); addr != "" {
+			s.restricted[strings.ToLower(addr)] = append(s.restricted[strings.ToLower(addr)], row)
 		}
 		return nil
 	})
 	return err
+}
+
+// readAuditBypass reads every mailbox audit bypass association once,
+// keeping the accounts that bypass, by each identity Exchange gives them.
+func (s *scanner) readAuditBypass(ctx context.Context) error {
+	s.bypass = map[string]bool{}
+	_, err := s.exClient.InvokeEach(ctx, s.orgAnchor(), "Get-MailboxAuditBypassAssociation", map[string]any{"ResultSize": "Unlimited"}, s.spendExchangeCtx,
+		func(row map[string]any) error {
+			if on, _ := row["AuditBypassEnabled"].(bool); on {
+				for _, k := range bypassKeys {
+					if v, _ := row[k].(string); v != "" {
+						s.bypass[strings.ToLower(k+":"+v)] = true
+					}
+				}
+			}
+			return nil
+		})
+	return err
+}
+
+// bypassKeys identify an account in Get-MailboxAuditBypassAssociation and
+// in Get-Mailbox alike.
+var bypassKeys = []string{"Guid", "DistinguishedName", "Identity"}
+
+// bypassed says whether the mailbox's account bypasses auditing, by the
+// most specific identity both lists give.
+func (s *scanner) bypassed(mailbox map[string]any) bool {
+	for _, k := range bypassKeys {
+		if v, _ := mailbox[k].(string); v != "" {
+			return s.bypass[strings.ToLower(k+":"+v)]
+		}
+	}
+	return false
 }
 
 func (s *scanner) spendExchangeCtx(ctx context.Context) error { return s.spendExchange(ctx) }
@@ -575,14 +684,7 @@ func (s *scanner) account(ctx context.Context, b *batcher, u snapshot.User) *sna
 		Source: snapshot.Source{Tool: "closeout", Version: s.opts.Version, Collectors: []string{"graph"}, Cloud: cloudName(s.opts.Graph.Cloud)},
 		Tenant: s.tenant, User: u, Coverage: map[string]snapshot.CoverageItem{"user": {Status: snapshot.StatusCollected}},
 	}
-	for _, sec := range snapshot.Sections {
-		switch {
-		case s.unread[sec]:
-			snap.Coverage[sec] = snapshot.CoverageItem{Status: snapshot.StatusSkipped, Detail: "a policy needs it, but closeout scan does not read this section yet: closeout collect --user reads it"}
-		case !s.sections[sec]:
-			snap.Coverage[sec] = snapshot.CoverageItem{Status: snapshot.StatusSkipped, Detail: "not read by the scan: no active posture policy needs it"}
-		}
-	}
+	s.skipUnread(snap)
 	if s.opts.Exchange == nil {
 		for _, sec := range exchangeSections {
 			snap.Coverage[sec] = snapshot.CoverageItem{Status: snapshot.StatusSkipped, Detail: "Exchange-only: run the exchange collector"}
@@ -603,8 +705,7 @@ func (s *scanner) account(ctx context.Context, b *batcher, u snapshot.User) *sna
 		if r, ok := s.risk[u.ID]; ok {
 			snap.Risk = r
 		} else {
-			none := "none" // Identity Protection has never rated the account
-			snap.Risk = &snapshot.Risk{RiskLevel: &none, RiskState: &none}
+			snap.Risk = graph.NoRiskRecord()
 		}
 	})
 	bulkSection("roles", func() { snap.Roles = s.roles[u.ID] })
@@ -652,9 +753,9 @@ func (s *scanner) account(ctx context.Context, b *batcher, u snapshot.User) *sna
 		}
 	}
 	if s.exClient != nil && s.needsMailbox() {
-		upn := strings.ToLower(u.UserPrincipalName)
-		mbx, hasMailbox, err1 := s.mailboxes.get(upn)
-		cas, hasCAS, err2 := s.casRows.get(upn)
+		mbx, hasMailbox, err1 := s.mailboxes.get(u.ID, u.UserPrincipalName)
+		primary, _ := mbx["PrimarySmtpAddress"].(string)
+		cas, hasCAS, err2 := s.casRows.get(u.ID, primary, u.UserPrincipalName)
 		if err := firstErr(err1, err2); err != nil {
 			for _, sec := range exchangeSections {
 				if s.sections[sec] {
@@ -670,17 +771,46 @@ func (s *scanner) account(ctx context.Context, b *batcher, u snapshot.User) *sna
 				}
 			}
 		} else {
-			r := exchange.ReadMailbox(ctx, s.exClient, u.UserPrincipalName, mbx, cas, s.spendExchangeCtx)
+			r := exchange.ReadMailbox(ctx, s.exClient, s.tenant, u.UserPrincipalName, s.bulkFor(u, mbx, cas), s.spendExchangeCtx)
 			r.MergeInto(snap)
-			for sec, err := range map[string]error{"mailbox.forwarding": s.bulkErrors["mailbox.forwarding"], "mailbox.protocols": s.bulkErrors["mailbox.protocols"]} {
-				if err != nil && s.sections[sec] {
+			for _, sec := range exchangeSections {
+				if err := s.bulkErrors[sec]; err != nil && s.sections[sec] {
 					snap.Coverage[sec] = snapshot.CoverageItem{Status: snapshot.StatusError, Detail: "the tenant's list failed: " + err.Error()}
 				}
 			}
+			s.skipUnread(snap) // Exchange's reading fills every section it knows
 			snap.Source.Collectors = []string{"graph", "exchange"}
 		}
 	}
 	return snap
+}
+
+// skipUnread marks the sections the scan does not read, saying why.
+func (s *scanner) skipUnread(snap *snapshot.Snapshot) {
+	for _, sec := range snapshot.Sections {
+		switch {
+		case s.unread[sec]:
+			snap.Coverage[sec] = snapshot.CoverageItem{Status: snapshot.StatusSkipped, Detail: "a policy needs it, but closeout scan does not read this section yet: closeout collect --user reads it"}
+		case !s.sections[sec]:
+			snap.Coverage[sec] = snapshot.CoverageItem{Status: snapshot.StatusSkipped, Detail: "not read by the scan: no active posture policy needs it"}
+		}
+	}
+}
+
+// bulkFor is what the tenant-wide lists say of one account's mailbox.
+func (s *scanner) bulkFor(u snapshot.User, mbx, cas map[string]any) exchange.Bulk {
+	b := exchange.Bulk{Mailbox: mbx, CAS: cas, Accepted: s.tenant.AcceptedDomains, AcceptedErr: s.acceptedErr, Directory: s.directory,
+		RestrictedErr: s.bulkErrors["mailbox.restricted"], BypassErr: s.bulkErrors["mailbox.audit"]}
+	seen := map[string]bool{}
+	for _, addr := range []any{u.UserPrincipalName, mbx["PrimarySmtpAddress"]} {
+		if a, _ := addr.(string); a != "" && !seen[strings.ToLower(a)] {
+			seen[strings.ToLower(a)] = true
+			b.Restricted = append(b.Restricted, s.restricted[strings.ToLower(a)]...)
+		}
+	}
+	bypass := mbx != nil && s.bypassed(mbx)
+	b.BypassEnabled = &bypass
+	return b
 }
 
 func firstErr(errs ...error) error {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"strings"
 	"sync"
 )
 
@@ -28,8 +29,9 @@ type rowRef struct {
 }
 
 var (
-	mailboxKeys = []string{"ForwardingSmtpAddress", "ForwardingAddress", "DeliverToMailboxAndForward", "GrantSendOnBehalfTo"}
-	casKeys     = []string{"ImapEnabled", "PopEnabled", "SmtpClientAuthenticationDisabled", "ActiveSyncEnabled", "EwsEnabled", "MAPIEnabled", "OWAEnabled"}
+	mailboxKeys = []string{"ForwardingSmtpAddress", "ForwardingAddress", "DeliverToMailboxAndForward", "GrantSendOnBehalfTo",
+		"PrimarySmtpAddress", "AuditEnabled", "Guid", "DistinguishedName", "Identity"}
+	casKeys = []string{"ImapEnabled", "PopEnabled", "SmtpClientAuthenticationDisabled", "ActiveSyncEnabled", "EwsEnabled", "MAPIEnabled", "OWAEnabled"}
 )
 
 func newRowStore(path string, keys []string) (*rowStore, error) {
@@ -41,8 +43,9 @@ func newRowStore(path string, keys []string) (*rowStore, error) {
 	return &rowStore{keys: keys, file: f, index: map[string]rowRef{}}, nil
 }
 
-// put keeps the row's fields under key (an address, lower-cased).
-func (s *rowStore) put(key string, full map[string]any) error {
+// put keeps the row's fields under each key (an object id, an address,
+// lower-cased).
+func (s *rowStore) put(keys []string, full map[string]any) error {
 	values := make([]any, len(s.keys))
 	for i, k := range s.keys {
 		values[i] = full[k] // a field Exchange did not send stays null
@@ -56,22 +59,32 @@ func (s *rowStore) put(key string, full map[string]any) error {
 	if _, err := s.file.WriteAt(b, s.end); err != nil {
 		return err
 	}
-	s.index[key] = rowRef{off: s.end, n: int32(len(b))}
+	for _, key := range keys {
+		s.index[key] = rowRef{off: s.end, n: int32(len(b))}
+	}
 	s.end += int64(len(b))
 	return nil
 }
 
-// get returns the row as the cmdlet sent it, and whether there was one.
-func (s *rowStore) get(key string) (map[string]any, bool, error) {
+// get returns the row as the cmdlet sent it under the first of the keys
+// it holds, and whether there was one.
+func (s *rowStore) get(keys ...string) (map[string]any, bool, error) {
 	if s == nil {
 		return nil, false, nil
 	}
+	var ref rowRef
+	var ok bool
 	s.mu.Lock()
-	ref, ok := s.index[key]
+	for _, key := range keys {
+		if ref, ok = s.index[strings.ToLower(key)]; ok && key != "" {
+			break
+		}
+	}
 	s.mu.Unlock()
 	if !ok {
 		return nil, false, nil
 	}
+	key := keys[0]
 	b := make([]byte, ref.n)
 	if _, err := s.file.ReadAt(b, ref.off); err != nil {
 		return nil, true, fmt.Errorf("reading the kept row of %s: %w", key, err)

@@ -100,9 +100,10 @@ func (r *Result) Binding() Budget {
 
 // the sections a scan knows how to read
 var scanSections = map[string]bool{"user": true, "authMethods": true, "registration": true, "roles": true, "risk": true, "oauthGrants": true,
-	"mailbox.forwarding": true, "mailbox.protocols": true, "mailbox.inboxRules": true, "mailbox.permissions": true}
+	"mailbox.forwarding": true, "mailbox.protocols": true, "mailbox.inboxRules": true, "mailbox.permissions": true,
+	"mailbox.audit": true, "mailbox.restricted": true}
 
-var exchangeSections = []string{"mailbox.forwarding", "mailbox.protocols", "mailbox.inboxRules", "mailbox.permissions"}
+var exchangeSections = []string{"mailbox.forwarding", "mailbox.protocols", "mailbox.inboxRules", "mailbox.permissions", "mailbox.audit", "mailbox.restricted"}
 
 // Run scans the tenant. It fails only when the tenant cannot be read at
 // all; an account that cannot be read is that account's coverage.
@@ -207,7 +208,14 @@ type scanner struct {
 	allGrants     []snapshot.OAuthGrant // tenant-wide (AllPrincipals)
 	mailboxes     *rowStore
 	casRows       *rowStore
-	bulkErrors    map[string]error // section → why its tenant-wide list failed
+	// From Exchange's tenant-wide lists: the recipients that are not
+	// mailboxes, the restricted users by sender address, the identities
+	// that bypass mailbox auditing, and why the accepted domains failed.
+	directory   *exchange.Directory
+	restricted  map[string][]map[string]any
+	bypass      map[string]bool
+	acceptedErr error
+	bulkErrors  map[string]error // section → why its tenant-wide list failed
 
 	mu       sync.Mutex
 	progress Progress

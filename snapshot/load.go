@@ -63,6 +63,21 @@ func (d *Document) Source() string {
 	return d.File
 }
 
+// SetKnownPartners merges the operator's known partners into a tenant
+// document, as the policies read them (knownPartners).
+func (d *Document) SetKnownPartners(p *KnownPartners) {
+	raw, err := json.Marshal(p)
+	if err != nil {
+		return
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var v map[string]any
+	if dec.Decode(&v) == nil {
+		d.Value["knownPartners"] = v
+	}
+}
+
 // IsTenant reports whether the document is a closeout.tenant/v1 document.
 func (d *Document) IsTenant() bool { return d.Value["schemaVersion"] == TenantSchemaVersion }
 

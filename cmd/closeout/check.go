@@ -1,12 +1,15 @@
 package main
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"strings"
 	"time"
 
+	"github.com/closeout-dev/closeout/internal/inputfile"
 	"github.com/closeout-dev/closeout/policies"
 	"github.com/closeout-dev/closeout/reports"
 	"github.com/closeout-dev/closeout/results"
@@ -26,7 +29,10 @@ type CheckOptions struct {
 	PolicyDirs []string
 	Bundle     bundleFlags
 	Waivers    string
-	Workers    int
+	// Partners is the known-partners file (--partners) merged into every
+	// tenant document before it is evaluated.
+	Partners string
+	Workers  int
 	// EvalTimeout bounds one account's evaluation; a policy past it is an error.
 	EvalTimeout time.Duration
 	// History, when set, records the run in this SQLite file.
@@ -113,14 +119,20 @@ func checkRun(opts *CheckOptions) error {
 		}
 	}
 	warnUnknownWaivers(opts.IO.ErrOut, waivers, set)
+	partners, partnersFile, err := loadPartners(opts.Partners)
+	if err != nil {
+		finish(false)
+		return err
+	}
 	meta := results.Meta{
 		GeneratedAt: f.Now(),
 		Tool: results.Tool{Name: "closeout", Version: version, Commit: buildCommit(),
 			OPAVersion: opaversion.Version, SchemaInput: snapshot.SchemaVersion},
-		PolicySet: results.PolicySet{Digest: set.Digest, Count: len(set.Policies), Custom: opts.PolicyDirs, Embedded: opts.Bundle.File == ""},
-		FailOn:    failOn,
-		Strict:    opts.Strict,
-		Policies:  set.Info(),
+		PolicySet:     results.PolicySet{Digest: set.Digest, Count: len(set.Policies), Custom: opts.PolicyDirs, Embedded: opts.Bundle.File == ""},
+		FailOn:        failOn,
+		Strict:        opts.Strict,
+		Policies:      set.Info(),
+		KnownPartners: partnersFile,
 	}
 	if opts.History != "" {
 		trend, annotate, err := historyAnnotator(opts.History, meta.GeneratedAt)
@@ -130,7 +142,7 @@ func checkRun(opts *CheckOptions) error {
 		}
 		meta.Trend, opts.annotate = trend, annotate
 	}
-	tally, err := evaluateStream(opts, set, gate, meta, rep, waivers)
+	tally, err := evaluateStream(opts, set, gate, meta, rep, waivers, partners)
 	if ferr := finish(err == nil); err == nil {
 		err = ferr
 	}
@@ -169,6 +181,7 @@ func (opts *CheckOptions) registerEvaluation(fl *pflag.FlagSet) {
 	registerEvalTimeout(fl, &opts.EvalTimeout)
 	registerBundle(fl, &opts.Bundle)
 	registerHistory(fl, &opts.History)
+	fl.StringVar(&opts.Partners, "partners", "", "known partners, YAML or JSON `FILE`: the outbound connectors the organisation vouches for (CO-TEN-010)")
 }
 
 // registerEvalTimeout adds --eval-timeout to a command that evaluates.
@@ -178,13 +191,23 @@ func registerEvalTimeout(fl *pflag.FlagSet, d *time.Duration) {
 
 // evaluateStream reads every snapshot in order, evaluates them concurrently
 // and feeds the reporter as results arrive, keeping nothing but the tally.
-func evaluateStream(opts *CheckOptions, set *policies.Set, gate results.Gate, meta results.Meta, rep reports.Reporter, waivers *results.Waivers) (*results.Tally, error) {
+func evaluateStream(opts *CheckOptions, set *policies.Set, gate results.Gate, meta results.Meta, rep reports.Reporter, waivers *results.Waivers, partners *snapshot.KnownPartners) (*results.Tally, error) {
 	f := opts.factory
 	tally := results.NewTally(gate)
 	if err := rep.Begin(meta); err != nil {
 		return nil, err
 	}
 	next := snapshotSource(opts.Snapshots, opts.IO.In)
+	if partners != nil {
+		read := next
+		next = func() (*snapshot.Document, error) {
+			doc, err := read()
+			if err == nil && doc.IsTenant() {
+				doc.SetKnownPartners(partners)
+			}
+			return doc, err
+		}
+	}
 	start := time.Now()
 	err := set.Stream(f.Context, opts.Workers, next, func(sub *results.Subject, inErr error) error {
 		if inErr != nil {
@@ -268,6 +291,24 @@ func warnUnknownWaivers(w io.Writer, waivers *results.Waivers, set *policies.Set
 	for _, msg := range waivers.Unknown(func(id string) bool { return known[id] }) {
 		fmt.Fprintf(w, "closeout: warning: %s\n", msg)
 	}
+}
+
+// loadPartners reads --partners, if given, and says what was read; a bad
+// file is an input error.
+func loadPartners(path string) (*snapshot.KnownPartners, *results.InputFile, error) {
+	if path == "" {
+		return nil, nil, nil
+	}
+	raw, err := inputfile.Read(path, inputfile.MaxBytes)
+	if err != nil {
+		return nil, nil, &exitError{code: exitInput, err: fmt.Errorf("--partners %s: %w", path, err)}
+	}
+	p, err := snapshot.ParsePartners(raw, path)
+	if err != nil {
+		return nil, nil, &exitError{code: exitInput, err: err}
+	}
+	sum := sha256.Sum256(raw)
+	return p, &results.InputFile{File: path, SHA256: hex.EncodeToString(sum[:])}, nil
 }
 
 // loadWaivers reads --waivers, if given; a bad file is an input error.

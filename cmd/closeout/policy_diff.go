@@ -152,7 +152,7 @@ func evaluateCorpus(opts *PolicyDiffOptions, set *policies.Set, corpus []string)
 		Tool:      results.Tool{Name: "closeout", Version: version, SchemaInput: snapshot.SchemaVersion},
 		PolicySet: results.PolicySet{Digest: set.Digest, Count: len(set.Policies)}, Policies: set.Info()}
 	check := &CheckOptions{IO: opts.IO, factory: f, Snapshots: corpus}
-	tally, err := evaluateStream(check, set, results.GateOf(meta), meta, rep, nil)
+	tally, err := evaluateStream(check, set, results.GateOf(meta), meta, rep, nil, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -6,28 +6,34 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"sort"
+	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/closeout-dev/closeout/snapshot"
 )
 
 // Permissions are what the exchange collector needs, per group of sections.
 var Permissions = []struct{ Sections, Permission, Role string }{
-	{"mailbox.forwarding, mailbox.protocols, mailbox.inboxRules, mailbox.permissions", "Exchange.ManageAsApp", "View-Only Recipients"},
-	{"exchange.* (tenant settings)", "Exchange.ManageAsApp", "View-Only Configuration"},
+	{"mailbox.forwarding, mailbox.protocols, mailbox.inboxRules, mailbox.permissions, mailbox.audit, recipients (Get-Recipient)", "Exchange.ManageAsApp", "View-Only Recipients"},
+	{"mailbox.restricted (Get-BlockedSenderAddress)", "Exchange.ManageAsApp", "View-Only Recipients and Security Reader"},
+	{"connectors, accepted domains, exchange.* (tenant settings)", "Exchange.ManageAsApp", "View-Only Configuration"},
 }
 
 // RoleHint is what to grant when Exchange refuses the app.
-const RoleHint = "give the app the Exchange.ManageAsApp permission and assign it the Exchange role View-Only Recipients (View-Only Configuration for tenant settings)"
+const RoleHint = "give the app the Exchange.ManageAsApp permission and assign it the Exchange role View-Only Recipients (View-Only Configuration for tenant settings and connectors, Security Reader for the restricted users list)"
 
-// Collect adds the Exchange-only mailbox sections to a snapshot the Graph
-// collector made (it needs the tenant id and the UPN): forwarding,
-// protocols, inbox rules with the hidden ones merged into Graph's, and
-// mailbox permissions beside Graph's calendar delegates. A cmdlet Exchange
-// refuses is recorded in coverage; it never fails the collection.
+// Collect adds the Exchange-only sections to a snapshot the Graph collector
+// made (it needs the tenant and the UPN): forwarding, protocols, inbox rules
+// with the hidden ones merged into Graph's, mailbox permissions beside
+// Graph's calendar delegates, mailbox auditing, the restricted users list,
+// connectors (incident mode), and what every recipient those name resolves
+// to. A cmdlet Exchange refuses is recorded in coverage; it never fails the
+// collection.
 func Collect(ctx context.Context, opts Options, snap *snapshot.Snapshot) error {
-	r, err := Read(ctx, opts, snap.Tenant.ID, snap.User.UserPrincipalName)
+	r, err := Read(ctx, opts, snap.Tenant, snap.User.UserPrincipalName, snap.Incident != nil)
 	if err != nil {
 		return err
 	}
@@ -40,6 +46,13 @@ func Collect(ctx context.Context, opts Options, snap *snapshot.Snapshot) error {
 type Reading struct {
 	upn     string
 	results map[string]cmdletResult
+	// recipients are what the recipients the mailbox names resolved to.
+	recipients map[string]snapshot.Recipient
+	// connectors are read (incident mode) or not.
+	connectors bool
+	// accepted, when set, are the tenant's accepted domains a scan read
+	// once; else results["acceptedDomains"] has them.
+	accepted []snapshot.AcceptedDomain
 }
 
 type cmdletResult struct {
@@ -48,75 +61,142 @@ type cmdletResult struct {
 	err      error
 }
 
-// The cmdlets one mailbox needs. Get-InboxRule runs twice: the hidden rules
-// are the difference.
-var mailboxCmdlets = []struct {
-	key, cmdlet string
-	params      func(upn string) map[string]any
-}{
-	{"mailbox", "Get-Mailbox", func(upn string) map[string]any { return map[string]any{"Identity": upn} }},
-	{"cas", "Get-CASMailbox", func(upn string) map[string]any { return map[string]any{"Identity": upn} }},
-	{"rules", "Get-InboxRule", func(upn string) map[string]any { return map[string]any{"Mailbox": upn} }},
-	{"rulesHidden", "Get-InboxRule", func(upn string) map[string]any { return map[string]any{"Mailbox": upn, "IncludeHidden": true} }},
-	{"fullAccess", "Get-MailboxPermission", func(upn string) map[string]any { return map[string]any{"Identity": upn} }},
-	{"sendAs", "Get-RecipientPermission", func(upn string) map[string]any { return map[string]any{"Identity": upn} }},
+// cmdlet is one read-only cmdlet a mailbox needs: anchored on the mailbox
+// (at most four at a time, Outlook's limit per mailbox) or on the
+// organisation.
+type cmdlet struct {
+	key, name string
+	params    func(upn string) map[string]any
+	org       bool
 }
+
+var (
+	getMailbox  = cmdlet{"mailbox", "Get-Mailbox", func(upn string) map[string]any { return map[string]any{"Identity": upn} }, false}
+	getCAS      = cmdlet{"cas", "Get-CASMailbox", func(upn string) map[string]any { return map[string]any{"Identity": upn} }, false}
+	getRules    = cmdlet{"rules", "Get-InboxRule", func(upn string) map[string]any { return map[string]any{"Mailbox": upn} }, false}
+	getHidden   = cmdlet{"rulesHidden", "Get-InboxRule", func(upn string) map[string]any { return map[string]any{"Mailbox": upn, "IncludeHidden": true} }, false}
+	getFull     = cmdlet{"fullAccess", "Get-MailboxPermission", func(upn string) map[string]any { return map[string]any{"Identity": upn} }, false}
+	getSendAs   = cmdlet{"sendAs", "Get-RecipientPermission", func(upn string) map[string]any { return map[string]any{"Identity": upn} }, false}
+	getBypass   = cmdlet{"auditBypass", "Get-MailboxAuditBypassAssociation", func(upn string) map[string]any { return map[string]any{"Identity": upn} }, true}
+	getAccepted = cmdlet{"acceptedDomains", "Get-AcceptedDomain", func(string) map[string]any { return map[string]any{} }, true}
+	getInbound  = cmdlet{"inbound", "Get-InboundConnector", func(string) map[string]any { return map[string]any{} }, true}
+	getOutbound = cmdlet{"outbound", "Get-OutboundConnector", func(string) map[string]any { return map[string]any{} }, true}
+	// Get-BlockedSenderAddress takes the sender's SMTP address, which
+	// Get-Mailbox gives (it may differ from the UPN).
+	getBlocked = cmdlet{"restricted", "Get-BlockedSenderAddress", func(address string) map[string]any { return map[string]any{"SenderAddress": address} }, true}
+)
 
 // MailboxConcurrency is Outlook's limit of concurrent requests per mailbox.
 const MailboxConcurrency = 4
 
-// Read runs the mailbox's cmdlets, at most four at a time (Outlook's limit
-// per mailbox). Only a client that cannot be built fails it; a refused
-// cmdlet is kept for its section's coverage.
-func Read(ctx context.Context, opts Options, tenantID, upn string) (*Reading, error) {
-	client, err := NewClient(tenantID, opts)
+// orgAnchor routes cmdlets about the organisation, not a mailbox.
+func orgAnchor(domain string) string {
+	return "APP:SystemMailbox{bb558c35-97f1-4cb9-8ff7-d53741dc928c}@" + domain
+}
+
+// Read reads one mailbox in two waves: first the cmdlets whose answers
+// name recipients (Get-Mailbox, inbox rules with the hidden ones, the
+// permissions) and, beside them, the organisation's (accepted domains, the
+// audit bypass, connectors in incident mode); then the rest of the mailbox
+// (protocols, visible rules), the restricted users list, and Get-Recipient
+// for the recipients the first wave named. Only a client that cannot be
+// built fails it; a refused cmdlet is kept for its section's coverage.
+func Read(ctx context.Context, opts Options, tenant snapshot.Tenant, upn string, incident bool) (*Reading, error) {
+	client, err := NewClient(tenant.ID, opts)
 	if err != nil {
 		return nil, err
 	}
-	r := &Reading{upn: upn, results: map[string]cmdletResult{}}
-	r.run(ctx, client, nil, func(string) bool { return true })
+	r := &Reading{upn: upn, results: map[string]cmdletResult{}, connectors: incident}
+	anchor := orgAnchor(tenant.DefaultDomain)
+	first := []cmdlet{getMailbox, getHidden, getFull, getSendAs, getAccepted, getBypass}
+	if incident {
+		first = append(first, getInbound, getOutbound)
+	}
+	r.run(ctx, client, anchor, nil, first...)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		r.run(ctx, client, anchor, nil, getCAS, getRules, getBlocked)
+	}()
+	accepted, _ := r.acceptedDomains()
+	r.recipients = resolveRecipients(ctx, client, anchor, r.named(), nil, newDomainSet(accepted, tenant.Domains), nil)
+	wg.Wait()
 	return r, nil
 }
 
+// Bulk is what a tenant scan read once for every mailbox: each mailbox's
+// rows (nil when the list did not have it), the accepted domains, the
+// restricted users list and the audit bypass list (nil when not read), the
+// recipients that are not mailboxes, and why a list failed.
+type Bulk struct {
+	Mailbox, CAS  map[string]any
+	Accepted      []snapshot.AcceptedDomain
+	AcceptedErr   error
+	Restricted    []map[string]any // the account's entries on the list
+	BypassEnabled *bool
+	Directory     *Directory
+	RestrictedErr error
+	BypassErr     error
+}
+
 // ReadMailbox reads one mailbox for a tenant scan: the cmdlets that have
-// no bulk form (inbox rules, with and without hidden ones, and the
-// permissions), with the mailbox's rows from the bulk Get-Mailbox and
-// Get-CASMailbox (nil when the bulk list did not have it). wait, when set,
-// is called before each cmdlet: the scan's Exchange budget.
-func ReadMailbox(ctx context.Context, client *Client, upn string, mailboxRow, casRow map[string]any, wait func(context.Context) error) *Reading {
-	r := &Reading{upn: upn, results: map[string]cmdletResult{}}
-	bulk := func(cmdlet string, row map[string]any) cmdletResult {
+// no tenant-wide form (inbox rules, with and without hidden ones, and the
+// permissions), with the rows the scan read in bulk, and Get-Recipient for
+// the recipients the tenant's lists do not settle. wait, when set, is
+// called before each cmdlet: the scan's Exchange budget.
+func ReadMailbox(ctx context.Context, client *Client, tenant snapshot.Tenant, upn string, bulk Bulk, wait func(context.Context) error) *Reading {
+	r := &Reading{upn: upn, results: map[string]cmdletResult{}, accepted: bulk.Accepted}
+	if bulk.AcceptedErr != nil {
+		r.results["acceptedDomains"] = cmdletResult{err: bulk.AcceptedErr}
+	}
+	missing := func(cmdlet string, row map[string]any) cmdletResult {
 		if row == nil {
 			return cmdletResult{err: &Error{Cmdlet: cmdlet, Status: http.StatusNotFound, Message: upn + " is not in the tenant's list of mailboxes"}}
 		}
 		return cmdletResult{out: []map[string]any{row}}
 	}
-	r.results["mailbox"] = bulk("Get-Mailbox", mailboxRow)
-	r.results["cas"] = bulk("Get-CASMailbox", casRow)
-	r.run(ctx, client, wait, func(key string) bool { return key != "mailbox" && key != "cas" })
+	r.results["mailbox"] = missing("Get-Mailbox", bulk.Mailbox)
+	r.results["cas"] = missing("Get-CASMailbox", bulk.CAS)
+	r.results["restricted"] = cmdletResult{out: bulk.Restricted, err: bulk.RestrictedErr}
+	if bulk.BypassErr != nil {
+		r.results["auditBypass"] = cmdletResult{err: bulk.BypassErr}
+	} else {
+		r.results["auditBypass"] = cmdletResult{out: []map[string]any{{"AuditBypassEnabled": deref(bulk.BypassEnabled)}}}
+	}
+	anchor := orgAnchor(tenant.DefaultDomain)
+	r.run(ctx, client, anchor, wait, getRules, getHidden, getFull, getSendAs)
+	r.recipients = resolveRecipients(ctx, client, anchor, r.named(), bulk.Directory, newDomainSet(bulk.Accepted, tenant.Domains), wait)
 	return r
 }
 
-// run runs the mailbox's cmdlets that want says, four at a time.
-func (r *Reading) run(ctx context.Context, client *Client, wait func(context.Context) error, want func(key string) bool) {
+// run runs the cmdlets at once: those anchored on the mailbox four at a
+// time, the organisation's beside them.
+func (r *Reading) run(ctx context.Context, client *Client, orgAnchor string, wait func(context.Context) error, cmdlets ...cmdlet) {
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, MailboxConcurrency)
-	for _, c := range mailboxCmdlets {
-		if !want(c.key) {
-			continue
-		}
+	senderAddress := r.senderAddress()
+	for _, c := range cmdlets {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
+			anchor, arg := "UPN:"+r.upn, r.upn
+			if c.org {
+				anchor = orgAnchor
+			} else {
+				sem <- struct{}{}
+				defer func() { <-sem }()
+			}
+			if c.key == "restricted" {
+				arg = senderAddress
+			}
 			var res cmdletResult
 			if wait != nil {
 				res.err = wait(ctx)
 			}
 			if res.err == nil {
-				res.out, res.warnings, res.err = client.Invoke(ctx, "UPN:"+r.upn, c.cmdlet, c.params(r.upn))
+				res.out, res.warnings, res.err = client.Invoke(ctx, anchor, c.name, c.params(arg))
 			}
 			mu.Lock()
 			r.results[c.key] = res
@@ -124,6 +204,73 @@ func (r *Reading) run(ctx context.Context, client *Client, wait func(context.Con
 		}()
 	}
 	wg.Wait()
+}
+
+// senderAddress is the mailbox's primary SMTP address, once Get-Mailbox
+// gave it, else the UPN.
+func (r *Reading) senderAddress() string {
+	if res := r.results["mailbox"]; res.err == nil && len(res.out) == 1 {
+		if a := deref(str(res.out[0]["PrimarySmtpAddress"])); a != "" {
+			return a
+		}
+	}
+	return r.upn
+}
+
+// named lists every recipient and trustee the mailbox's answers name, as
+// the snapshot will write them.
+func (r *Reading) named() []string {
+	var out []string
+	if res := r.results["mailbox"]; res.err == nil && len(res.out) == 1 {
+		m := res.out[0]
+		for _, k := range []string{"ForwardingAddress", "ForwardingSmtpAddress"} {
+			if v := deref(str(m[k])); v != "" {
+				out = append(out, v)
+			}
+		}
+		out = append(out, stringList(m["GrantSendOnBehalfTo"])...)
+	}
+	for _, rule := range r.results["rulesHidden"].out {
+		for _, k := range []string{"ForwardTo", "RedirectTo", "ForwardAsAttachmentTo"} {
+			out = append(out, recipients(rule[k])...)
+		}
+	}
+	for _, p := range r.results["fullAccess"].out {
+		out = append(out, fmt.Sprint(p["User"]))
+	}
+	for _, p := range r.results["sendAs"].out {
+		out = append(out, fmt.Sprint(p["Trustee"]))
+	}
+	return out
+}
+
+// acceptedDomains are the tenant's accepted domains as Exchange listed
+// them, and why they could not be had.
+func (r *Reading) acceptedDomains() ([]snapshot.AcceptedDomain, error) {
+	if len(r.accepted) > 0 {
+		return r.accepted, nil
+	}
+	res, ok := r.results["acceptedDomains"]
+	if !ok {
+		return nil, nil
+	}
+	if res.err != nil {
+		return nil, res.err
+	}
+	return AcceptedDomainsFromExchange(res.out), nil
+}
+
+// AcceptedDomainsFromExchange maps Get-AcceptedDomain's output.
+func AcceptedDomainsFromExchange(rows []map[string]any) []snapshot.AcceptedDomain {
+	out := []snapshot.AcceptedDomain{}
+	for _, d := range rows {
+		name := deref(str(d["DomainName"]))
+		if name == "" {
+			continue
+		}
+		out = append(out, snapshot.AcceptedDomain{DomainName: name, DomainType: deref(str(d["DomainType"])), MatchSubDomains: boolean(d["MatchSubDomains"])})
+	}
+	return out
 }
 
 // MergeInto writes the reading into the snapshot Graph collected, merging
@@ -137,6 +284,11 @@ func (r *Reading) MergeInto(snap *snapshot.Snapshot) {
 		snap.Source.Collectors = append(snap.Source.Collectors, "exchange")
 	}
 	get := func(key string) ([]map[string]any, error) { res := r.results[key]; return res.out, res.err }
+
+	accepted, acceptedErr := r.acceptedDomains()
+	if len(accepted) > 0 {
+		snap.Tenant.AcceptedDomains = accepted
+	}
 
 	mailbox, mbErr := get("mailbox")
 	if mbErr == nil && len(mailbox) != 1 {
@@ -189,29 +341,150 @@ func (r *Reading) MergeInto(snap *snapshot.Snapshot) {
 		graphPart.Detail = "calendar delegates: " + graphPart.Detail
 		snap.Coverage["mailbox.permissions"] = graphPart
 	}
-	// Warnings Exchange attaches to a cmdlet's output are kept in the
-	// detail of the section it fed.
-	for section, keys := range map[string][]string{
-		"mailbox.forwarding":  {"mailbox"},
-		"mailbox.protocols":   {"cas"},
-		"mailbox.inboxRules":  {"rules", "rulesHidden"},
-		"mailbox.permissions": {"fullAccess", "sendAs"},
-	} {
-		var notes []string
-		for _, key := range keys {
-			for _, c := range mailboxCmdlets {
-				if c.key == key {
-					for _, w := range r.results[key].warnings {
-						notes = append(notes, c.cmdlet+": "+w)
-					}
-				}
+
+	// Auditing: AuditEnabled is the mailbox's, the bypass the account's.
+	bypass, bypassErr := get("auditBypass")
+	switch {
+	case firstError(mbErr, bypassErr) != nil:
+		snap.Coverage["mailbox.audit"] = coverageFor(firstError(mbErr, bypassErr))
+	default:
+		audit := &snapshot.MailboxAudit{AuditEnabled: boolean(mailbox[0]["AuditEnabled"])}
+		for _, b := range bypass {
+			if v := boolean(b["AuditBypassEnabled"]); v != nil && (audit.AuditBypassEnabled == nil || *v) {
+				audit.AuditBypassEnabled = v
 			}
 		}
-		if c := snap.Coverage[section]; len(notes) > 0 && c.Status == snapshot.StatusCollected {
-			c.Detail = "Exchange warned: " + strings.Join(notes, "; ")
+		if len(bypass) == 0 {
+			// No association: nothing exempts the account.
+			audit.AuditBypassEnabled = new(bool)
+		}
+		snap.Mailbox.Audit = audit
+		snap.Coverage["mailbox.audit"] = snapshot.CoverageItem{Status: snapshot.StatusCollected}
+	}
+
+	if entries, err := get("restricted"); err != nil {
+		snap.Coverage["mailbox.restricted"] = coverageFor(err)
+	} else {
+		snap.Mailbox.Restricted = RestrictionFromExchange(entries)
+		snap.Coverage["mailbox.restricted"] = snapshot.CoverageItem{Status: snapshot.StatusCollected}
+	}
+
+	if r.connectors {
+		inbound, ierr := get("inbound")
+		outbound, oerr := get("outbound")
+		if err := firstError(ierr, oerr); err != nil {
+			snap.Coverage["connectors"] = coverageFor(err)
+		} else {
+			snap.Connectors = &snapshot.Connectors{Inbound: ConnectorsFromExchange(inbound), Outbound: ConnectorsFromExchange(outbound)}
+			snap.Coverage["connectors"] = snapshot.CoverageItem{Status: snapshot.StatusCollected}
+		}
+	} else {
+		snap.Coverage["connectors"] = snapshot.CoverageItem{Status: snapshot.StatusSkipped,
+			Detail: "tenant-wide: read into an incident snapshot, and by collect --tenant into the tenant document"}
+	}
+
+	if len(r.recipients) > 0 {
+		if snap.Recipients == nil {
+			snap.Recipients = map[string]snapshot.Recipient{}
+		}
+		for v, rec := range r.recipients {
+			snap.Recipients[v] = rec
+		}
+	}
+
+	// Warnings Exchange attaches to a cmdlet's output, and a fallback the
+	// judging of recipients had to take, are kept in the detail of the
+	// sections they touch.
+	notes := map[string][]string{}
+	for section, cmdlets := range map[string][]cmdlet{
+		"mailbox.forwarding":  {getMailbox},
+		"mailbox.protocols":   {getCAS},
+		"mailbox.inboxRules":  {getRules, getHidden},
+		"mailbox.permissions": {getFull, getSendAs},
+		"mailbox.audit":       {getBypass},
+		"mailbox.restricted":  {getBlocked},
+		"connectors":          {getInbound, getOutbound},
+	} {
+		for _, c := range cmdlets {
+			for _, w := range r.results[c.key].warnings {
+				notes[section] = append(notes[section], c.name+": "+w)
+			}
+		}
+	}
+	if acceptedErr != nil {
+		for _, section := range []string{"mailbox.forwarding", "mailbox.inboxRules", "mailbox.permissions"} {
+			notes[section] = append(notes[section], "the accepted domains could not be read ("+oneLine(acceptedErr)+"): Graph's verified domains stand in")
+		}
+	}
+	for section, list := range notes {
+		if c := snap.Coverage[section]; c.Status == snapshot.StatusCollected {
+			sort.Strings(list)
+			c.Detail = "Exchange warned: " + strings.Join(list, "; ")
 			snap.Coverage[section] = c
 		}
 	}
+}
+
+// RestrictionFromExchange maps the account's Get-BlockedSenderAddress
+// entries: none means it may send.
+func RestrictionFromExchange(entries []map[string]any) *snapshot.SendingRestriction {
+	if len(entries) == 0 {
+		return &snapshot.SendingRestriction{Blocked: false}
+	}
+	e := entries[0]
+	return &snapshot.SendingRestriction{Blocked: true, Reason: nonEmpty(str(e["Reason"])), Temporary: boolean(e["TemporaryBlock"]),
+		CreatedDateTime: exchangeTime(e["CreatedDatetime"]), ChangedDateTime: exchangeTime(e["ChangedDatetime"])}
+}
+
+// ConnectorsFromExchange maps Get-InboundConnector or Get-OutboundConnector.
+func ConnectorsFromExchange(rows []map[string]any) []snapshot.Connector {
+	out := []snapshot.Connector{}
+	for _, c := range rows {
+		out = append(out, snapshot.Connector{
+			Name: fmt.Sprint(c["Name"]), Enabled: boolean(c["Enabled"]), ConnectorType: deref(str(c["ConnectorType"])),
+			RecipientDomains: stringList(c["RecipientDomains"]), SmartHosts: stringList(c["SmartHosts"]), UseMXRecord: boolean(c["UseMXRecord"]),
+			SenderDomains: stringList(c["SenderDomains"]), SenderIPAddresses: stringList(c["SenderIPAddresses"]),
+			WhenCreated: exchangeTime(firstPresent(c, "WhenCreatedUTC", "WhenCreated")), WhenChanged: exchangeTime(firstPresent(c, "WhenChangedUTC", "WhenChanged")),
+		})
+	}
+	return out
+}
+
+func firstPresent(row map[string]any, keys ...string) any {
+	for _, k := range keys {
+		if v, ok := row[k]; ok && v != nil {
+			return v
+		}
+	}
+	return nil
+}
+
+// exchangeTime reads a time as the admin API writes it: RFC 3339, with or
+// without a zone (UTC), or /Date(ms)/. Anything else is null.
+func exchangeTime(v any) *time.Time {
+	s, ok := v.(string)
+	if !ok || s == "" {
+		return nil
+	}
+	if strings.HasPrefix(s, "/Date(") {
+		ms, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimPrefix(s, "/Date("), ")/"), 10, 64)
+		if err != nil {
+			return nil
+		}
+		t := time.UnixMilli(ms).UTC()
+		return &t
+	}
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05.9999999", "2006-01-02T15:04:05"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			t = t.UTC()
+			return &t
+		}
+	}
+	return nil
+}
+
+func oneLine(err error) string {
+	return strings.Join(strings.Fields(err.Error()), " ")
 }
 
 func firstError(errs ...error) error {

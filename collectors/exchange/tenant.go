@@ -11,13 +11,15 @@ import (
 // CollectTenant adds Exchange Online's organisation settings to a tenant
 // document: outbound spam policies (automatic forwarding), remote domains,
 // the transport config (SMTP AUTH default), CAS mailbox plans (protocol
-// defaults), transport rules and the audit log switch.
+// defaults), transport rules, the audit log switch, the inbound and
+// outbound connectors, and the accepted domains (which decide what is
+// inside).
 func CollectTenant(ctx context.Context, opts Options, doc *snapshot.TenantSettings) error {
 	client, err := NewClient(doc.Tenant.ID, opts)
 	if err != nil {
 		return err
 	}
-	anchor := "APP:SystemMailbox{bb558c35-97f1-4cb9-8ff7-d53741dc928c}@" + doc.Tenant.DefaultDomain
+	anchor := orgAnchor(doc.Tenant.DefaultDomain)
 	if !slices.Contains(doc.Source.Collectors, "exchange") {
 		doc.Source.Collectors = append(doc.Source.Collectors, "exchange")
 	}
@@ -92,6 +94,21 @@ func CollectTenant(ctx context.Context, opts Options, doc *snapshot.TenantSettin
 			continue
 		}
 		doc.Coverage[s.section] = snapshot.CoverageItem{Status: snapshot.StatusCollected}
+	}
+	inbound, _, ierr := client.Invoke(ctx, anchor, "Get-InboundConnector", map[string]any{})
+	outbound, _, oerr := client.Invoke(ctx, anchor, "Get-OutboundConnector", map[string]any{})
+	if err := firstError(ierr, oerr); err != nil {
+		doc.Coverage["exchange.connectors"] = coverageFor(err)
+	} else {
+		x.Connectors = &snapshot.Connectors{Inbound: ConnectorsFromExchange(inbound), Outbound: ConnectorsFromExchange(outbound)}
+		doc.Coverage["exchange.connectors"] = snapshot.CoverageItem{Status: snapshot.StatusCollected}
+	}
+	// The accepted domains are no section: without them, Graph's verified
+	// domains stand in, as the policies say.
+	if accepted, _, err := client.Invoke(ctx, anchor, "Get-AcceptedDomain", map[string]any{}); err == nil {
+		if domains := AcceptedDomainsFromExchange(accepted); len(domains) > 0 {
+			doc.Tenant.AcceptedDomains = domains
+		}
 	}
 	return nil
 }

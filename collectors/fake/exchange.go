@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"regexp"
 	"strconv"
 	"strings"
 )
@@ -41,8 +42,38 @@ func (s *Server) invokeCommand(w http.ResponseWriter, r *http.Request, in *cmdle
 		return
 	}
 	params := in.CmdletInput.Parameters
-	if org, ok := s.tenant.ExchangeOrganization[in.CmdletInput.CmdletName]; ok {
+	name := in.CmdletInput.CmdletName
+	if org, ok := s.tenant.ExchangeOrganization[name]; ok {
 		s.cmdletOutput(w, r, params, org)
+		return
+	}
+	switch name {
+	case "Get-AcceptedDomain":
+		s.cmdletOutput(w, r, params, s.tenant.acceptedDomains())
+		return
+	case "Get-InboundConnector", "Get-OutboundConnector":
+		s.cmdletOutput(w, r, params, nil) // none, unless the fixture has some
+		return
+	case "Get-Recipient":
+		out, err := s.tenant.getRecipient(params)
+		if err != nil {
+			writeError(w, http.StatusBadRequest, "BadRequest", err.Error())
+			return
+		}
+		s.cmdletOutput(w, r, params, out)
+		return
+	case "Get-BlockedSenderAddress":
+		sender, _ := params["SenderAddress"].(string)
+		var out []map[string]any
+		for _, b := range s.tenant.BlockedSenders {
+			if sender == "" || strings.EqualFold(fmt.Sprint(b["SenderAddress"]), sender) {
+				out = append(out, b)
+			}
+		}
+		s.cmdletOutput(w, r, params, out)
+		return
+	case "Get-MailboxAuditBypassAssociation":
+		s.auditBypass(w, r, params)
 		return
 	}
 	identity, _ := params["Identity"].(string)
@@ -122,4 +153,137 @@ func (s *Server) cmdletOutput(w http.ResponseWriter, r *http.Request, params map
 		body["@odata.nextLink"] = nextLink(r, end)
 	}
 	writeJSON(w, http.StatusOK, body)
+}
+
+// acceptedDomains is Get-AcceptedDomain's output: the fixture's, else the
+// organisation's verified domains, each Authoritative.
+func (t *Tenant) acceptedDomains() []map[string]any {
+	var out []map[string]any
+	domains, _ := t.Organization[0]["verifiedDomains"].([]any)
+	for _, d := range domains {
+		dm, _ := d.(map[string]any)
+		name, _ := dm["name"].(string)
+		out = append(out, map[string]any{"Name": name, "DomainName": name, "DomainType": "Authoritative",
+			"Default": dm["isDefault"], "MatchSubDomains": false})
+	}
+	return out
+}
+
+// auditBypass answers Get-MailboxAuditBypassAssociation: one mailbox's
+// association by -Identity, or every account's.
+func (s *Server) auditBypass(w http.ResponseWriter, r *http.Request, params map[string]any) {
+	row := func(mb *ExchangeMailbox) map[string]any {
+		return map[string]any{"Name": mb.Mailbox["Name"], "Identity": mb.Mailbox["Identity"], "Guid": mb.Mailbox["Guid"],
+			"DistinguishedName": mb.Mailbox["DistinguishedName"], "AuditBypassEnabled": mb.AuditBypassEnabled}
+	}
+	s.tenant.index()
+	if identity, _ := params["Identity"].(string); identity != "" {
+		mb := s.tenant.mailbox(identity)
+		if mb == nil {
+			writeError(w, http.StatusNotFound, "ManagementObjectNotFoundException", fmt.Sprintf("The operation couldn't be performed because object '%s' couldn't be found.", identity))
+			return
+		}
+		s.cmdletOutput(w, r, params, []map[string]any{row(mb)})
+		return
+	}
+	out := make([]map[string]any, 0, len(s.tenant.upns))
+	for _, upn := range s.tenant.upns {
+		out = append(out, row(s.tenant.Exchange[upn]))
+	}
+	s.cmdletOutput(w, r, params, out)
+}
+
+// recipientRow is a mailbox as Get-Recipient writes it.
+func recipientRow(m map[string]any) map[string]any {
+	out := map[string]any{"RecipientType": "UserMailbox", "ExternalEmailAddress": nil}
+	for _, k := range []string{"Name", "DisplayName", "Alias", "RecipientTypeDetails", "PrimarySmtpAddress", "EmailAddresses",
+		"LegacyExchangeDN", "WindowsLiveID", "ExternalDirectoryObjectId", "Identity", "Guid"} {
+		out[k] = m[k]
+	}
+	return out
+}
+
+// filterTerm is one `(Field -eq 'value')` of an OPATH filter.
+var filterTerm = regexp.MustCompile(`^\(\s*(\w+)\s+-eq\s+'((?:[^']|'')*)'\s*\)$`)
+
+// getRecipient answers Get-Recipient: every recipient, filtered by
+// -Identity, -RecipientTypeDetails or an OPATH -Filter of `-eq` terms
+// joined by -or (the only form closeout sends).
+func (t *Tenant) getRecipient(params map[string]any) ([]map[string]any, error) {
+	t.index()
+	all := make([]map[string]any, 0, len(t.upns)+len(t.Recipients))
+	for _, upn := range t.upns {
+		all = append(all, recipientRow(t.Exchange[upn].Mailbox))
+	}
+	all = append(all, t.Recipients...)
+	type term struct{ field, value string }
+	var terms []term
+	if f, _ := params["Filter"].(string); f != "" {
+		for _, part := range strings.Split(f, " -or ") {
+			m := filterTerm.FindStringSubmatch(strings.TrimSpace(part))
+			if m == nil {
+				return nil, fmt.Errorf("Cannot bind parameter 'Filter' to the target. Exception setting \"Filter\": \"Invalid filter syntax at %q.\"", part)
+			}
+			terms = append(terms, term{m[1], strings.ReplaceAll(m[2], "''", "'")})
+		}
+	}
+	identity, _ := params["Identity"].(string)
+	types := map[string]bool{}
+	for _, v := range anyList(params["RecipientTypeDetails"]) {
+		types[strings.ToLower(fmt.Sprint(v))] = true
+	}
+	var out []map[string]any
+	for _, rec := range all {
+		if len(types) > 0 && !types[strings.ToLower(fmt.Sprint(rec["RecipientTypeDetails"]))] {
+			continue
+		}
+		if identity != "" && !answersTo(rec, "", identity) {
+			continue
+		}
+		if len(terms) > 0 {
+			hit := false
+			for _, tm := range terms {
+				hit = hit || answersTo(rec, tm.field, tm.value)
+			}
+			if !hit {
+				continue
+			}
+		}
+		out = append(out, rec)
+	}
+	return out, nil
+}
+
+// answersTo says whether a recipient has value in field (case-insensitive;
+// EmailAddresses holds prefixed proxies), or, with no field, in any of
+// its identities.
+func answersTo(rec map[string]any, field, value string) bool {
+	fields := []string{field}
+	if field == "" {
+		fields = []string{"Name", "DisplayName", "Alias", "PrimarySmtpAddress", "LegacyExchangeDN", "WindowsLiveID", "Identity", "Guid", "ExternalDirectoryObjectId"}
+	}
+	for _, f := range fields {
+		if f == "EmailAddresses" {
+			for _, proxy := range anyList(rec[f]) {
+				if strings.EqualFold(fmt.Sprint(proxy), value) {
+					return true
+				}
+			}
+			continue
+		}
+		if v, ok := rec[f].(string); ok && strings.EqualFold(v, value) {
+			return true
+		}
+	}
+	return false
+}
+
+func anyList(v any) []any {
+	switch x := v.(type) {
+	case []any:
+		return x
+	case string:
+		return []any{x}
+	}
+	return nil
 }

@@ -54,9 +54,10 @@ var SectionPaths = map[string]string{
 	"authMethods":                 `/authentication/methods$`,
 	"registration":                `^/reports/authenticationMethods/userRegistrationDetails(/|$)`,
 	"roles":                       `/transitiveMemberOf/|^/roleManagement/directory/(roleEligibilityScheduleInstances|roleAssignments)$`,
-	"risk":                        `^/identityProtection/riskyUsers/`,
+	"risk":                        `^/identityProtection/riskyUsers(/|$)`,
 	"oauthGrants":                 `oauth2PermissionGrants$`,
 	"appRoleAssignments":          `/appRoleAssignments$`,
+	"appCredentials":              `/ownedObjects/|^/(applications|servicePrincipals)/[^/]+$`,
 	"devices":                     `^/devices$`,
 	"mailbox.inboxRules":          `/messageRules$`,
 	"mailbox.autoReply":           `/mailboxSettings$`,
@@ -75,6 +76,11 @@ var SectionPaths = map[string]string{
 	"exchange.Get-InboxRule":           `^/adminapi/Get-InboxRule$`,
 	"exchange.Get-MailboxPermission":   `^/adminapi/Get-MailboxPermission$`,
 	"exchange.Get-RecipientPermission": `^/adminapi/Get-RecipientPermission$`,
+	"exchange.Get-Recipient":           `^/adminapi/Get-Recipient$`,
+	"exchange.Get-AcceptedDomain":      `^/adminapi/Get-AcceptedDomain$`,
+	"mailbox.restricted":               `^/adminapi/Get-BlockedSenderAddress$`,
+	"mailbox.audit":                    `^/adminapi/Get-MailboxAuditBypassAssociation$`,
+	"connectors":                       `^/adminapi/Get-(In|Out)boundConnector$`,
 }
 
 // Forbidden is the 403 Graph answers when the app lacks a permission.

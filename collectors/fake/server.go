@@ -52,6 +52,8 @@ type Request struct {
 	Status        int
 	// InBatch marks a request that was a step of a $batch.
 	InBatch bool
+	// Params are an Exchange cmdlet's parameters.
+	Params map[string]any
 }
 
 // batchStepHeader marks the requests batch() replays through ServeHTTP.
@@ -109,8 +111,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	rec := &statusRecorder{ResponseWriter: w, status: 200}
 	defer func() {
+		req := Request{Method: r.Method, Path: path, Query: r.URL.Query(), Authorization: r.Header.Get("Authorization"), Status: rec.status, InBatch: inBatch}
+		if cmd != nil {
+			req.Params = cmd.CmdletInput.Parameters
+		}
 		s.mu.Lock()
-		s.requests = append(s.requests, Request{Method: r.Method, Path: path, Query: r.URL.Query(), Authorization: r.Header.Get("Authorization"), Status: rec.status, InBatch: inBatch})
+		s.requests = append(s.requests, req)
 		s.mu.Unlock()
 	}()
 	if s.Token != "" && r.Header.Get("Authorization") != "Bearer "+s.Token {
@@ -176,6 +182,9 @@ var (
 	reDevice          = regexp.MustCompile(`^/devices/([^/]+)$`)
 	reRoleMembers     = regexp.MustCompile(`^/directoryRoles/([^/]+)/members$`)
 	reGroupMembers    = regexp.MustCompile(`^/groups/([^/]+)/transitiveMembers/microsoft\.graph\.user$`)
+	reOwnedObjects    = regexp.MustCompile(`^/users/([^/]+)/ownedObjects/microsoft\.graph\.(application|servicePrincipal)$`)
+	reApplication     = regexp.MustCompile(`^/applications/([^/]+)$`)
+	reIDFilter        = regexp.MustCompile(`^id eq '([^']+)'$`)
 )
 
 func (s *Server) route(w http.ResponseWriter, r *http.Request, path string) {
@@ -234,7 +243,36 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, path string) {
 	case path == "/reports/authenticationMethods/userRegistrationDetails":
 		s.list(w, r, base+"/$metadata#reports/authenticationMethods/userRegistrationDetails", t.RegistrationDetails)
 	case path == "/identityProtection/riskyUsers":
-		s.list(w, r, base+"/$metadata#identityProtection/riskyUsers", t.RiskyUsers)
+		items := t.RiskyUsers
+		if f := r.URL.Query().Get("$filter"); f != "" {
+			m := reIDFilter.FindStringSubmatch(f)
+			if m == nil {
+				badFilter(w, f)
+				return
+			}
+			items = nil
+			if u := findByID(t.RiskyUsers, m[1]); u != nil {
+				items = []map[string]any{u}
+			}
+		}
+		s.list(w, r, base+"/$metadata#identityProtection/riskyUsers", items)
+	case reOwnedObjects.MatchString(path):
+		m := reOwnedObjects.FindStringSubmatch(path)
+		u, _ := userFor(reOwnedObjects)
+		if u == nil {
+			return
+		}
+		pool, odataType := t.Applications, "#microsoft.graph.application"
+		if m[2] == "servicePrincipal" {
+			pool, odataType = t.ServicePrincipals, "#microsoft.graph.servicePrincipal"
+		}
+		owned := []map[string]any{}
+		for _, oid := range t.OwnedObjects[id(u)] {
+			if o := findByID(pool, oid); o != nil {
+				owned = append(owned, withType(o, odataType))
+			}
+		}
+		s.list(w, r, base+"/$metadata#directoryObjects/microsoft.graph."+m[2], owned)
 	case path == "/directoryRoles":
 		s.list(w, r, base+"/$metadata#directoryRoles", t.DirectoryRoles)
 	case reGroupMembers.MatchString(path):
@@ -422,6 +460,7 @@ func (s *Server) entityByID(w http.ResponseWriter, r *http.Request, path string)
 		context string
 	}{
 		{reServicePrin, t.ServicePrincipals, "servicePrincipals/$entity"},
+		{reApplication, t.Applications, "applications/$entity"},
 		{reRiskyUser, t.RiskyUsers, "identityProtection/riskyUsers/$entity"},
 		{reRegistration, t.RegistrationDetails, "reports/authenticationMethods/userRegistrationDetails/$entity"},
 		{reDevice, t.Devices, "devices/$entity"},

@@ -43,7 +43,21 @@ type Tenant struct {
 	// Exchange's own property names and types.
 	Exchange map[string]*ExchangeMailbox `json:"exchange"`
 	// ExchangeOrganization holds organisation cmdlets' outputs, by cmdlet.
+	// Get-AcceptedDomain defaults to the verified domains (Authoritative),
+	// the connector lists to none.
 	ExchangeOrganization map[string][]map[string]any `json:"exchangeOrganization"`
+	// Recipients are Exchange's recipients that are not mailboxes (mail
+	// contacts, mail users, guests, groups), as Get-Recipient writes them;
+	// Get-Recipient answers with these and every mailbox.
+	Recipients []map[string]any `json:"recipients"`
+	// BlockedSenders is the restricted users list, as
+	// Get-BlockedSenderAddress writes it.
+	BlockedSenders []map[string]any `json:"blockedSenders"`
+	// Applications are app registrations, with their credentials;
+	// OwnedObjects maps a user id to the applications and service
+	// principals it owns.
+	Applications []map[string]any   `json:"applications"`
+	OwnedObjects map[string][]string `json:"ownedObjects"`
 
 	SecurityDefaults map[string]any `json:"securityDefaults"`
 	// indexes, built once on first use: a generated tenant has 100,000 users.
@@ -65,6 +79,9 @@ type ExchangeMailbox struct {
 	InboxRules           []map[string]any `json:"inboxRules"`
 	MailboxPermissions   []map[string]any `json:"mailboxPermissions"`
 	RecipientPermissions []map[string]any `json:"recipientPermissions"`
+	// AuditBypassEnabled is the account's mailbox audit bypass
+	// association (Get-MailboxAuditBypassAssociation).
+	AuditBypassEnabled bool `json:"auditBypassEnabled"`
 }
 
 func (t *Tenant) index() {
@@ -78,6 +95,7 @@ func (t *Tenant) index() {
 		for upn, m := range t.Exchange {
 			t.mailboxes[strings.ToLower(upn)] = m
 			t.upns = append(t.upns, upn)
+			completeMailbox(m.Mailbox)
 		}
 		sort.Strings(t.upns)
 	})
@@ -143,4 +161,35 @@ func findByID(items []map[string]any, id string) map[string]any {
 		}
 	}
 	return nil
+}
+
+// completeMailbox gives a mailbox row the identities Exchange writes and a
+// fixture may leave out: Identity, Guid, DistinguishedName, Alias, the
+// legacy DN an [EX:…] recipient names, its proxy addresses, AuditEnabled.
+func completeMailbox(m map[string]any) {
+	name, _ := m["Name"].(string)
+	primary, _ := m["PrimarySmtpAddress"].(string)
+	id, _ := m["ExternalDirectoryObjectId"].(string)
+	alias, _, _ := strings.Cut(primary, "@")
+	defaults := map[string]any{
+		"Identity":          name,
+		"Alias":             alias,
+		"Guid":              "e" + strings.TrimPrefix(id, id[:min(1, len(id))]),
+		"DistinguishedName": "CN=" + name + ",OU=contoso.onmicrosoft.com,OU=Microsoft Exchange Hosted Organizations,DC=EURPR01A001,DC=PROD,DC=OUTLOOK,DC=COM",
+		"LegacyExchangeDN":  LegacyDN(id, alias),
+		"EmailAddresses":    []any{"SMTP:" + primary},
+		"AuditEnabled":      true,
+		"WindowsLiveID":     m["UserPrincipalName"],
+	}
+	for k, v := range defaults {
+		if _, ok := m[k]; !ok {
+			m[k] = v
+		}
+	}
+}
+
+// LegacyDN is the legacy Exchange DN Exchange gives a recipient, the form
+// an inbox rule writes a recipient picked from the address book in.
+func LegacyDN(id, alias string) string {
+	return "/o=ExchangeLabs/ou=Exchange Administrative Group (FYDIBOHF23SPDLT)/cn=Recipients/cn=" + strings.ReplaceAll(id, "-", "") + "-" + alias
 }

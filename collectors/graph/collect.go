@@ -31,7 +31,7 @@ type Options struct {
 	// OnUser, when set, is called as soon as the tenant and the account are
 	// known, before the sections are read: the Exchange collector starts
 	// there, so the two run side by side.
-	OnUser func(tenantID, userPrincipalName string)
+	OnUser func(tenant snapshot.Tenant, userPrincipalName string)
 }
 
 // Collect reads one account from Graph into a snapshot, in three rounds of
@@ -70,7 +70,7 @@ func Collect(ctx context.Context, opts Options) (*snapshot.Snapshot, error) {
 		c.since = opts.Incident.WindowStart
 	}
 	if opts.OnUser != nil {
-		opts.OnUser(snap.Tenant.ID, snap.User.UserPrincipalName)
+		opts.OnUser(snap.Tenant, snap.User.UserPrincipalName)
 	}
 
 	// Round 2: every section, in one $batch.
@@ -124,11 +124,14 @@ func Collect(ctx context.Context, opts Options) (*snapshot.Snapshot, error) {
 
 	// Round 3: what the sections named.
 	c.resolve(ctx, snap)
-	for _, s := range []string{"mailbox.forwarding", "mailbox.protocols"} {
+	for _, s := range ExchangeOnly {
 		snap.Coverage[s] = snapshot.CoverageItem{Status: snapshot.StatusSkipped, Detail: "Exchange-only: run the exchange collector"}
 	}
 	return snap, nil
 }
+
+// ExchangeOnly are the sections only the Exchange collector reads.
+var ExchangeOnly = []string{"mailbox.forwarding", "mailbox.protocols", "mailbox.audit", "mailbox.restricted", "connectors"}
 
 // record sets a section's coverage from its error; a section that set a
 // coverage of its own (partial data) keeps it.
@@ -209,6 +212,9 @@ type collector struct {
 	consents  map[string]time.Time // client service principal id → latest consent
 	deviceIDs []string             // devices the audits say were registered
 	folders   []string             // folders inbox rules move mail to
+	// credentialChanges are the audits in which the account changed an
+	// application's or service principal's credentials.
+	credentialChanges []credentialChange
 }
 
 // readTenant reads the organization; a failure stops the collection.
@@ -334,9 +340,13 @@ func (c *collector) sections() []section {
 			"/roleManagement/directory/roleEligibilityScheduleInstances" + q(filter(fmt.Sprintf("principalId eq '%s'", c.userID)), "$select=roleDefinitionId,directoryScopeId,startDateTime"),
 			"/roleManagement/directory/roleAssignments" + q(filter(fmt.Sprintf("principalId eq '%s'", c.userID)), "$select=roleDefinitionId,directoryScopeId", "$expand=roleDefinition($select=displayName,templateId)")},
 			read: c.roles, partial: rolesUnread},
-		{"risk", []string{"/identityProtection/riskyUsers/" + url.PathEscape(c.userID) + q("$select=riskLevel,riskState,riskDetail,riskLastUpdatedDateTime")}, c.risk, nil},
+		// The list filtered by id, not the object by id: an account Identity
+		// Protection never flagged has no riskyUser, and a read by id of it
+		// would be a 404, not "no risk".
+		{"risk", []string{"/identityProtection/riskyUsers" + q(filter(fmt.Sprintf("id eq '%s'", c.userID)), "$select=id,riskLevel,riskState,riskDetail,riskLastUpdatedDateTime")}, c.risk, nil},
 		{"oauthGrants", []string{user + "/oauth2PermissionGrants" + q("$select=clientId,consentType,scope")}, c.oauthGrants, nil},
 		{"appRoleAssignments", []string{user + "/appRoleAssignments" + q("$select=resourceId,resourceDisplayName,appRoleId,createdDateTime")}, c.appRoleAssignments, nil},
+		{"appCredentials", appCredentialsURLs(user), c.appCredentials, nil},
 		{"mailbox.inboxRules", []string{user + "/mailFolders/inbox/messageRules" + q("$select=id,displayName,isEnabled,conditions,actions")}, c.inboxRules, nil},
 		{"mailbox.autoReply", []string{user + "/mailboxSettings" + q("$select=automaticRepliesSetting")}, c.autoReply, nil},
 		{"mailbox.permissions", []string{user + "/calendar/calendarPermissions" + q("$select=emailAddress,role")}, c.calendarPermissions, nil},
@@ -651,13 +661,31 @@ func RiskFromGraph(raw []byte) (*snapshot.Risk, error) {
 	return risk, nil
 }
 
-func (c *collector) risk(_ context.Context, bodies []json.RawMessage, snap *snapshot.Snapshot) error {
-	risk, err := RiskFromGraph(bodies[0])
+func (c *collector) risk(ctx context.Context, bodies []json.RawMessage, snap *snapshot.Snapshot) error {
+	items, err := c.items(ctx, bodies[0])
 	if err != nil {
 		return err
 	}
-	snap.Risk = risk
-	return nil
+	switch len(items) {
+	case 0:
+		snap.Risk = NoRiskRecord()
+		snap.Coverage["risk"] = snapshot.CoverageItem{Status: snapshot.StatusCollected, Detail: NoRiskRecordDetail}
+		return nil
+	case 1:
+		snap.Risk, err = RiskFromGraph(items[0])
+		return err
+	}
+	return fmt.Errorf("Identity Protection returned %d riskyUsers for one id", len(items))
+}
+
+// NoRiskRecordDetail says why an account has risk "none".
+const NoRiskRecordDetail = "Identity Protection holds no record of the account: it never detected a risk"
+
+// NoRiskRecord is the risk of an account Identity Protection never rated:
+// none, as a riskyUser that was never at risk would say.
+func NoRiskRecord() *snapshot.Risk {
+	none, none2 := "none", "none"
+	return &snapshot.Risk{RiskLevel: &none, RiskState: &none2}
 }
 
 // GrantFromGraph maps an oauth2PermissionGrant (its client resolved later).
@@ -945,6 +973,7 @@ func (c *collector) audits(ctx context.Context, bodies []json.RawMessage, snap *
 			audits = append(audits, out)
 			c.noteConsent(a)
 			c.noteDevice(a)
+			c.noteCredentialChange(a)
 			return nil
 		})
 		if err != nil {

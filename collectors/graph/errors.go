@@ -29,6 +29,7 @@ var Permissions = []struct {
 	{"risk", "IdentityRiskyUser.Read.All", nil, "Entra ID P2"},
 	{"oauthGrants", "DelegatedPermissionGrant.Read.All", []string{"Directory.Read.All"}, ""},
 	{"appRoleAssignments", "Directory.Read.All", nil, ""},
+	{"appCredentials", "Application.Read.All", []string{"Directory.Read.All"}, ""},
 	{"devices", "Device.Read.All", []string{"Directory.Read.All"}, ""},
 	{"mailbox.inboxRules", "MailboxSettings.Read", nil, ""},
 	{"mailbox.autoReply", "MailboxSettings.Read", nil, ""},

@@ -13,7 +13,8 @@ import (
 // resolve is round 3: it reads, in one $batch, what round 2 named: the
 // service principal behind each grant, the tenant-wide grants to apps the
 // audits say were consented to, the devices the audits say were
-// registered, and the folders inbox rules move mail to.
+// registered, the applications whose credentials the account changed, and
+// the folders inbox rules move mail to.
 func (c *collector) resolve(ctx context.Context, snap *snapshot.Snapshot) {
 	grantsOK := snap.Coverage["oauthGrants"].Status == snapshot.StatusCollected
 	auditsOK := snap.Coverage["audits"].Status == snapshot.StatusCollected
@@ -44,6 +45,10 @@ func (c *collector) resolve(ctx context.Context, snap *snapshot.Snapshot) {
 			steps = append(steps, step{ID: "device:" + id, URL: "/devices/" + url.PathEscape(id) + "?$select=id,displayName,operatingSystem,trustType,registrationDateTime,isCompliant"})
 		}
 	}
+	credentialsOK := snap.Coverage["appCredentials"].Status == snapshot.StatusCollected
+	if credentialsOK && auditsOK {
+		steps = append(steps, c.credentialSteps(snap)...)
+	}
 	rulesRead := snap.Mailbox != nil && snap.Coverage["mailbox.inboxRules"].Status != snapshot.StatusError
 	if rulesRead {
 		for _, id := range c.folders {
@@ -72,6 +77,17 @@ func (c *collector) resolve(ctx context.Context, snap *snapshot.Snapshot) {
 		}
 	} else {
 		snap.Coverage["devices"] = dependsOn(snap, "audits", "devices are found through the directory audits")
+	}
+	switch {
+	case credentialsOK && auditsOK:
+		c.record(snap, "appCredentials", c.resolveCredentials(snap, answers))
+		if cov := snap.Coverage["appCredentials"]; cov.Status == snapshot.StatusCollected {
+			cov.Detail = fmt.Sprintf("applications and service principals the account owns, and those whose credentials it changed since %s (directory audits: %d)",
+				c.since.UTC().Format(time.RFC3339), len(c.credentialChanges))
+			snap.Coverage["appCredentials"] = cov
+		}
+	case credentialsOK:
+		snap.Coverage["appCredentials"] = dependsOn(snap, "audits", "the applications the account does not own but changed the credentials of are found through the directory audits")
 	}
 	if rulesRead && len(c.folders) > 0 {
 		if err := c.resolveFolders(snap, answers); err != nil {

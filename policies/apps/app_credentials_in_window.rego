@@ -45,7 +45,7 @@ deny contains result if {
 	at := added(credential)
 	lib.in_window(at)
 	result := {
-		"msg": sprintf("%s %q (app id %s) has a %s credential %s (key id %s) added %s, during the compromise window; the account %s it", [
+		"msg": sprintf("%s %q (app id %s) has a %s credential %s (key id %s) added %s, during the compromise window; the account %s", [
 			kinds[credential.objectType], object.get(credential, "appDisplayName", ""), object.get(credential, "appId", ""),
 			credential.type, display(credential), credential.keyId, at, relations[credential.relation],
 		]),
@@ -60,7 +60,7 @@ deny contains result if {
 
 kinds := {"application": "application", "servicePrincipal": "service principal"}
 
-relations := {"owner": "owns", "changedCredentials": "changed the credentials of"}
+relations := {"owner": "owns it", "changedCredentials": "changed its credentials"}
 
 default display(_) := "(unnamed)"
 
