@@ -126,7 +126,9 @@ func longestFirst(set map[string]bool) []string {
 	for v := range set {
 		out = append(out, v)
 	}
-	sort.Slice(out, func(i, j int) bool { return len(out[i]) > len(out[j]) || (len(out[i]) == len(out[j]) && out[i] < out[j]) })
+	sort.Slice(out, func(i, j int) bool {
+		return len(out[i]) > len(out[j]) || (len(out[i]) == len(out[j]) && out[i] < out[j])
+	})
 	return out
 }
 

@@ -178,7 +178,6 @@ type InputFile struct {
 	SHA256 string `json:"sha256"`
 }
 
-
 // Policy returns the description of policy id, if the meta carries it.
 func (m *Meta) Policy(id string) (PolicyInfo, bool) {
 	for _, p := range m.Policies {

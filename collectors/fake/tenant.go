@@ -56,7 +56,7 @@ type Tenant struct {
 	// Applications are app registrations, with their credentials;
 	// OwnedObjects maps a user id to the applications and service
 	// principals it owns.
-	Applications []map[string]any   `json:"applications"`
+	Applications []map[string]any    `json:"applications"`
 	OwnedObjects map[string][]string `json:"ownedObjects"`
 
 	SecurityDefaults map[string]any `json:"securityDefaults"`
