@@ -2,6 +2,7 @@ package collectors
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"path/filepath"
 	"regexp"
@@ -12,6 +13,8 @@ import (
 	"github.com/closeout-dev/closeout/collectors/exchange"
 	"github.com/closeout-dev/closeout/collectors/fake"
 	"github.com/closeout-dev/closeout/collectors/graph"
+	"github.com/closeout-dev/closeout/policies"
+	"github.com/closeout-dev/closeout/results"
 	"github.com/closeout-dev/closeout/snapshot"
 )
 
@@ -33,7 +36,8 @@ func startFake(t testing.TB) *fake.Server {
 func collect(t testing.TB, srv *fake.Server, upn string) *snapshot.Snapshot {
 	t.Helper()
 	client := graph.ClientOptions{GraphURL: srv.URL(), Credential: graph.StaticToken(token), MaxRetries: 3}
-	incident := &snapshot.Incident{ID: "INC-1", WindowStart: time.Date(2026, 11, 20, 8, 0, 0, 0, time.UTC)}
+	incident := &snapshot.Incident{ID: "INC-1", WindowStart: time.Date(2026, 11, 20, 8, 0, 0, 0, time.UTC),
+		Indicators: snapshot.Indicators{IPs: []string{}, Domains: []string{}}}
 	snap, err := Account(context.Background(), graph.Options{ClientOptions: client, User: upn, Incident: incident, Version: "test"},
 		&exchange.Options{ExchangeURL: srv.URL(), Credential: graph.StaticToken(token)})
 	if err != nil {
@@ -213,4 +217,51 @@ func roundTrips(b *testing.B, upn string) {
 	b.ReportMetric(extra, "extra-round-trips")
 	fmt.Printf("%s, Graph and Exchange: %s at 0 ms, %s at 100 ms per request: %.1f extra round trips\n",
 		upn, wall[0].Round(time.Millisecond), wall[latency].Round(time.Millisecond), extra)
+}
+
+// On a generated tenant, verify's collection finds each secret added to an
+// application the account owns during the window, and passes an owner
+// whose credentials are old.
+func TestVerifyFindsApplicationSecretsOnAGeneratedTenant(t *testing.T) {
+	base, err := fake.LoadTenant(filepath.Join("..", "testdata", "tenants", "contoso.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tenant := fake.Generate(base, 400, 3)
+	srv := fake.New(tenant)
+	srv.Token = token
+	srv.Start()
+	defer srv.Close()
+	set, err := policies.Load(context.Background(), policies.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	owners := map[string]bool{}
+	for _, u := range tenant.Users {
+		if len(tenant.OwnedObjects[u["id"].(string)]) > 0 {
+			owners[u["userPrincipalName"].(string)] = true
+		}
+	}
+	if len(tenant.Truth["CO-APP-004"]) == 0 || len(owners) == len(tenant.Truth["CO-APP-004"]) {
+		t.Fatalf("%d owners, %d with a new secret: the generated tenant has no case to tell apart", len(owners), len(tenant.Truth["CO-APP-004"]))
+	}
+	for upn := range owners {
+		raw, err := json.Marshal(collect(t, srv, upn))
+		if err != nil {
+			t.Fatal(err)
+		}
+		doc, err := snapshot.Parse(raw, upn, 1, snapshot.DefaultLimits)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := results.Pass
+		if tenant.Truth["CO-APP-004"][upn] {
+			want = results.Fail
+		}
+		for _, f := range set.Evaluate(context.Background(), doc).Findings {
+			if f.PolicyID == "CO-APP-004" && f.Status != want {
+				t.Errorf("%s: CO-APP-004 %s (%s), want %s", upn, f.Status, f.Message, want)
+			}
+		}
+	}
 }

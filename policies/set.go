@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -175,6 +176,23 @@ func (s *Set) preparePerPolicy(ctx context.Context) (map[string]rego.PreparedEva
 		}
 	})
 	return s.perPolicy, s.perPolicyErr
+}
+
+// Requires lists the sections the policies that apply to mode need, each
+// once, in the order the policies name them: what a collection for that
+// mode must read.
+func (s *Set) Requires(mode string) []string {
+	var sections []string
+	for _, p := range s.Policies {
+		if p.AppliesTo(mode) {
+			for _, sec := range p.Requires {
+				if !slices.Contains(sections, sec) {
+					sections = append(sections, sec)
+				}
+			}
+		}
+	}
+	return sections
 }
 
 // Info describes the set's policies for a results document.

@@ -216,7 +216,7 @@ func TestScanThrottledRequestsSlowTheirBudget(t *testing.T) {
 // requests and $batch steps alike, and a pacer set above the real limit
 // hears that the limit is near.
 func TestScanHearsGraphsUsageHeaders(t *testing.T) {
-	srv, _ := generated(t, 40)
+	srv, _ := generated(t, 80)
 	srv.SetThrottle(fake.Throttle{IdentityUnitsPer10s: 60, Window: time.Second})
 	opts := options(srv, t.TempDir())
 	opts.Exchange = nil

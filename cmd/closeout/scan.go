@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -110,16 +109,7 @@ func scanRun(opts *ScanOptions) error {
 		return err
 	}
 	// Read what the posture policies need, and nothing else.
-	var sections []string
-	for _, p := range set.Policies {
-		if p.AppliesTo(snapshot.ModePosture) {
-			for _, s := range p.Requires {
-				if !slices.Contains(sections, s) {
-					sections = append(sections, s)
-				}
-			}
-		}
-	}
+	sections := set.Requires(snapshot.ModePosture)
 	so := scan.Options{
 		Dir: opts.Dir, Resume: opts.Resume, Sections: sections, Users: users, Group: opts.Group, Exclude: opts.Exclude, Shard: shard, Shards: shards,
 		IncludeGuests: opts.IncludeGuests, Workers: opts.Workers, IdentityUnitsPer10s: opts.IdentityUnits, ExchangePer10s: opts.ExchangeRate, Version: version, Now: f.Now,

@@ -59,6 +59,10 @@ type Tenant struct {
 	Applications []map[string]any    `json:"applications"`
 	OwnedObjects map[string][]string `json:"ownedObjects"`
 
+	// Truth, for a generated tenant, names the accounts each mailbox policy
+	// must fail (policy id → UPN), for tests to check a scan against.
+	Truth map[string]map[string]bool `json:"-"`
+
 	SecurityDefaults map[string]any `json:"securityDefaults"`
 	// indexes, built once on first use: a generated tenant has 100,000 users.
 	indexOnce                   sync.Once
