@@ -30,8 +30,11 @@ type TenantSettings struct {
 	Exchange            *ExchangeSettings    `json:"exchange,omitempty"`
 	// KnownPartners is the operator's allow-list (--partners), merged in
 	// before evaluation: connectors that route mail to a partner on purpose.
-	KnownPartners *KnownPartners          `json:"knownPartners,omitempty"`
-	Coverage      map[string]CoverageItem `json:"coverage"`
+	KnownPartners *KnownPartners `json:"knownPartners,omitempty"`
+	// Recipients are what Exchange resolved the recipients mail flow rules
+	// name to, as in an account snapshot.
+	Recipients map[string]Recipient    `json:"recipients,omitempty"`
+	Coverage   map[string]CoverageItem `json:"coverage"`
 }
 
 // KnownPartners lists the mail flow the operator vouches for.

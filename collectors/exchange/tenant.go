@@ -110,5 +110,15 @@ func CollectTenant(ctx context.Context, opts Options, doc *snapshot.TenantSettin
 			doc.Tenant.AcceptedDomains = domains
 		}
 	}
+	// What the mail flow rules name, resolved as a mailbox's recipients are.
+	var named []string
+	for _, r := range x.TransportRules {
+		for _, list := range [][]string{r.RedirectMessageTo, r.BlindCopyTo, r.CopyTo, r.AddToRecipients} {
+			named = append(named, list...)
+		}
+	}
+	if recs := resolveRecipients(ctx, client, anchor, named, nil, newDomainSet(doc.Tenant.AcceptedDomains, doc.Tenant.Domains), nil); len(recs) > 0 {
+		doc.Recipients = recs
+	}
 	return nil
 }

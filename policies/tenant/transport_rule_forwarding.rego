@@ -23,16 +23,32 @@ import data.closeout.lib
 
 actions := ["redirectMessageTo", "blindCopyTo", "copyTo", "addToRecipients"]
 
-deny contains result if {
+# targets lists each (rule, action, recipient, placement) of an enabled rule.
+targets contains [rule, action, address, lib.placement(address)] if {
 	some rule in input.exchange.transportRules
 	lower(object.get(rule, "state", "Enabled")) == "enabled"
 	some action in actions
 	some address in object.get(rule, action, [])
-	lib.external_address(address)
-	result := {
-		"msg": sprintf("mail flow rule %q sends mail to %s (%s), outside the organisation", [rule.name, address, action]),
-		"rule": rule.name,
-		"action": action,
-		"address": address,
-	}
+}
+
+deny contains result if {
+	some [rule, action, address, p] in targets
+	p.placement == "outside"
+	result := finding(rule, action, address, p, "outside the organisation")
+}
+
+# A recipient named without an address cannot be judged from the tenant
+# document: it may be a mail contact outside.
+unknown contains result if {
+	some [rule, action, address, p] in targets
+	p.placement == "unknown"
+	result := finding(rule, action, address, p, "which may be outside the organisation")
+}
+
+finding(rule, action, address, p, where) := {
+	"msg": sprintf("mail flow rule %q sends mail to %s (%s), %s: %s", [rule.name, address, action, where, p.reason]),
+	"rule": rule.name,
+	"action": action,
+	"address": address,
+	"placement": p.placement,
 }

@@ -24,3 +24,15 @@ test_allow_disabled_rule if {
 	inp := with_rule({"name": "Old", "state": "Disabled", "redirectMessageTo": ["x@evil.example"]})
 	count(transport_rule_forwarding.deny) == 0 with input as inp
 }
+
+test_unknown_recipient_named_without_an_address if {
+	inp := with_rule({"name": "Copy", "state": "Enabled", "blindCopyTo": ["Eve Holt"]})
+	count(transport_rule_forwarding.deny) == 0 with input as inp
+	some result in transport_rule_forwarding.unknown with input as inp
+	result.placement == "unknown"
+}
+
+test_deny_guest_recipient if {
+	inp := with_rule({"name": "Copy", "state": "Enabled", "copyTo": ["eve_fabrikam.example#EXT#@contoso.onmicrosoft.com"]})
+	count(transport_rule_forwarding.deny) == 1 with input as inp
+}
