@@ -3,12 +3,15 @@
 # Graph and Exchange collectors (the real Graph SDK) read two accounts of
 # incident INC-5000 and closeout verify says whether each ticket may close:
 # Carol was remediated correctly, Frank's attacker still has a forwarding
-# rule. Then a posture check of the tenant's settings. Reports a person can
+# rule, Ivan's left outsiders that do not look like ones (a mail contact from
+# the address book, a guest, a mail user with a tenant address) and
+# persistence beyond the mailbox. Then a posture check of the tenant's
+# settings, with the partner connector the organisation vouches for. Reports a person can
 # read, and the evidence directories, land in out/demo.
 set -euo pipefail
 bin=${BIN:-bin} out=${DEMO_OUT:-out/demo} port=${DEMO_PORT:-18089}
 mkdir -p "$out"
-rm -rf "$out/INC-5000-carol" "$out/INC-5000-frank"
+rm -rf "$out"/INC-5000-*
 "$bin/closeout-fake" -tenant testdata/tenants/contoso.json -listen "127.0.0.1:$port" -token demo-token >"$out/fake.log" 2>&1 &
 fake=$!
 trap 'kill $fake 2>/dev/null || true' EXIT
@@ -23,7 +26,7 @@ graph=(--graph-url "http://127.0.0.1:$port" --token demo-token)
 incident=(--incident-id INC-5000 --incident-start 2026-11-20T08:00:00Z --detected-at 2026-11-21T09:30:00Z
 	--indicator-ip 203.0.113.7 --attestations testdata/attestations/INC-5000.yaml)
 
-for user in carol frank; do
+for user in carol frank ivan; do
 	echo "== closeout verify --user $user@contoso.com ${incident[*]:0:2} ..."
 	status=0
 	"$bin/closeout" verify --user "$user@contoso.com" "${incident[@]}" "${graph[@]}" \
@@ -34,7 +37,7 @@ done
 
 echo "== closeout collect --tenant, then check: the tenant's posture"
 "$bin/closeout" collect --tenant "${graph[@]}" -o "$out/tenant.json"
-"$bin/closeout" check "$out/tenant.json" -o - -o html="$out/tenant.html" || true
+"$bin/closeout" check --partners testdata/partners.yaml "$out/tenant.json" -o - -o html="$out/tenant.html" || true
 "$bin/closeout" check testdata/snapshots/*.json -o html="$out/scenarios.html" -o markdown="$out/scenarios.md" >/dev/null || true
 echo
 echo "reports written:"
