@@ -2,103 +2,261 @@ package scan
 
 import (
 	"context"
+	"math"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"golang.org/x/time/rate"
+
+	"github.com/closeout-dev/closeout/collectors/safehttp"
 )
 
 // budget is one of Microsoft's throttling budgets (Graph's identity
-// resource units, Identity Protection's requests, Exchange's cmdlets),
-// shared by every goroutine that spends it. It paces to the documented
-// rate, backs off when the service throttles anyway (the limit is shared
-// with other apps' traffic, or smaller than documented), and recovers
-// gradually.
+// resource units, Identity Protection's requests, the reports', Exchange's
+// cmdlets), shared by every goroutine that spends it. It starts at the
+// budget it was told (or the pace a previous scan of the tenant learned)
+// and learns the budget actually in force from the service's answers, the
+// way the AWS SDKs' adaptive retry mode and TCP CUBIC do:
+//
+//   - A throttled answer pauses the whole budget until the service's
+//     Retry-After: nothing more is sent into a window already spent.
+//   - It lowers the pace once per window, not once per answer (answers
+//     already in flight were sent at the old pace): to 90% of what the
+//     service let through in the window before it refused, a measure of
+//     the budget in force.
+//   - Without throttling the pace grows back along a cubic curve: flat
+//     near that measure for about two windows, then probing above it,
+//     faster the longer nothing is refused, never past the budget told.
+//
+// A token bucket lets through its burst and its rate over any stretch of
+// time, so the rate is what is left of a window's units after the burst (a
+// twentieth of them): no window of Microsoft's sees more than the pace
+// allows.
 type budget struct {
-	name       string
-	limiter    *rate.Limiter
-	max        rate.Limit // the most the pace may be
-	documented float64    // the budget's documented units per second
+	name    string
+	limiter *rate.Limiter
+	told    float64 // units per window the scan was told: the ceiling
+	window  time.Duration
+	// now and sleep are the clock (a virtual one in tests).
+	now   func() time.Time
+	sleep func(context.Context, time.Duration) error
 
-	window time.Duration
+	mu          sync.Mutex
+	pausedUntil time.Time
+	lastCut     time.Time
+	lastEase    time.Time
+	// wmax is the units per window the service let through before it last
+	// refused (0: it never refused); k how many windows after the cut the
+	// cubic curve reaches it.
+	wmax, k float64
+	units   float64 // the units per window the pace is set to
+	recent  [buckets]bucket
+	learned bool // wmax was measured this run (not only carried from a previous one)
 
-	mu        sync.Mutex
-	successes int
-	lastEase  time.Time // when a near-limit answer last slowed the pace
 	throttled atomic.Int64
 	nearLimit atomic.Int64 // answers saying 80% or more of the limit is spent
 	spent     atomic.Int64 // units spent
 	reported  atomic.Int64 // units the service said it charged
 }
 
-// Budget is what a scan spent of one budget, and its documented rate.
+// buckets divide a window for the count of what was sent in the last one.
+const buckets = 20
+
+type bucket struct {
+	epoch int64
+	units int64
+}
+
+// Budget is what a scan spent of one budget: the rate it was told, the
+// rate it learned the service allows (0 when the service never refused),
+// and the pace it ended at.
 type Budget struct {
 	Name      string
 	Spent     int
-	PerSecond float64
-	Throttled int // answers the service throttled (429) anyway
-	NearLimit int // answers saying 80% or more of the limit was spent
-	Reported  int // units the service said it charged, where it said
+	PerSecond float64 // the budget the scan was told
+	Learned   float64 // units per second the service let through before it refused
+	Pace      float64 // units per second the pace ended at
+	Throttled int     // answers the service throttled (429) anyway
+	NearLimit int     // answers saying 80% or more of the limit was spent
+	Reported  int     // units the service said it charged, where it said
 }
 
-// Floor is the least time the budget needs for what was spent: no scan
-// can be faster than its binding budget's floor.
+// InForce is the budget the scan ran under: what it learned the service
+// allows, else what it was told.
+func (b Budget) InForce() float64 {
+	if b.Learned > 0 && b.Learned < b.PerSecond {
+		return b.Learned
+	}
+	return b.PerSecond
+}
+
+// Floor is the least time the budget in force needs for what was spent:
+// no scan can be faster than its binding budget's floor.
 func (b Budget) Floor() time.Duration {
-	return time.Duration(float64(b.Spent) / b.PerSecond * float64(time.Second))
+	return time.Duration(float64(b.Spent) / b.InForce() * float64(time.Second))
 }
 
 func (b *budget) use() Budget {
-	return Budget{Name: b.name, Spent: int(b.spent.Load()), PerSecond: b.documented, Throttled: int(b.throttled.Load()),
-		NearLimit: int(b.nearLimit.Load()), Reported: int(b.reported.Load())}
+	b.mu.Lock()
+	learned := 0.0
+	if b.wmax > 0 && b.learned {
+		learned = b.wmax / b.window.Seconds()
+	}
+	pace := b.unitsAt(b.now()) / b.window.Seconds()
+	b.mu.Unlock()
+	return Budget{Name: b.name, Spent: int(b.spent.Load()), PerSecond: b.told / b.window.Seconds(), Learned: learned, Pace: pace,
+		Throttled: int(b.throttled.Load()), NearLimit: int(b.nearLimit.Load()), Reported: int(b.reported.Load())}
 }
 
-// newBudget paces units per window; the burst is a twentieth of a window,
-// so the budget is never spent in one go at the start of a window. A
-// token bucket lets through its burst and its rate over any stretch of
-// time, so the rate is what is left of the window's units after the
-// burst: no window of Microsoft's can see more than its budget from the
-// pace alone.
+// newBudget paces units per window.
 func newBudget(name string, units int, window time.Duration) *budget {
-	burst := max(1, units/20)
-	limit := rate.Limit(float64(max(units-burst, 1)) / window.Seconds())
-	return &budget{name: name, limiter: rate.NewLimiter(limit, burst), max: limit,
-		documented: float64(units) / window.Seconds(), window: window}
+	b := &budget{name: name, told: float64(max(units, 1)), window: window, now: time.Now, sleep: safehttp.Sleep}
+	b.limiter = rate.NewLimiter(0, 1)
+	b.retune(b.now())
+	return b
 }
 
-// spend waits until n units may be spent.
+// startAt starts the pace at perSecond (a pace a previous scan of the
+// tenant learned), below the budget told: as if the service had refused at
+// that pace two windows ago, so the curve probes above it from now on.
+func (b *budget) startAt(perSecond float64) {
+	units := perSecond * b.window.Seconds()
+	if units <= 0 || units >= b.told {
+		return
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	now := b.now()
+	b.wmax, b.k = units, 2
+	b.lastCut = now.Add(-2 * b.window)
+	b.retune(now)
+}
+
+// cubic is how fast the pace grows back: from 90% of wmax it is back to
+// wmax two windows after a cut.
+func (b *budget) cubic() float64 { return 0.1 * b.wmax / 8 }
+
+// unitsAt is the units per window the pace allows at now.
+func (b *budget) unitsAt(now time.Time) float64 {
+	if b.wmax == 0 {
+		return b.told
+	}
+	t := now.Sub(b.lastCut).Seconds() / b.window.Seconds()
+	u := b.wmax + b.cubic()*math.Pow(t-b.k, 3)
+	return max(min(u, b.told), 1)
+}
+
+// retune sets the limiter to the pace at now.
+func (b *budget) retune(now time.Time) {
+	units := b.unitsAt(now)
+	if units == b.units {
+		return
+	}
+	b.units = units
+	burst := max(1, int(units/20))
+	b.limiter.SetBurstAt(now, burst)
+	b.limiter.SetLimitAt(now, rate.Limit(max(units-float64(burst), 1)/b.window.Seconds()))
+}
+
+// spend waits until n units may be spent: after any pause, at the pace.
+// It fails only when ctx ends (never early because the wait would run past
+// a deadline: a scan stopped by its deadline writes nothing half-read).
 func (b *budget) spend(ctx context.Context, n int) error {
 	if b == nil || n <= 0 {
 		return nil
 	}
 	b.spent.Add(int64(n))
 	for n > 0 {
+		b.mu.Lock()
+		now := b.now()
+		pause := b.pausedUntil.Sub(now)
+		b.retune(now)
 		chunk := min(n, b.limiter.Burst())
-		if err := b.limiter.WaitN(ctx, chunk); err != nil {
+		b.mu.Unlock()
+		if pause > 0 {
+			if err := b.sleep(ctx, pause); err != nil {
+				return err
+			}
+			continue
+		}
+		r := b.limiter.ReserveN(now, chunk)
+		if err := b.sleep(ctx, r.DelayFrom(now)); err != nil {
+			r.CancelAt(b.now())
 			return err
 		}
+		b.record(b.now(), int64(chunk))
 		n -= chunk
 	}
-	b.mu.Lock()
-	b.successes++
-	// Recover by 5% every 50 paced spends after a back-off.
-	if b.successes%50 == 0 && b.limiter.Limit() < b.max {
-		b.limiter.SetLimit(min(b.max, b.limiter.Limit()*1.05))
-	}
-	b.mu.Unlock()
 	return nil
 }
 
-// throttle records a 429 and slows down to 70%, never below a tenth.
-func (b *budget) throttle() {
+// record counts units sent at now, for what the last window saw.
+func (b *budget) record(now time.Time, units int64) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	epoch := now.UnixNano() / int64(b.window/buckets)
+	slot := &b.recent[epoch%buckets]
+	if slot.epoch != epoch {
+		*slot = bucket{epoch: epoch}
+	}
+	slot.units += units
+}
+
+// lastWindow is the units sent in the window before now.
+func (b *budget) lastWindow(now time.Time) float64 {
+	epoch := now.UnixNano() / int64(b.window/buckets)
+	var sum int64
+	for _, s := range b.recent {
+		if s.epoch > epoch-buckets && s.epoch <= epoch {
+			sum += s.units
+		}
+	}
+	return float64(sum)
+}
+
+// throttle records a throttled answer: the budget pauses until the
+// service's Retry-After (a tenth of a window when it gave none, as
+// Identity Protection does), and its pace is cut, once per window.
+func (b *budget) throttle(retryAfter time.Duration) {
 	if b == nil {
 		return
 	}
 	b.throttled.Add(1)
+	b.refused(retryAfter)
+}
+
+// refused pauses and cuts, for a 429 or an answer saying the limit is
+// reached.
+func (b *budget) refused(retryAfter time.Duration) {
 	b.mu.Lock()
-	b.limiter.SetLimit(max(b.max/10, b.limiter.Limit()*0.7))
-	b.successes = 0
-	b.mu.Unlock()
+	defer b.mu.Unlock()
+	now := b.now()
+	if retryAfter <= 0 {
+		retryAfter = b.window / 10
+	}
+	if until := now.Add(retryAfter); until.After(b.pausedUntil) {
+		b.pausedUntil = until
+	}
+	if !b.lastCut.IsZero() && now.Sub(b.lastCut) < b.window {
+		return // answers in flight were sent at the old pace
+	}
+	current, sent := b.unitsAt(now), b.lastWindow(now)
+	wmax := current * 0.7 / 0.9 // a window too young to measure: a plain cut
+	if sent >= 20 {
+		wmax = min(sent, current)
+	}
+	b.cut(now, wmax, 0.9*wmax)
+}
+
+// cut sets the curve: the service's limit is about wmax units per window,
+// and the pace starts again at from.
+func (b *budget) cut(now time.Time, wmax, from float64) {
+	b.wmax = max(wmax, 1)
+	b.learned = true
+	b.lastCut = now
+	b.k = math.Cbrt(max(b.wmax-from, 0) / b.cubic())
+	b.retune(now)
 }
 
 // charged records what the service said a request cost. What it charged
@@ -115,7 +273,8 @@ func (b *budget) charged(units, paced int) {
 		return
 	}
 	b.spent.Add(int64(owed))
-	now := time.Now()
+	now := b.now()
+	b.record(now, int64(owed))
 	for owed > 0 {
 		chunk := min(owed, b.limiter.Burst())
 		b.limiter.ReserveN(now, chunk)
@@ -124,25 +283,25 @@ func (b *budget) charged(units, paced int) {
 }
 
 // near records an answer saying share of the limit is spent (sent from
-// 0.8 on: another app, or another shard, is spending the same budget).
-// The pace eases to 90%, or to 70% when the limit is reached, at most
-// once a tenth of a window, never below a tenth of the documented rate.
+// 0.8 on: another app, or another shard, is spending the same budget). The
+// pace eases to 90% of where it is, at most once a tenth of a window; at
+// the limit (share 1), the answer counts as refused.
 func (b *budget) near(share float64) {
 	if b == nil || share < 0.8 {
 		return
 	}
 	b.nearLimit.Add(1)
+	if share >= 1 {
+		b.refused(0)
+		return
+	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	now := time.Now()
+	now := b.now()
 	if now.Sub(b.lastEase) < b.window/10 {
 		return
 	}
 	b.lastEase = now
-	factor := 0.9
-	if share >= 1 {
-		factor = 0.7
-	}
-	b.limiter.SetLimit(max(b.max/10, b.limiter.Limit()*rate.Limit(factor)))
-	b.successes = 0
+	current := b.unitsAt(now)
+	b.cut(now, current, 0.9*current)
 }

@@ -1,10 +1,8 @@
 package scan
 
 import (
-	"bufio"
 	"encoding/json"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 )
@@ -38,41 +36,30 @@ func Merge(out string, dirs []string) (*MergeResult, error) {
 				tenantDoc = b
 			}
 		}
-		shard := &checkpoint{done: map[string]bool{}}
-		if err := shard.replay(filepath.Join(dir, checkpointName)); err != nil {
+		entries, err := readCheckpoint(dir)
+		if err != nil {
 			return nil, err
 		}
-		f, err := os.Open(filepath.Join(dir, snapshotsName))
+		f, err := openRegular(filepath.Join(dir, snapshotsName), os.O_RDONLY)
 		if err != nil {
 			return nil, fmt.Errorf("%s: not a scan directory: %w", dir, err)
 		}
-		r := bufio.NewReaderSize(io.LimitReader(f, shard.end), 1<<20)
-		for {
-			line, err := r.ReadBytes('\n')
-			if len(line) > 0 && line[len(line)-1] == '\n' {
-				var head struct {
-					User struct {
-						ID string `json:"id"`
-					} `json:"user"`
-				}
-				if jerr := json.Unmarshal(line, &head); jerr != nil || head.User.ID == "" {
-					f.Close()
-					return nil, fmt.Errorf("%s: a vouched snapshot line is not a snapshot", dir)
-				}
-				if seen[head.User.ID] {
-					res.Duplicates++
-				} else {
-					seen[head.User.ID] = true
-					if werr := cp.write(head.User.ID, line); werr != nil {
-						f.Close()
-						return nil, werr
-					}
-					res.Accounts++
-				}
+		for _, e := range entries {
+			if seen[e.id] {
+				res.Duplicates++
+				continue
 			}
-			if err != nil {
-				break
+			line := make([]byte, e.end-e.start)
+			if _, err := f.ReadAt(line, e.start); err != nil {
+				f.Close()
+				return nil, err
 			}
+			seen[e.id] = true
+			if err := cp.write(e.id, line, e.retry); err != nil {
+				f.Close()
+				return nil, err
+			}
+			res.Accounts++
 		}
 		f.Close()
 	}

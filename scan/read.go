@@ -73,15 +73,15 @@ func (s *scanner) usedGraph(u graph.Usage) {
 	s.identityB.near(u.LimitShare)
 }
 
-// throttledGraph slows the budget a throttled Graph read was charged to:
-// Identity Protection's, or the identity units (which a whole $batch
-// and Outlook's reads also slow).
-func (s *scanner) throttledGraph(path string) {
+// throttledGraph pauses and slows the budget a throttled Graph read was
+// charged to: Identity Protection's, or the identity units (which a whole
+// $batch and Outlook's reads also slow).
+func (s *scanner) throttledGraph(path string, retryAfter time.Duration) {
 	if strings.Contains(path, "/identityProtection/") {
-		s.protectionB.throttle()
+		s.protectionB.throttle(retryAfter)
 		return
 	}
-	s.identityB.throttle()
+	s.identityB.throttle(retryAfter)
 }
 
 func (s *scanner) spendExchange(ctx context.Context) error {
@@ -149,6 +149,13 @@ func (s *scanner) bulk(ctx context.Context) error {
 		}
 		if err := s.readExchangeDirectory(ctx); err != nil {
 			return err
+		}
+	}
+	if s.exClient != nil && s.sections["mailbox.permissions"] {
+		if err := s.readSendAs(ctx); err != nil {
+			if err := fail("mailbox.permissions", err); err != nil {
+				return err
+			}
 		}
 	}
 	if s.exClient != nil && s.sections["mailbox.protocols"] {
@@ -407,6 +414,24 @@ func (s *scanner) readExchangeDirectory(ctx context.Context) error {
 	return nil
 }
 
+// readSendAs reads every SendAs grant of the tenant once (the tenant-wide
+// Get-RecipientPermission, paged), keeping the ones a snapshot lists (not
+// the mailbox's own, not inherited, not denials) by the mailbox's identity.
+func (s *scanner) readSendAs(ctx context.Context) error {
+	s.sendAs = map[string][]map[string]any{}
+	_, err := s.exClient.InvokeEach(ctx, s.orgAnchor(), "Get-RecipientPermission", map[string]any{"ResultSize": "Unlimited"}, s.spendExchangeCtx,
+		func(row map[string]any) error {
+			identity, _ := row["Identity"].(string)
+			trustee, _ := row["Trustee"].(string)
+			if inherited, _ := row["IsInherited"].(bool); inherited || identity == "" || strings.HasPrefix(strings.ToUpper(trustee), `NT AUTHORITY\`) {
+				return nil
+			}
+			s.sendAs[strings.ToLower(identity)] = append(s.sendAs[strings.ToLower(identity)], row)
+			return nil
+		})
+	return err
+}
+
 // readRestricted reads the restricted users list once, by sender address.
 func (s *scanner) readRestricted(ctx context.Context) error {
 	s.restricted = map[string][]map[string]any{}
@@ -573,7 +598,7 @@ func (s *scanner) accounts(ctx context.Context) error {
 		if writeErr != nil || ctx.Err() != nil {
 			return // a cancelled scan writes nothing more: each line on disk is whole
 		}
-		if writeErr = s.cp.write(w.user.ID, w.line); writeErr != nil {
+		if writeErr = s.cp.write(w.user.ID, w.line, w.retry); writeErr != nil {
 			cancel()
 			return
 		}
@@ -800,7 +825,10 @@ func (s *scanner) skipUnread(snap *snapshot.Snapshot) {
 // bulkFor is what the tenant-wide lists say of one account's mailbox.
 func (s *scanner) bulkFor(u snapshot.User, mbx, cas map[string]any) exchange.Bulk {
 	b := exchange.Bulk{Mailbox: mbx, CAS: cas, Accepted: s.tenant.AcceptedDomains, AcceptedErr: s.acceptedErr, Directory: s.directory,
-		RestrictedErr: s.bulkErrors["mailbox.restricted"], BypassErr: s.bulkErrors["mailbox.audit"]}
+		RestrictedErr: s.bulkErrors["mailbox.restricted"], BypassErr: s.bulkErrors["mailbox.audit"], SendAsErr: s.bulkErrors["mailbox.permissions"]}
+	if identity, _ := mbx["Identity"].(string); identity != "" {
+		b.SendAs = s.sendAs[strings.ToLower(identity)]
+	}
 	seen := map[string]bool{}
 	for _, addr := range []any{u.UserPrincipalName, mbx["PrimarySmtpAddress"]} {
 		if a, _ := addr.(string); a != "" && !seen[strings.ToLower(a)] {

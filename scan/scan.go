@@ -57,6 +57,10 @@ type Options struct {
 	ExchangePer10s int
 	// Window is the budgets' window (10 s; tests shorten it).
 	Window time.Duration
+	// StartPace, by budget name, is a pace in units per second a previous
+	// scan of the tenant learned the service allows: the budget starts
+	// there instead of at what it was told (and probes above it).
+	StartPace map[string]float64
 	// Version is the closeout version written into each snapshot.
 	Version string
 	// Now is the collection time (time.Now by default).
@@ -130,6 +134,11 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		reportsB:    newBudget("reports", max(1, int(opts.Window/(2*time.Second))), opts.Window),
 		exchangeB:   newBudget("exchange", opts.ExchangePer10s, opts.Window),
 		requests:    map[string]*atomic.Int64{"identity": {}, "identityProtection": {}, "reports": {}, "outlook": {}, "exchange": {}}}
+	for _, b := range []*budget{s.identityB, s.protectionB, s.reportsB, s.exchangeB} {
+		if pace, ok := opts.StartPace[b.name]; ok {
+			b.startAt(pace)
+		}
+	}
 	s.unread = map[string]bool{}
 	for _, sec := range opts.Sections {
 		switch {
@@ -213,6 +222,7 @@ type scanner struct {
 	// that bypass mailbox auditing, and why the accepted domains failed.
 	directory   *exchange.Directory
 	restricted  map[string][]map[string]any
+	sendAs      map[string][]map[string]any // by the mailbox's identity
 	bypass      map[string]bool
 	acceptedErr error
 	bulkErrors  map[string]error // section → why its tenant-wide list failed

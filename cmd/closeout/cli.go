@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"syscall"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -22,6 +23,7 @@ const (
 	exitBlocking   = 1 // evaluated; a finding at or above --fail-on failed
 	exitInput      = 2 // usage or input error
 	exitCollection = 3 // collection failed before anything could be evaluated
+	exitInterrupt  = 130 // stopped by a signal (SIGINT, SIGTERM); the message says how to resume
 )
 
 // exitError carries an exit code. A nil err means the command already said
@@ -84,13 +86,17 @@ func buildCommit() string {
 
 // Run runs closeout with args and returns the exit code. Only main exits.
 func Run(args []string, streams *IOStreams) int {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	f := newFactory(streams)
 	f.Context = ctx
 	root := newRootCmd(f)
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
+	var ee *exitError
+	if err != nil && ctx.Err() != nil && !(errors.As(err, &ee) && ee.code == exitInterrupt) {
+		err = &exitError{code: exitInterrupt, err: fmt.Errorf("interrupted: %w", err)}
+	}
 	return exitCode(err, streams)
 }
 

@@ -48,7 +48,7 @@ func (c *connectionFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&c.Token, "token", "", "static bearer `TOKEN` (default $CLOSEOUT_TOKEN); never logged")
 	fl.StringVar(&c.Auth, "auth", "default", "azidentity mode: "+strings.Join(graph.AuthModes, "|"))
 	fl.DurationVar(&c.Timeout, "timeout", 10*time.Minute, "overall deadline for the collection")
-	fl.DurationVar(&c.RequestTimeout, "request-timeout", 100*time.Second, "deadline for one request, retries included")
+	fl.DurationVar(&c.RequestTimeout, "request-timeout", 100*time.Second, "deadline for one request (each try of it; retries wait Retry-After or a back-off, and an outage is waited out within --timeout)")
 	fl.IntVar(&c.MaxRetries, "max-retries", 5, "retries of a throttled (429) or unavailable (503, 504) request")
 	fl.BoolVar(&c.Debug, "debug", false, "log each Graph request (method, URL, status) on stderr; headers and tokens are never logged")
 }
@@ -274,7 +274,10 @@ func (c *connectionFlags) session(f *factory) (*session, error) {
 	if err != nil {
 		return nil, err
 	}
-	ctx, cancel := context.WithTimeout(f.Context, c.Timeout)
+	ctx, cancel := context.WithCancel(f.Context)
+	if c.Timeout > 0 {
+		ctx, cancel = context.WithTimeoutCause(f.Context, c.Timeout, &deadlineError{c.Timeout})
+	}
 	return &session{client: client, useExchange: useExchange, ctx: ctx, cancel: cancel}, nil
 }
 
@@ -366,3 +369,12 @@ func encodeJSON(w io.Writer, doc any) error {
 func writeJSONFile(path string, doc any) error {
 	return writeFileAtomic(path, func(f *os.File) error { return encodeJSON(f, doc) })
 }
+
+// deadlineError is the cause of a session that ran out of --timeout.
+type deadlineError struct{ after time.Duration }
+
+func (e *deadlineError) Error() string {
+	return fmt.Sprintf("--timeout %s ran out", e.after)
+}
+
+func (e *deadlineError) Is(target error) bool { return target == context.DeadlineExceeded }

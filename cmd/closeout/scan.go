@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -10,7 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/closeout-dev/closeout/collectors/graph"
 	"github.com/closeout-dev/closeout/policies"
 	"github.com/closeout-dev/closeout/scan"
 	"github.com/closeout-dev/closeout/snapshot"
@@ -81,6 +81,11 @@ closeout scan --resume -o DIR reads only the accounts not yet written.`,
 	opts.Check.Output.register(fl)
 	opts.Check.Output.Format = "table"
 	opts.Connection.register(cmd)
+	// A scan has no deadline of its own: a scheduler sets one.
+	opts.Connection.Timeout = 0
+	timeout := cmd.Flags().Lookup("timeout")
+	timeout.DefValue = "0s"
+	timeout.Usage = "stop the scan after `DURATION` (default: none; a scheduler sets its own); accounts not finished are not written, and --resume reads them"
 	return cmd
 }
 
@@ -157,14 +162,21 @@ func scanTenant(opts *ScanOptions, conn *connectionFlags, so scan.Options, label
 		so.Exchange = &ex
 	}
 	res, err := scan.Run(sess.ctx, so)
+	if sess.ctx.Err() != nil {
+		// Stopped by --timeout or a signal: what was read whole is written,
+		// nothing half-read is, and --resume reads the rest.
+		written := 0
+		if res != nil {
+			written = res.Done + res.Resumed
+		}
+		why, code := "was interrupted", exitInterrupt
+		if cause := context.Cause(sess.ctx); errors.Is(cause, context.DeadlineExceeded) {
+			why, code = fmt.Sprintf("stopped when %v", cause), exitCollection
+		}
+		return &exitError{code: code, err: fmt.Errorf("%sthe scan %s after %d accounts; nothing half-read was written. To finish it: %s",
+			labelPrefix(label), why, written, resumeCommand(opts, so.Dir))}
+	}
 	if err != nil {
-		var ce *graph.CollectionError
-		if errors.As(err, &ce) {
-			return &exitError{code: exitCollection, err: err}
-		}
-		if errors.Is(err, sess.ctx.Err()) && sess.ctx.Err() != nil {
-			return &exitError{code: exitCollection, err: fmt.Errorf("the scan stopped (%v) after %d accounts; closeout scan --resume -o %s finishes it", err, res.Done+res.Resumed, opts.Dir)}
-		}
 		return &exitError{code: exitCollection, err: err}
 	}
 	if !opts.Check.Output.Quiet {
@@ -192,6 +204,43 @@ func scanTenant(opts *ScanOptions, conn *connectionFlags, so scan.Options, label
 			prefix, strings.Join(uses, ", "), bind.Name, bind.Floor().Round(time.Millisecond), res.Elapsed.Seconds()/max(bind.Floor().Seconds(), 0.001))
 	}
 	return nil
+}
+
+func labelPrefix(l string) string {
+	if l == "" {
+		return ""
+	}
+	return l + ": "
+}
+
+// resumeCommand is the command that finishes a stopped scan of dir, with
+// the flags that chose its accounts: printed, it works as printed.
+func resumeCommand(opts *ScanOptions, dir string) string {
+	args := []string{"closeout", "scan", "-o", shellQuote(dir), "--resume"}
+	if opts.Shard != "" {
+		args = append(args, "--shard", opts.Shard)
+	}
+	if opts.UsersFrom != "" {
+		args = append(args, "--users-from", shellQuote(opts.UsersFrom))
+	}
+	if opts.Group != "" {
+		args = append(args, "--group", shellQuote(opts.Group))
+	}
+	for _, e := range opts.Exclude {
+		args = append(args, "--exclude", shellQuote(e))
+	}
+	if opts.IncludeGuests {
+		args = append(args, "--include-guests")
+	}
+	return strings.Join(args, " ")
+}
+
+// shellQuote quotes s for a POSIX shell when it needs it.
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./:=@%+,") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 // evaluateScanDirs evaluates what scan directories hold (each one's

@@ -35,16 +35,19 @@ type Options struct {
 	Cloud       string
 	ExchangeURL string // overrides the cloud's endpoint (the fake tenant)
 	Credential  azcore.TokenCredential
-	MaxRetries  int
-	// RequestTimeout bounds one request, its retries and their waits
-	// included (one page of one cmdlet).
+	// MaxRetries bounds the retries of a cmdlet that keeps failing on a
+	// transient fault or a 429 while Exchange answers others (every cmdlet
+	// closeout runs is a read-only Get-*); an outage is waited out.
+	MaxRetries int
+	// RequestTimeout bounds one request (one try of one page).
 	RequestTimeout time.Duration
 	// MaxBody caps one response body (0: safehttp.DefaultMaxBody).
 	MaxBody int64
 	// Debug receives one line per request: cmdlet, status; never headers.
 	Debug io.Writer
-	// OnThrottle, when set, is told of each answer Exchange throttled (429).
-	OnThrottle func()
+	// OnThrottle, when set, is told of each answer Exchange throttled (429)
+	// and how long it asked to wait.
+	OnThrottle func(retryAfter time.Duration)
 }
 
 // Client runs cmdlets for one tenant.
@@ -55,6 +58,7 @@ type Client struct {
 	tenantID string
 	opts     Options
 	http     *http.Client
+	svc      *safehttp.Service
 }
 
 // NewClient returns a client for the tenant.
@@ -96,7 +100,8 @@ func NewClient(tenantID string, opts Options) (*Client, error) {
 		Transport:     safehttp.LimitBodies(nil, opts.MaxBody),
 		CheckRedirect: safehttp.CheckRedirect,
 	}
-	return &Client{base: base, baseURL: baseURL, scope: endpoint + "/.default", tenantID: tenantID, opts: opts, http: httpClient}, nil
+	return &Client{base: base, baseURL: baseURL, scope: endpoint + "/.default", tenantID: tenantID, opts: opts, http: httpClient,
+		svc: safehttp.NewService("Exchange Online")}, nil
 }
 
 // Error is a refused or failed cmdlet.
@@ -105,7 +110,12 @@ type Error struct {
 	Status  int
 	Code    string
 	Message string
+	// cause is the transport failure behind a cmdlet that got no answer,
+	// for safehttp.Classify.
+	cause error
 }
+
+func (e *Error) Unwrap() error { return e.cause }
 
 func (e *Error) Error() string {
 	if e.Status == 0 {
@@ -189,101 +199,74 @@ func (c *Client) InvokeEach(ctx context.Context, anchor, cmdlet string, params m
 	return warnings, nil
 }
 
-// post sends one request, retrying throttled and unavailable answers and
-// broken connections with Retry-After or exponential backoff and jitter.
+// Outages is how many outages of Exchange the client waited out, and for
+// how long in all.
+func (c *Client) Outages() (int, time.Duration) { return c.svc.Outages() }
+
+// post sends one request through safehttp.Do: a transient fault (a broken
+// connection, an EOF, a timeout, 502/503/504) or a 429 is tried again after
+// Retry-After or a back-off with jitter, an outage is waited out, and each
+// try has its own --request-timeout.
 func (c *Client) post(ctx context.Context, url, anchor, cmdlet string, body []byte, into any) error {
-	ctx, cancel := context.WithTimeoutCause(ctx, c.opts.RequestTimeout, fmt.Errorf("no answer within --request-timeout %s, retries included", c.opts.RequestTimeout))
+	policy := safehttp.Policy{Attempts: c.opts.MaxRetries + 1, OnThrottle: c.opts.OnThrottle}
+	err := safehttp.Do(ctx, c.svc, policy, func() safehttp.Attempt {
+		return c.try(ctx, url, anchor, cmdlet, body, into)
+	})
+	var e *Error
+	if err != nil && !errors.As(err, &e) {
+		err = &Error{Cmdlet: cmdlet, Message: err.Error(), cause: err}
+	} else if err != nil && errors.Is(err, context.DeadlineExceeded) && !errors.Is(e, context.DeadlineExceeded) {
+		// The caller's deadline ended the retries: said so, beside the
+		// last try's failure.
+		err = &Error{Cmdlet: cmdlet, Message: err.Error(), cause: err}
+	}
+	return err
+}
+
+// try sends the request once, within --request-timeout.
+func (c *Client) try(ctx context.Context, url, anchor, cmdlet string, body []byte, into any) safehttp.Attempt {
+	ctx, cancel := context.WithTimeoutCause(ctx, c.opts.RequestTimeout, fmt.Errorf("no answer within --request-timeout %s", c.opts.RequestTimeout))
 	defer cancel()
-	var last error
-	transportFailures := 0
-	for attempt := 0; attempt <= c.opts.MaxRetries; attempt++ {
-		if attempt > 0 {
-			if err := safehttp.Sleep(ctx, backoff(attempt-1, last)); err != nil {
-				return &Error{Cmdlet: cmdlet, Message: context.Cause(ctx).Error()}
-			}
-		}
-		token, err := c.opts.Credential.GetToken(ctx, policy.TokenRequestOptions{Scopes: []string{c.scope}})
-		if err != nil {
-			return &Error{Cmdlet: cmdlet, Status: http.StatusUnauthorized, Message: "getting a token for Exchange Online: " + err.Error()}
-		}
-		req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
-		if err != nil {
-			return err
-		}
-		req.Header.Set("Authorization", "Bearer "+token.Token)
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("X-AnchorMailbox", anchor)
-		req.Header.Set("X-CmdletName", cmdlet)
-		req.Header.Set("Prefer", "odata.maxpagesize=1000")
-		resp, err := c.http.Do(req)
-		if err != nil {
-			c.debug(cmdlet, "error")
-			if ctx.Err() != nil {
-				return &Error{Cmdlet: cmdlet, Message: context.Cause(ctx).Error()}
-			}
-			if errors.Is(err, safehttp.ErrBodyTooLarge) || strings.Contains(err.Error(), "refusing a redirect") {
-				return &Error{Cmdlet: cmdlet, Message: err.Error()}
-			}
-			last = &Error{Cmdlet: cmdlet, Message: err.Error()}
-			// A broken connection is worth one more try; an endpoint that
-			// cannot be reached at all is not worth five.
-			if transportFailures++; transportFailures >= 2 {
-				return last
-			}
-			continue
-		}
-		raw, readErr := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		c.debug(cmdlet, resp.Status)
-		switch {
-		case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable || resp.StatusCode == http.StatusGatewayTimeout:
-			if resp.StatusCode == http.StatusTooManyRequests && c.opts.OnThrottle != nil {
-				c.opts.OnThrottle()
-			}
-			last = &retryAfter{err: apiError(cmdlet, resp.StatusCode, raw), after: resp.Header.Get("Retry-After")}
-			continue
-		case resp.StatusCode >= 400:
-			return apiError(cmdlet, resp.StatusCode, raw)
-		case errors.Is(readErr, safehttp.ErrBodyTooLarge):
-			return &Error{Cmdlet: cmdlet, Message: readErr.Error()}
-		case readErr != nil:
-			last = &Error{Cmdlet: cmdlet, Message: "reading the answer: " + readErr.Error()}
-			continue
-		}
-		if err := json.Unmarshal(raw, into); err != nil {
-			last = &Error{Cmdlet: cmdlet, Message: "the answer is not complete JSON: " + err.Error()}
-			continue
-		}
-		return nil
+	token, err := c.opts.Credential.GetToken(ctx, policy.TokenRequestOptions{Scopes: []string{c.scope}})
+	if err != nil {
+		return safehttp.Attempt{Status: http.StatusUnauthorized, Err: &Error{Cmdlet: cmdlet, Status: http.StatusUnauthorized, Message: "getting a token for Exchange Online: " + err.Error()}}
 	}
-	var ra *retryAfter
-	if errors.As(last, &ra) {
-		return ra.err
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		return safehttp.Attempt{Err: &Error{Cmdlet: cmdlet, Message: err.Error()}}
 	}
-	return last
+	req.Header.Set("Authorization", "Bearer "+token.Token)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-AnchorMailbox", anchor)
+	req.Header.Set("X-CmdletName", cmdlet)
+	req.Header.Set("Prefer", "odata.maxpagesize=1000")
+	resp, err := c.http.Do(req)
+	if err != nil {
+		c.debug(cmdlet, "error")
+		if cause := context.Cause(ctx); cause != nil && ctx.Err() != nil {
+			err = fmt.Errorf("%w: %v", cause, err)
+		}
+		return safehttp.Attempt{Err: &Error{Cmdlet: cmdlet, Message: err.Error(), cause: err}}
+	}
+	raw, readErr := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	c.debug(cmdlet, resp.Status)
+	switch {
+	case resp.StatusCode >= 400:
+		return safehttp.Attempt{Status: resp.StatusCode, RetryAfter: resp.Header.Get("Retry-After"), Err: apiError(cmdlet, resp.StatusCode, raw)}
+	case readErr != nil:
+		return safehttp.Attempt{Err: &Error{Cmdlet: cmdlet, Message: "reading the answer: " + readErr.Error(), cause: readErr}}
+	}
+	if err := json.Unmarshal(raw, into); err != nil {
+		return safehttp.Attempt{Err: &Error{Cmdlet: cmdlet, Message: "the answer is not complete JSON: " + err.Error(), cause: io.ErrUnexpectedEOF}}
+	}
+	return safehttp.Attempt{}
 }
 
 func (c *Client) debug(cmdlet, status string) {
 	if c.opts.Debug != nil {
 		fmt.Fprintf(c.opts.Debug, "exchange: POST %s/adminapi/beta/%s/InvokeCommand %s -> %s\n", safehttp.Redacted(c.baseURL), c.tenantID, cmdlet, status)
 	}
-}
-
-type retryAfter struct {
-	err   error
-	after string
-}
-
-func (r *retryAfter) Error() string { return r.err.Error() }
-
-// backoff is the wait before retry number retry (0 for the first): the
-// last answer's Retry-After if it had one.
-func backoff(retry int, last error) time.Duration {
-	var ra *retryAfter
-	if errors.As(last, &ra) {
-		return safehttp.RetryDelay(ra.after, retry)
-	}
-	return safehttp.RetryDelay("", retry)
 }
 
 func truncate(s string, n int) string {

@@ -2,6 +2,7 @@ package exchange
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -106,23 +107,41 @@ func TestBodyOverTheCap(t *testing.T) {
 	}
 }
 
-// --request-timeout bounds a request with its retries, not each attempt.
-func TestRequestTimeoutIsOverall(t *testing.T) {
+// --request-timeout bounds each try of a request; the caller's deadline
+// (--timeout) bounds the tries and the waits between them.
+func TestRequestTimeoutBoundsEachTry(t *testing.T) {
 	var hits atomic.Int32
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		select {
+		case <-time.After(3 * time.Second):
+		case <-r.Context().Done():
+		}
+	}))
+	defer slow.Close()
+	c := newTestClient(t, slow.URL, Options{MaxRetries: 5, RequestTimeout: 200 * time.Millisecond})
+	_, _, err := c.Invoke(context.Background(), "a@contoso.com", "Get-Mailbox", nil)
+	if err == nil || !strings.Contains(err.Error(), "no answer within --request-timeout 200ms") {
+		t.Errorf("err = %v", err)
+	}
+
+	unavailable := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		hits.Add(1)
 		w.Header().Set("Retry-After", "1")
 		w.WriteHeader(http.StatusServiceUnavailable)
 	}))
-	defer srv.Close()
-	c := newTestClient(t, srv.URL, Options{MaxRetries: 5, RequestTimeout: 1500 * time.Millisecond})
-	_, _, err := c.Invoke(context.Background(), "a@contoso.com", "Get-Mailbox", nil)
-	if err == nil || !strings.Contains(err.Error(), "no answer within --request-timeout 1.5s, retries included") {
-		t.Errorf("err = %v", err)
+	defer unavailable.Close()
+	hits.Store(0)
+	c = newTestClient(t, unavailable.URL, Options{MaxRetries: 5, RequestTimeout: 10 * time.Second})
+	ctx, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
+	defer cancel()
+	_, _, err = c.Invoke(ctx, "a@contoso.com", "Get-Mailbox", nil)
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("err = %v, want the deadline", err)
 	}
-	// Six attempts, a second apart, would need five seconds.
+	// Six tries, a second apart, would need five seconds.
 	if n := hits.Load(); n >= 6 {
-		t.Errorf("%d attempts: the timeout did not bound the retries", n)
+		t.Errorf("%d tries: the deadline did not bound the retries", n)
 	}
 }
 

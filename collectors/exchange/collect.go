@@ -133,6 +133,8 @@ type Bulk struct {
 	Mailbox, CAS  map[string]any
 	Accepted      []snapshot.AcceptedDomain
 	AcceptedErr   error
+	SendAs        []map[string]any // the mailbox's rows of the tenant's Get-RecipientPermission
+	SendAsErr     error
 	Restricted    []map[string]any // the account's entries on the list
 	BypassEnabled *bool
 	Directory     *Directory
@@ -140,11 +142,12 @@ type Bulk struct {
 	BypassErr     error
 }
 
-// ReadMailbox reads one mailbox for a tenant scan: the cmdlets that have
-// no tenant-wide form (inbox rules, with and without hidden ones, and the
-// permissions), with the rows the scan read in bulk, and Get-Recipient for
-// the recipients the tenant's lists do not settle. wait, when set, is
-// called before each cmdlet: the scan's Exchange budget.
+// ReadMailbox reads one mailbox for a tenant scan: the three cmdlets that
+// have no tenant-wide form (inbox rules, with and without hidden ones, and
+// FullAccess), with the rows the scan read in bulk (the mailbox, its CAS
+// settings, its SendAs grants, ...), and Get-Recipient for the recipients
+// the tenant's lists do not settle. wait, when set, is called before each
+// cmdlet: the scan's Exchange budget.
 func ReadMailbox(ctx context.Context, client *Client, tenant snapshot.Tenant, upn string, bulk Bulk, wait func(context.Context) error) *Reading {
 	r := &Reading{upn: upn, results: map[string]cmdletResult{}, accepted: bulk.Accepted}
 	if bulk.AcceptedErr != nil {
@@ -159,13 +162,14 @@ func ReadMailbox(ctx context.Context, client *Client, tenant snapshot.Tenant, up
 	r.results["mailbox"] = missing("Get-Mailbox", bulk.Mailbox)
 	r.results["cas"] = missing("Get-CASMailbox", bulk.CAS)
 	r.results["restricted"] = cmdletResult{out: bulk.Restricted, err: bulk.RestrictedErr}
+	r.results["sendAs"] = cmdletResult{out: bulk.SendAs, err: bulk.SendAsErr}
 	if bulk.BypassErr != nil {
 		r.results["auditBypass"] = cmdletResult{err: bulk.BypassErr}
 	} else {
 		r.results["auditBypass"] = cmdletResult{out: []map[string]any{{"AuditBypassEnabled": deref(bulk.BypassEnabled)}}}
 	}
 	anchor := orgAnchor(tenant.DefaultDomain)
-	r.run(ctx, client, anchor, wait, getRules, getHidden, getFull, getSendAs)
+	r.run(ctx, client, anchor, wait, getRules, getHidden, getFull)
 	r.recipients = resolveRecipients(ctx, client, anchor, r.named(), bulk.Directory, newDomainSet(bulk.Accepted, tenant.Domains), wait)
 	return r
 }

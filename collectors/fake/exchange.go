@@ -80,6 +80,16 @@ func (s *Server) invokeCommand(w http.ResponseWriter, r *http.Request, in *cmdle
 	if identity == "" {
 		identity, _ = params["Mailbox"].(string)
 	}
+	if identity == "" && name == "Get-RecipientPermission" {
+		// Every SendAs grant of the tenant, as a scan reads them, in pages.
+		s.tenant.index()
+		var out []map[string]any
+		for _, upn := range s.tenant.upns {
+			out = append(out, s.tenant.Exchange[upn].RecipientPermissions...)
+		}
+		s.cmdletOutput(w, r, params, out)
+		return
+	}
 	if identity == "" && (in.CmdletInput.CmdletName == "Get-Mailbox" || in.CmdletInput.CmdletName == "Get-CASMailbox") {
 		// Every mailbox of the tenant, as a scan reads them, in pages.
 		s.tenant.index()

@@ -10,7 +10,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net/http"
 	"strings"
 	"time"
@@ -59,18 +58,21 @@ type ClientOptions struct {
 	GraphURL string // overrides the cloud's endpoint (the fake tenant)
 	// Credential authenticates requests (azidentity, or StaticToken).
 	Credential azcore.TokenCredential
-	// MaxRetries bounds retries of throttled (429) and unavailable (503,
-	// 504) requests; Retry-After is honoured, else exponential backoff.
+	// MaxRetries bounds the retries of a read that keeps failing on a
+	// transient fault (a dropped connection, an EOF, a timeout, 502, 503,
+	// 504) or a 429 while Graph answers others; Retry-After is honoured,
+	// else capped exponential back-off with jitter. An outage (nothing but
+	// faults) is waited out, not counted.
 	MaxRetries int
-	// RequestTimeout bounds one HTTP request, retries included.
+	// RequestTimeout bounds one HTTP request (one try).
 	RequestTimeout time.Duration
 	// MaxBody caps one response body (0: safehttp.DefaultMaxBody).
 	MaxBody int64
 	// OnThrottle, when set, is told of every answer Graph throttled (429),
-	// whole requests (the SDK's retry handler) and $batch steps alike,
-	// with the path that was read, so that a caller pacing its requests
-	// can slow down.
-	OnThrottle func(path string)
+	// whole requests and $batch steps alike, with the path that was read
+	// and how long the service asked to wait, so that a caller pacing its
+	// requests can pause and slow down.
+	OnThrottle func(path string, retryAfter time.Duration)
 	// OnUsage, when set, is told what each answer said of its cost and of
 	// the budget left (x-ms-resource-unit, x-ms-throttle-limit-percentage,
 	// x-ms-throttle-scope), whole requests and $batch steps alike.
@@ -111,25 +113,12 @@ func NewAdapter(opts ClientOptions) (abs.RequestAdapter, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
-	retries := opts.MaxRetries
-	if retries <= 0 {
-		retries = 5
-	}
 	// Request bodies are not compressed: the only ones closeout sends are
-	// $batch requests of a few KiB, and the compression handler compresses
-	// a retried body a second time.
+	// $batch requests of a few KiB. Retries are closeout's own (rawGraph,
+	// through safehttp.Do, with every other read): the SDK's retry handler
+	// is kept in the chain but never retries, so that one policy decides.
 	kiotaMW, err := khttp.GetDefaultMiddlewaresWithOptions(khttp.NewCompressionOptionsReference(false), &khttp.RetryHandlerOptions{
-		MaxRetries:   retries,
-		DelaySeconds: 1,
-		ShouldRetry: func(delay time.Duration, attempt int, req *http.Request, resp *http.Response) bool {
-			if opts.OnThrottle != nil && resp != nil && resp.StatusCode == http.StatusTooManyRequests && req != nil {
-				opts.OnThrottle(req.URL.Path)
-			}
-			// Spread retries of concurrent requests so they do not return
-			// to a throttled service in step.
-			time.Sleep(time.Duration(rand.IntN(250)) * time.Millisecond)
-			return true
-		},
+		ShouldRetry: func(time.Duration, int, *http.Request, *http.Response) bool { return false },
 	})
 	if err != nil {
 		return nil, "", err

@@ -170,11 +170,6 @@ func withRetry(ctx context.Context, read, again func() error) error {
 	return err
 }
 
-func isTransport(err error) bool {
-	s := err.Error()
-	return strings.Contains(s, "EOF") || strings.Contains(s, "connection reset") || strings.Contains(s, "unexpected end of JSON")
-}
-
 // newCollector builds the client and says when the collection happens.
 func newCollector(opts Options) (*collector, time.Time, error) {
 	adapter, _, err := NewAdapter(opts.ClientOptions)
@@ -194,7 +189,8 @@ func newCollector(opts Options) (*collector, time.Time, error) {
 		retries = 5
 	}
 	c := &collector{opts: opts, consents: map[string]time.Time{},
-		raw: &rawGraph{adapter: adapter, base: base, maxRetries: retries, sleep: safehttp.Sleep, debug: opts.Debug, onThrottle: opts.OnThrottle, onUsage: opts.OnUsage}}
+		raw: &rawGraph{adapter: adapter, base: base, maxRetries: retries, sleep: safehttp.Sleep, svc: safehttp.NewService("Graph"),
+			debug: opts.Debug, onThrottle: opts.OnThrottle, onUsage: opts.OnUsage}}
 	return c, now().UTC().Truncate(time.Second), nil
 }
 

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -28,10 +27,13 @@ type rawGraph struct {
 	base       *url.URL // the service root, …/v1.0
 	maxRetries int
 	sleep      func(context.Context, time.Duration) error
+	// svc is Graph's health over the run: an outage is waited out.
+	svc *safehttp.Service
 	// debug receives a line per $batch step: its request and status.
 	debug io.Writer
-	// onThrottle is told of each step Graph throttled inside a batch.
-	onThrottle func(path string)
+	// onThrottle is told of each read Graph throttled, whole or a $batch
+	// step, with its Retry-After.
+	onThrottle func(path string, retryAfter time.Duration)
 	// onUsage is told what each step's answer said of its cost.
 	onUsage func(Usage)
 }
@@ -64,22 +66,48 @@ func (g *rawGraph) send(ctx context.Context, method abs.HttpMethod, ref string, 
 	if err != nil {
 		return nil, err
 	}
-	ri := abs.NewRequestInformation()
-	ri.Method = method
-	ri.SetUri(*u)
-	ri.Headers.TryAdd("Accept", "application/json")
-	for i := 0; i+1 < len(headers); i += 2 {
-		ri.Headers.TryAdd(headers[i], headers[i+1])
-	}
-	if body != nil {
-		ri.SetStreamContentAndContentType(body, "application/json")
-	}
-	out, err := g.adapter.SendPrimitive(ctx, ri, "[]byte", errorMapping)
+	var out []byte
+	policy := safehttp.Policy{Attempts: g.maxRetries + 1, Sleep: g.sleep, OnThrottle: func(d time.Duration) {
+		if g.onThrottle != nil {
+			g.onThrottle(u.Path, d)
+		}
+	}}
+	err = safehttp.Do(ctx, g.svc, policy, func() safehttp.Attempt {
+		ri := abs.NewRequestInformation()
+		ri.Method = method
+		ri.SetUri(*u)
+		ri.Headers.TryAdd("Accept", "application/json")
+		for i := 0; i+1 < len(headers); i += 2 {
+			ri.Headers.TryAdd(headers[i], headers[i+1])
+		}
+		if body != nil {
+			ri.SetStreamContentAndContentType(body, "application/json")
+		}
+		raw, err := g.adapter.SendPrimitive(ctx, ri, "[]byte", errorMapping)
+		if err != nil {
+			status, _, _ := describe(err)
+			return safehttp.Attempt{Status: status, RetryAfter: retryAfterOf(err), Err: err}
+		}
+		out, _ = raw.([]byte)
+		return safehttp.Attempt{}
+	})
 	if err != nil {
 		return nil, &requestError{Method: string(methodName(method)), URL: safehttp.Redacted(u), Err: err}
 	}
-	raw, _ := out.([]byte)
-	return raw, nil
+	return out, nil
+}
+
+// retryAfterOf is the Retry-After of a refused answer, when it had one.
+func retryAfterOf(err error) string {
+	var api abs.ApiErrorable
+	if errors.As(err, &api) {
+		if h := api.GetResponseHeaders(); h != nil {
+			if v := h.Get("Retry-After"); len(v) > 0 {
+				return v[0]
+			}
+		}
+	}
+	return ""
 }
 
 func methodName(m abs.HttpMethod) string {
@@ -216,17 +244,14 @@ func (g *rawGraph) batchChunk(ctx context.Context, steps []step) map[string]answ
 		}
 		body, _ := json.Marshal(req)
 		raw, err := g.send(ctx, abs.POST, "/$batch", body)
-		if err != nil && ctx.Err() == nil && brokenConnection(err) {
-			// A connection that broke mid-answer is worth one more try
-			// (the SDK's retry handler acts on answers, not on these);
-			// broken again, each step goes on its own, so that one step
-			// that breaks connections does not take the others with it.
-			if raw, err = g.send(ctx, abs.POST, "/$batch", body); err != nil && ctx.Err() == nil && brokenConnection(err) {
-				for id, a := range g.individually(ctx, pending) {
-					out[id] = a
-				}
-				return out
+		if err != nil && ctx.Err() == nil && brokenConnection(err) && len(pending) > 1 {
+			// Broken on every try while Graph answers other requests: each
+			// step goes on its own, so that one step that breaks
+			// connections does not take the others with it.
+			for id, a := range g.individually(ctx, pending) {
+				out[id] = a
 			}
+			return out
 		}
 		var resp batchResponse
 		if err == nil {
@@ -260,14 +285,19 @@ func (g *rawGraph) batchChunk(ctx context.Context, steps []step) map[string]answ
 			if g.debug != nil {
 				fmt.Fprintf(g.debug, "graph:   $batch step GET %s -> %d\n", stepPath(s.URL), r.Status)
 			}
+			class := safehttp.Classify(r.Status, nil)
 			switch {
 			case r.Status >= 200 && r.Status < 300:
 				out[r.ID] = answer{Body: r.Body}
-			case (r.Status == http.StatusTooManyRequests || r.Status == http.StatusServiceUnavailable || r.Status == http.StatusGatewayTimeout) && attempt < g.maxRetries:
+			case class != safehttp.Final && attempt < g.maxRetries:
+				// A step throttled or unavailable inside a batch is not
+				// retried by Graph: it goes in the next batch, after its
+				// Retry-After (the envelope waits out an outage).
 				retry = append(retry, s)
-				wait = max(wait, safehttp.RetryDelay(headerValue(r.Headers, "Retry-After"), attempt))
-				if g.onThrottle != nil && r.Status == http.StatusTooManyRequests {
-					g.onThrottle(stepPath(s.URL))
+				delay := safehttp.RetryDelay(headerValue(r.Headers, "Retry-After"), attempt)
+				wait = max(wait, delay)
+				if g.onThrottle != nil && class == safehttp.Throttled {
+					g.onThrottle(stepPath(s.URL), delay)
 				}
 			default:
 				out[r.ID] = answer{Err: stepErrorOf(r.Status, r.Body)}
@@ -290,7 +320,7 @@ func (g *rawGraph) batchChunk(ctx context.Context, steps []step) map[string]answ
 }
 
 // individually reads steps as plain requests, four at a time (Outlook's
-// limit per mailbox), each retried once on a broken connection.
+// limit per mailbox), each with send's retries.
 func (g *rawGraph) individually(ctx context.Context, steps []step) map[string]answer {
 	out := make(map[string]answer, len(steps))
 	var mu sync.Mutex
@@ -303,9 +333,6 @@ func (g *rawGraph) individually(ctx context.Context, steps []step) map[string]an
 			sem <- struct{}{}
 			defer func() { <-sem }()
 			body, err := g.get(ctx, s.URL)
-			if err != nil && ctx.Err() == nil && brokenConnection(err) {
-				body, err = g.get(ctx, s.URL)
-			}
 			mu.Lock()
 			out[s.ID] = answer{Body: body, Err: err}
 			mu.Unlock()
@@ -321,10 +348,11 @@ func stepPath(u string) string {
 	return path
 }
 
-// brokenConnection holds for a dropped connection or a truncated body.
+// brokenConnection holds for a dropped connection, a truncated body or
+// another transient fault with no answer.
 func brokenConnection(err error) bool {
-	var netErr net.Error
-	return errors.As(err, &netErr) || isTransport(err)
+	status, _, _ := describe(err)
+	return status == 0 && safehttp.Classify(0, err) == safehttp.Transient
 }
 
 func headerValue(h map[string]string, name string) string {

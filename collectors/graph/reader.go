@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"time"
 
 	abs "github.com/microsoft/kiota-abstractions-go"
 
@@ -55,9 +56,6 @@ func (r *Reader) Pages(ctx context.Context, path string, each func(json.RawMessa
 			return err
 		}
 		body, err := r.raw.get(ctx, next)
-		if err != nil && ctx.Err() == nil && brokenConnection(err) {
-			body, err = r.raw.get(ctx, next)
-		}
 		if err != nil {
 			return err
 		}
@@ -199,6 +197,10 @@ func (r *Reader) Count(ctx context.Context, path string) (int, error) {
 	}
 	return n, nil
 }
+
+// Outages is how many outages of Graph the reader waited out, and for how
+// long in all.
+func (r *Reader) Outages() (int, time.Duration) { return r.raw.svc.Outages() }
 
 // Fatal wraps an error that stops a collection, with what to fix.
 func Fatal(what string, err error) error { return fatal(what, err) }
