@@ -27,7 +27,12 @@ import (
 //     the budget in force.
 //   - Without throttling the pace grows back along a cubic curve: flat
 //     near that measure for about two windows, then probing above it,
-//     faster the longer nothing is refused, never past the budget told.
+//     faster the longer nothing is refused, never past the ceiling.
+//   - A budget Microsoft documents (Graph's) has the budget told as its
+//     ceiling. One it does not (Exchange's) may be larger than the guess it
+//     was told: until the service first refuses, its pace doubles every
+//     half window from the first spend (TCP's slow start), up to 64 times
+//     what it was told.
 //
 // A token bucket lets through its burst and its rate over any stretch of
 // time, so the rate is what is left of a window's units after the burst (a
@@ -36,7 +41,9 @@ import (
 type budget struct {
 	name    string
 	limiter *rate.Limiter
-	told    float64 // units per window the scan was told: the ceiling
+	told    float64 // units per window the scan was told: where it starts
+	ceiling float64 // units per window the pace never passes
+	probe   bool    // may pass what it was told, until the service refuses
 	window  time.Duration
 	// now and sleep are the clock (a virtual one in tests).
 	now   func() time.Time
@@ -50,7 +57,8 @@ type budget struct {
 	// refused (0: it never refused); k how many windows after the cut the
 	// cubic curve reaches it.
 	wmax, k float64
-	units   float64 // the units per window the pace is set to
+	units   float64   // the units per window the pace is set to
+	started time.Time // the first spend, where slow start counts from
 	recent  [buckets]bucket
 	learned bool // wmax was measured this run (not only carried from a previous one)
 
@@ -109,11 +117,33 @@ func (b *budget) use() Budget {
 		Throttled: int(b.throttled.Load()), NearLimit: int(b.nearLimit.Load()), Reported: int(b.reported.Load())}
 }
 
-// newBudget paces units per window.
+// newBudget paces units per window, never more (a budget Microsoft
+// documents).
 func newBudget(name string, units int, window time.Duration) *budget {
 	b := &budget{name: name, told: float64(max(units, 1)), window: window, now: time.Now, sleep: safehttp.Sleep}
+	b.ceiling = b.told
 	b.limiter = rate.NewLimiter(0, 1)
 	b.retune(b.now())
+	return b
+}
+
+// resize sets the budget told (and the ceiling, unless it probes), before
+// it is spent.
+func (b *budget) resize(units int) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.told = float64(max(units, 1))
+	b.ceiling = b.told
+	if b.probe {
+		b.ceiling = 64 * b.told
+	}
+	b.retune(b.now())
+}
+
+// probing lets the pace pass what it was told, for a budget nobody
+// documents: up to 64 times it.
+func (b *budget) probing() *budget {
+	b.probe, b.ceiling = true, 64*b.told
 	return b
 }
 
@@ -122,7 +152,7 @@ func newBudget(name string, units int, window time.Duration) *budget {
 // that pace two windows ago, so the curve probes above it from now on.
 func (b *budget) startAt(perSecond float64) {
 	units := perSecond * b.window.Seconds()
-	if units <= 0 || units >= b.told {
+	if units <= 0 || units >= b.ceiling {
 		return
 	}
 	b.mu.Lock()
@@ -140,11 +170,15 @@ func (b *budget) cubic() float64 { return 0.1 * b.wmax / 8 }
 // unitsAt is the units per window the pace allows at now.
 func (b *budget) unitsAt(now time.Time) float64 {
 	if b.wmax == 0 {
-		return b.told
+		if !b.probe || b.started.IsZero() {
+			return b.told
+		}
+		t := now.Sub(b.started).Seconds() / b.window.Seconds()
+		return min(b.told*math.Pow(2, 2*t), b.ceiling)
 	}
 	t := now.Sub(b.lastCut).Seconds() / b.window.Seconds()
 	u := b.wmax + b.cubic()*math.Pow(t-b.k, 3)
-	return max(min(u, b.told), 1)
+	return max(min(u, b.ceiling), 1)
 }
 
 // retune sets the limiter to the pace at now.
@@ -170,6 +204,9 @@ func (b *budget) spend(ctx context.Context, n int) error {
 	for n > 0 {
 		b.mu.Lock()
 		now := b.now()
+		if b.started.IsZero() {
+			b.started = now
+		}
 		pause := b.pausedUntil.Sub(now)
 		b.retune(now)
 		chunk := min(n, b.limiter.Burst())
@@ -184,6 +221,19 @@ func (b *budget) spend(ctx context.Context, n int) error {
 		if err := b.sleep(ctx, r.DelayFrom(now)); err != nil {
 			r.CancelAt(b.now())
 			return err
+		}
+		// A refusal that came while this spend waited its turn pauses it
+		// too: nothing is sent into a window the service says is spent.
+		for {
+			b.mu.Lock()
+			pause := b.pausedUntil.Sub(b.now())
+			b.mu.Unlock()
+			if pause <= 0 {
+				break
+			}
+			if err := b.sleep(ctx, pause); err != nil {
+				return err
+			}
 		}
 		b.record(b.now(), int64(chunk))
 		n -= chunk

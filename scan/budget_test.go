@@ -47,12 +47,19 @@ func (f *fixedWindows) accept(now time.Time) (bool, time.Duration) {
 }
 
 // A budget the scan was not told (told 1,000 cmdlets per 10 s; the service
-// allows 250, 600 or 2,000 with the scan told 4,000): the pace learns it
-// within a few windows, the service refuses few requests, and the work
-// done comes close to what the budget in force allows.
+// allows 250, 600 or 2,000): the pace learns it within a few windows, the
+// service refuses few requests, and the work done comes close to what the
+// budget in force allows; a documented budget (told 4,000, in force 2,000)
+// alike.
 func TestBudgetLearnsAnUntoldBudget(t *testing.T) {
-	for _, tc := range []struct{ told, real int }{{1000, 250}, {1000, 600}, {4000, 2000}} {
+	for _, tc := range []struct {
+		told, real int
+		probe      bool
+	}{{1000, 250, true}, {1000, 600, true}, {1000, 2000, true}, {4000, 2000, false}} {
 		b, clock := virtualBudget(tc.told, 10*time.Second)
+		if tc.probe {
+			b.probing()
+		}
 		svc := &fixedWindows{limit: tc.real, window: 10 * time.Second, start: clock.now().Truncate(10 * time.Second)}
 		start := clock.now()
 		accepted, refused := 0, 0

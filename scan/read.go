@@ -359,7 +359,7 @@ func (s *scanner) readGrants(ctx context.Context) error {
 // uses, by the account's object id (ExternalDirectoryObjectId), its
 // user principal name and its primary address, whichever the cmdlet gives.
 func (s *scanner) readMailboxes(ctx context.Context, cmdlet string, into *rowStore) error {
-	_, err := s.exClient.InvokeEach(ctx, s.orgAnchor(), cmdlet, map[string]any{}, s.spendExchangeCtx, func(full map[string]any) error {
+	_, err := s.exClient.InvokeEach(ctx, s.orgAnchor(), cmdlet, map[string]any{}, func(full map[string]any) error {
 		var keys []string
 		for _, k := range []string{"ExternalDirectoryObjectId", "UserPrincipalName", "PrimarySmtpAddress"} {
 			if v, _ := full[k].(string); v != "" {
@@ -388,7 +388,7 @@ var directoryTypes = []any{"MailContact", "MailUser", "GuestMailUser", "MailUniv
 // saying so.
 func (s *scanner) readExchangeDirectory(ctx context.Context) error {
 	var rows []map[string]any
-	_, err := s.exClient.InvokeEach(ctx, s.orgAnchor(), "Get-AcceptedDomain", map[string]any{}, s.spendExchangeCtx, func(row map[string]any) error {
+	_, err := s.exClient.InvokeEach(ctx, s.orgAnchor(), "Get-AcceptedDomain", map[string]any{}, func(row map[string]any) error {
 		rows = append(rows, row)
 		return nil
 	})
@@ -401,7 +401,7 @@ func (s *scanner) readExchangeDirectory(ctx context.Context) error {
 	}
 	dir := exchange.NewDirectory("Get-Recipient (the tenant's list)")
 	_, err = s.exClient.InvokeEach(ctx, s.orgAnchor(), "Get-Recipient", map[string]any{"RecipientTypeDetails": directoryTypes, "ResultSize": "Unlimited"},
-		s.spendExchangeCtx, func(row map[string]any) error {
+		func(row map[string]any) error {
 			dir.Add(row)
 			return nil
 		})
@@ -419,7 +419,7 @@ func (s *scanner) readExchangeDirectory(ctx context.Context) error {
 // the mailbox's own, not inherited, not denials) by the mailbox's identity.
 func (s *scanner) readSendAs(ctx context.Context) error {
 	s.sendAs = map[string][]map[string]any{}
-	_, err := s.exClient.InvokeEach(ctx, s.orgAnchor(), "Get-RecipientPermission", map[string]any{"ResultSize": "Unlimited"}, s.spendExchangeCtx,
+	_, err := s.exClient.InvokeEach(ctx, s.orgAnchor(), "Get-RecipientPermission", map[string]any{"ResultSize": "Unlimited"},
 		func(row map[string]any) error {
 			identity, _ := row["Identity"].(string)
 			trustee, _ := row["Trustee"].(string)
@@ -435,7 +435,7 @@ func (s *scanner) readSendAs(ctx context.Context) error {
 // readRestricted reads the restricted users list once, by sender address.
 func (s *scanner) readRestricted(ctx context.Context) error {
 	s.restricted = map[string][]map[string]any{}
-	_, err := s.exClient.InvokeEach(ctx, s.orgAnchor(), "Get-BlockedSenderAddress", map[string]any{}, s.spendExchangeCtx, func(row map[string]any) error {
+	_, err := s.exClient.InvokeEach(ctx, s.orgAnchor(), "Get-BlockedSenderAddress", map[string]any{}, func(row map[string]any) error {
 		if addr, _ := row["SenderAddress"].(string); addr != "" {
 			s.restricted[strings.ToLower(addr)] = append(s.restricted[strings.ToLower(addr)], row)
 		}
@@ -448,7 +448,7 @@ func (s *scanner) readRestricted(ctx context.Context) error {
 // keeping the accounts that bypass, by each identity Exchange gives them.
 func (s *scanner) readAuditBypass(ctx context.Context) error {
 	s.bypass = map[string]bool{}
-	_, err := s.exClient.InvokeEach(ctx, s.orgAnchor(), "Get-MailboxAuditBypassAssociation", map[string]any{"ResultSize": "Unlimited"}, s.spendExchangeCtx,
+	_, err := s.exClient.InvokeEach(ctx, s.orgAnchor(), "Get-MailboxAuditBypassAssociation", map[string]any{"ResultSize": "Unlimited"},
 		func(row map[string]any) error {
 			if on, _ := row["AuditBypassEnabled"].(bool); on {
 				for _, k := range bypassKeys {
@@ -563,11 +563,6 @@ func (s *scanner) accounts(ctx context.Context) error {
 	defer batcher.close()
 	var listErr error
 	s.setListing(true)
-	if n, err := s.graph.Count(ctx, "/users/$count"); err == nil {
-		s.mu.Lock()
-		s.progress.Total = n
-		s.mu.Unlock()
-	}
 	go func() {
 		defer close(jobs)
 		listErr = s.graph.Pages(ctx, "/users?$select="+userSelect+"&$top=999", func(raw json.RawMessage) error {
@@ -796,7 +791,7 @@ func (s *scanner) account(ctx context.Context, b *batcher, u snapshot.User) *sna
 				}
 			}
 		} else {
-			r := exchange.ReadMailbox(ctx, s.exClient, s.tenant, u.UserPrincipalName, s.bulkFor(u, mbx, cas), s.spendExchangeCtx)
+			r := exchange.ReadMailbox(ctx, s.exClient, s.tenant, u.UserPrincipalName, s.bulkFor(u, mbx, cas))
 			r.MergeInto(snap)
 			for _, sec := range exchangeSections {
 				if err := s.bulkErrors[sec]; err != nil && s.sections[sec] {

@@ -10,6 +10,7 @@
 package scan
 
 import (
+	"cmp"
 	"context"
 	"strings"
 	"sync"
@@ -49,12 +50,16 @@ type Options struct {
 	Workers int
 	// IdentityUnitsPer10s is Graph's identity budget for the app in this
 	// tenant: 3,500 (under 50 users), 5,000 (up to 500), 8,000 beyond.
-	// Zero picks 3,500.
+	// Zero picks it by the tenant's size, divided among the shards.
 	IdentityUnitsPer10s int
 	// ExchangePer10s paces Exchange cmdlets (default 1,000 per 10 s:
-	// Microsoft documents no number for the admin API; lower it when
-	// Exchange answers 429 often).
+	// Microsoft documents no number for the admin API). Unless
+	// ExchangeCeiling, it is where the pace starts: the pace learns the
+	// budget in force, above it or below.
 	ExchangePer10s int
+	// ExchangeCeiling makes ExchangePer10s a ceiling the pace never
+	// passes (an explicit --exchange-budget).
+	ExchangeCeiling bool
 	// Window is the budgets' window (10 s; tests shorten it).
 	Window time.Duration
 	// StartPace, by budget name, is a pace in units per second a previous
@@ -88,7 +93,15 @@ type Result struct {
 	Progress
 	Requests map[string]int // Graph reads and Exchange cmdlets by budget
 	Budgets  []Budget
+	// OutageCount and OutageTime are the outages of Graph and Exchange the
+	// scan waited out.
+	OutageCount int
+	OutageTime  time.Duration
 }
+
+// Outages is how many outages of Graph and Exchange the scan waited out,
+// and for how long in all.
+func (r *Result) Outages() (int, time.Duration) { return r.OutageCount, r.OutageTime }
 
 // Binding is the budget whose floor is highest: the one the scan's speed
 // is bound by.
@@ -118,9 +131,6 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	if opts.Window <= 0 {
 		opts.Window = 10 * time.Second
 	}
-	if opts.IdentityUnitsPer10s <= 0 {
-		opts.IdentityUnitsPer10s = 3500
-	}
 	if opts.ExchangePer10s <= 0 {
 		opts.ExchangePer10s = 1000
 	}
@@ -129,10 +139,10 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		now = opts.Now
 	}
 	s := &scanner{opts: opts, start: time.Now(), collectedAt: now().UTC().Truncate(time.Second), sections: map[string]bool{},
-		identityB:   newBudget("identity", opts.IdentityUnitsPer10s, opts.Window),
+		identityB:   newBudget("identity", cmp.Or(opts.IdentityUnitsPer10s, 3500), opts.Window),
 		protectionB: newBudget("identityProtection", max(1, int(opts.Window/time.Second)), opts.Window),
 		reportsB:    newBudget("reports", max(1, int(opts.Window/(2*time.Second))), opts.Window),
-		exchangeB:   newBudget("exchange", opts.ExchangePer10s, opts.Window),
+		exchangeB:   exchangeBudget(opts),
 		requests:    map[string]*atomic.Int64{"identity": {}, "identityProtection": {}, "reports": {}, "outlook": {}, "exchange": {}}}
 	for _, b := range []*budget{s.identityB, s.protectionB, s.reportsB, s.exchangeB} {
 		if pace, ok := opts.StartPace[b.name]; ok {
@@ -169,9 +179,16 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	if err := s.readTenant(ctx); err != nil {
 		return nil, err
 	}
+	if n, err := s.graph.Count(ctx, "/users/$count"); err == nil {
+		s.progress.Total = n
+		if opts.IdentityUnitsPer10s <= 0 {
+			s.identityB.resize(identityBudgetFor(n) / max(opts.Shards, 1))
+		}
+	}
 	if opts.Exchange != nil {
 		ex := *opts.Exchange
 		ex.OnThrottle = s.exchangeB.throttle
+		ex.Pace = s.spendExchangeCtx
 		if s.exClient, err = exchange.NewClient(s.tenant.ID, ex); err != nil {
 			return nil, err
 		}
@@ -188,7 +205,32 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	for k, v := range s.requests {
 		res.Requests[k] = int(v.Load())
 	}
+	res.OutageCount, res.OutageTime = s.graph.Outages()
+	if s.exClient != nil {
+		n, d := s.exClient.Outages()
+		res.OutageCount, res.OutageTime = res.OutageCount+n, res.OutageTime+d
+	}
 	return res, err
+}
+
+// identityBudgetFor is Graph's documented identity budget, in resource
+// units per 10 s, for a tenant of n users.
+func identityBudgetFor(n int) int {
+	switch {
+	case n < 50:
+		return 3500
+	case n <= 500:
+		return 5000
+	}
+	return 8000
+}
+
+func exchangeBudget(opts Options) *budget {
+	b := newBudget("exchange", opts.ExchangePer10s, opts.Window)
+	if !opts.ExchangeCeiling {
+		b.probing()
+	}
+	return b
 }
 
 type scanner struct {

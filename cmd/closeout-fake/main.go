@@ -24,7 +24,9 @@ func main() {
 	generate := flag.Int("generate", 0, "serve `N` synthesised accounts (with a realistic mix of exposures) instead of the fixture's")
 	seed := flag.Uint64("seed", 1, "the seed of -generate: the same seed, the same tenant")
 	throttle := flag.Bool("throttle", false, "enforce Microsoft's documented budgets: 3,500 identity units, 5 report requests and 10 Identity Protection requests per 10 s, 4 concurrent requests per mailbox; 1,000 Exchange cmdlets per 10 s")
-	faults := flag.String("faults", "", "switch faults on: 503=SHARE, reset=SHARE, truncate=SHARE, storm=N (comma-separated; e.g. 503=0.05,reset=0.01,storm=20)")
+	identityBudget := flag.Int("identity-budget", 0, "enforce this many identity `UNITS` per 10 s (another app spending the rest, say); implies -throttle")
+	exchangeBudget := flag.Int("exchange-budget", 0, "enforce this many Exchange `CMDLETS` per 10 s (published values range from 25 per 5 s to 200 per 5 s); implies -throttle")
+	faults := flag.String("faults", "", "switch faults on: 503=SHARE, reset=SHARE, truncate=SHARE, storm=N, outage-graph=AFTER+FOR, outage-exchange=AFTER+FOR (comma-separated; e.g. 503=0.05,reset=0.01,outage-exchange=30s+60s)")
 	flag.Parse()
 	faultList, err := fake.ParseFaults(*faults)
 	if err != nil {
@@ -50,8 +52,15 @@ func main() {
 		tenant = fake.Generate(tenant, *generate, *seed)
 	}
 	srv := fake.New(tenant)
-	if *throttle {
-		srv.SetThrottle(fake.Throttle{IdentityUnitsPer10s: 3500, MailboxConcurrency: 4, ReportsPer10s: 5, ProtectionPer10s: 10, ExchangePer10s: 1000})
+	if *throttle || *identityBudget > 0 || *exchangeBudget > 0 {
+		t := fake.Throttle{IdentityUnitsPer10s: 3500, MailboxConcurrency: 4, ReportsPer10s: 5, ProtectionPer10s: 10, ExchangePer10s: 1000}
+		if *identityBudget > 0 {
+			t.IdentityUnitsPer10s = *identityBudget
+		}
+		if *exchangeBudget > 0 {
+			t.ExchangePer10s = *exchangeBudget
+		}
+		srv.SetThrottle(t)
 	}
 	srv.Token = *token
 	srv.Enums = spelling

@@ -3,14 +3,17 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/closeout-dev/closeout/internal/inputfile"
 	"github.com/closeout-dev/closeout/policies"
 	"github.com/closeout-dev/closeout/scan"
 	"github.com/closeout-dev/closeout/snapshot"
@@ -30,6 +33,9 @@ type ScanOptions struct {
 	Workers       int
 	IdentityUnits int
 	ExchangeRate  int
+	// identityGiven and exchangeGiven say the budgets were given on the
+	// command line: they win over what a previous scan learned.
+	identityGiven, exchangeGiven bool
 	Shard         string
 	Tenants       string
 	Check         CheckOptions
@@ -59,6 +65,8 @@ closeout scan --resume -o DIR reads only the accounts not yet written.`,
   closeout scan -o out/scan --users-from vips.txt --exclude 'svc-*' --output out/scan.html`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			opts.identityGiven = cmd.Flags().Changed("identity-budget")
+			opts.exchangeGiven = cmd.Flags().Changed("exchange-budget")
 			if runF != nil {
 				return runF(opts)
 			}
@@ -75,8 +83,8 @@ closeout scan --resume -o DIR reads only the accounts not yet written.`,
 	fl.BoolVar(&opts.IncludeGuests, "include-guests", false, "scan guest accounts too")
 	fl.IntVar(&opts.Workers, "workers", 64, "accounts read at once")
 	fl.StringVar(&opts.Shard, "shard", "", "read one shard of the accounts, `i/n` (0 ≤ i < n) by a stable hash; the shards share the tenant's Graph budget, so give each a part of --identity-budget; closeout merge joins them")
-	fl.IntVar(&opts.IdentityUnits, "identity-budget", 3500, "Graph resource `UNITS` per 10 s for this app in this tenant (3500, 5000 or 8000 by tenant size)")
-	fl.IntVar(&opts.ExchangeRate, "exchange-budget", 1000, "Exchange admin API `CMDLETS` per 10 s (Microsoft documents none; lower it if Exchange throttles)")
+	fl.IntVar(&opts.IdentityUnits, "identity-budget", 0, "Graph resource `UNITS` per 10 s for this app in this tenant (default: Microsoft's for the tenant's size, 3500, 5000 or 8000, divided among the shards); the pace never passes it")
+	fl.IntVar(&opts.ExchangeRate, "exchange-budget", 0, "Exchange admin API `CMDLETS` per 10 s, a ceiling the pace never passes (default: start at 1000 and learn the budget in force, above or below: Microsoft documents none)")
 	opts.Check.registerEvaluation(fl)
 	opts.Check.Output.register(fl)
 	opts.Check.Output.Format = "table"
@@ -117,7 +125,8 @@ func scanRun(opts *ScanOptions) error {
 	sections := set.Requires(snapshot.ModePosture)
 	so := scan.Options{
 		Dir: opts.Dir, Resume: opts.Resume, Sections: sections, Users: users, Group: opts.Group, Exclude: opts.Exclude, Shard: shard, Shards: shards,
-		IncludeGuests: opts.IncludeGuests, Workers: opts.Workers, IdentityUnitsPer10s: opts.IdentityUnits, ExchangePer10s: opts.ExchangeRate, Version: version, Now: f.Now,
+		IncludeGuests: opts.IncludeGuests, Workers: opts.Workers, IdentityUnitsPer10s: opts.IdentityUnits, ExchangePer10s: opts.ExchangeRate,
+		ExchangeCeiling: opts.exchangeGiven, Version: version, Now: f.Now,
 		Progress: progressPrinter(opts.IO, ""),
 	}
 	opts.Check.loaded = set // evaluated with the set compiled above
@@ -161,7 +170,13 @@ func scanTenant(opts *ScanOptions, conn *connectionFlags, so scan.Options, label
 		ex := conn.exchangeOptions(sess.client)
 		so.Exchange = &ex
 	}
+	so.StartPace = learnedPace(so.Dir, opts)
 	res, err := scan.Run(sess.ctx, so)
+	if res != nil {
+		if werr := writeLearnedPace(so.Dir, res.Budgets); werr != nil {
+			fmt.Fprintf(opts.IO.ErrOut, "%scould not keep the learned pace: %v\n", prefix, werr)
+		}
+	}
 	if sess.ctx.Err() != nil {
 		// Stopped by --timeout or a signal: what was read whole is written,
 		// nothing half-read is, and --resume reads the rest.
@@ -188,6 +203,9 @@ func scanTenant(opts *ScanOptions, conn *connectionFlags, so scan.Options, label
 		var uses []string
 		for _, b := range res.Budgets {
 			notes := ""
+			if b.Learned > 0 {
+				notes += fmt.Sprintf(", learned %s/s, ended at %s/s", rate(b.Learned), rate(b.Pace))
+			}
 			if b.Throttled > 0 {
 				notes += fmt.Sprintf(", %d throttled", b.Throttled)
 			}
@@ -197,13 +215,61 @@ func scanTenant(opts *ScanOptions, conn *connectionFlags, so scan.Options, label
 			if b.Spent == 0 && notes == "" {
 				continue // a budget the scan had no use for
 			}
-			uses = append(uses, fmt.Sprintf("%s %d (%s/s%s)", b.Name, b.Spent, strconv.FormatFloat(b.PerSecond, 'f', -1, 64), notes))
+			uses = append(uses, fmt.Sprintf("%s %d (told %s/s%s)", b.Name, b.Spent, rate(b.PerSecond), notes))
 		}
 		bind := res.Binding()
-		fmt.Fprintf(opts.IO.ErrOut, "%sbudgets spent: %s; the binding one, %s, needs at least %s: %.2fx that floor\n",
-			prefix, strings.Join(uses, ", "), bind.Name, bind.Floor().Round(time.Millisecond), res.Elapsed.Seconds()/max(bind.Floor().Seconds(), 0.001))
+		fmt.Fprintf(opts.IO.ErrOut, "%sbudgets spent: %s; the binding one, %s, needs at least %s at %s/s: %.2fx that floor\n",
+			prefix, strings.Join(uses, ", "), bind.Name, bind.Floor().Round(time.Millisecond), rate(bind.InForce()), res.Elapsed.Seconds()/max(bind.Floor().Seconds(), 0.001))
+		if n, d := res.Outages(); n > 0 {
+			fmt.Fprintf(opts.IO.ErrOut, "%swaited out %d outage(s) of Microsoft's services, %s in all\n", prefix, n, d.Round(time.Second))
+		}
 	}
 	return nil
+}
+
+func rate(perSecond float64) string {
+	return strconv.FormatFloat(perSecond, 'f', -1, 64)
+}
+
+// pacingFile keeps, in a scan directory, the pace each budget learned the
+// service allows: the next scan of the directory starts there.
+const pacingFile = "pacing.json"
+
+// learnedPace is the pace a previous scan of dir learned, for the budgets
+// the command line did not set.
+func learnedPace(dir string, opts *ScanOptions) map[string]float64 {
+	raw, err := inputfile.Read(filepath.Join(dir, pacingFile), 1<<16)
+	if err != nil {
+		return nil
+	}
+	var kept struct {
+		Budgets map[string]float64 `json:"learned"`
+	}
+	if json.Unmarshal(raw, &kept) != nil {
+		return nil
+	}
+	out := map[string]float64{}
+	for name, pace := range kept.Budgets {
+		if (name == "exchange" && opts.exchangeGiven) || (name == "identity" && opts.identityGiven) || pace <= 0 || math.IsInf(pace, 0) {
+			continue
+		}
+		out[name] = pace
+	}
+	return out
+}
+
+// writeLearnedPace keeps the budgets the service was found to allow.
+func writeLearnedPace(dir string, budgets []scan.Budget) error {
+	learned := map[string]float64{}
+	for _, b := range budgets {
+		if b.Learned > 0 {
+			learned[b.Name] = math.Round(b.Learned*10) / 10
+		}
+	}
+	if len(learned) == 0 {
+		return nil
+	}
+	return writeJSONFile(filepath.Join(dir, pacingFile), map[string]any{"learned": learned})
 }
 
 func labelPrefix(l string) string {

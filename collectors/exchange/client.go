@@ -48,6 +48,9 @@ type Options struct {
 	// OnThrottle, when set, is told of each answer Exchange throttled (429)
 	// and how long it asked to wait.
 	OnThrottle func(retryAfter time.Duration)
+	// Pace, when set, is called before every try of every request (each
+	// page of each cmdlet, each retry): a scan's Exchange budget.
+	Pace func(context.Context) error
 }
 
 // Client runs cmdlets for one tenant.
@@ -145,7 +148,7 @@ func (c *Client) Invoke(ctx context.Context, anchor, cmdlet string, params map[s
 
 func (c *Client) invoke(ctx context.Context, anchor, cmdlet string, params map[string]any) ([]map[string]any, []string, error) {
 	var out []map[string]any
-	warnings, err := c.InvokeEach(ctx, anchor, cmdlet, params, nil, func(row map[string]any) error {
+	warnings, err := c.InvokeEach(ctx, anchor, cmdlet, params, func(row map[string]any) error {
 		out = append(out, row)
 		return nil
 	})
@@ -156,9 +159,8 @@ func (c *Client) invoke(ctx context.Context, anchor, cmdlet string, params map[s
 }
 
 // InvokeEach runs a cmdlet and hands each object it output to each, a page
-// at a time, so a tenant-wide Get-Mailbox is never held whole. beforePage,
-// when set, is called before each page is requested (a throttle budget).
-func (c *Client) InvokeEach(ctx context.Context, anchor, cmdlet string, params map[string]any, beforePage func(context.Context) error, each func(map[string]any) error) ([]string, error) {
+// at a time, so a tenant-wide Get-Mailbox is never held whole.
+func (c *Client) InvokeEach(ctx context.Context, anchor, cmdlet string, params map[string]any, each func(map[string]any) error) ([]string, error) {
 	body, err := json.Marshal(map[string]any{"CmdletInput": map[string]any{"CmdletName": cmdlet, "Parameters": params}})
 	if err != nil {
 		return nil, err
@@ -168,11 +170,6 @@ func (c *Client) InvokeEach(ctx context.Context, anchor, cmdlet string, params m
 	for pages := 0; url != ""; pages++ {
 		if pages > 100000 {
 			return nil, &Error{Cmdlet: cmdlet, Message: "more than 100000 pages; stopping"}
-		}
-		if beforePage != nil {
-			if err := beforePage(ctx); err != nil {
-				return nil, &Error{Cmdlet: cmdlet, Message: err.Error()}
-			}
 		}
 		var page struct {
 			Value    []map[string]any `json:"value"`
@@ -210,6 +207,11 @@ func (c *Client) Outages() (int, time.Duration) { return c.svc.Outages() }
 func (c *Client) post(ctx context.Context, url, anchor, cmdlet string, body []byte, into any) error {
 	policy := safehttp.Policy{Attempts: c.opts.MaxRetries + 1, OnThrottle: c.opts.OnThrottle}
 	err := safehttp.Do(ctx, c.svc, policy, func() safehttp.Attempt {
+		if c.opts.Pace != nil {
+			if err := c.opts.Pace(ctx); err != nil {
+				return safehttp.Attempt{Err: err}
+			}
+		}
 		return c.try(ctx, url, anchor, cmdlet, body, into)
 	})
 	var e *Error

@@ -112,15 +112,15 @@ func Read(ctx context.Context, opts Options, tenant snapshot.Tenant, upn string,
 	if incident {
 		first = append(first, getInbound, getOutbound)
 	}
-	r.run(ctx, client, anchor, nil, first...)
+	r.run(ctx, client, anchor, first...)
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		r.run(ctx, client, anchor, nil, getCAS, getRules, getBlocked)
+		r.run(ctx, client, anchor, getCAS, getRules, getBlocked)
 	}()
 	accepted, _ := r.acceptedDomains()
-	r.recipients = resolveRecipients(ctx, client, anchor, r.named(), nil, newDomainSet(accepted, tenant.Domains), nil)
+	r.recipients = resolveRecipients(ctx, client, anchor, r.named(), nil, newDomainSet(accepted, tenant.Domains))
 	wg.Wait()
 	return r, nil
 }
@@ -146,9 +146,9 @@ type Bulk struct {
 // have no tenant-wide form (inbox rules, with and without hidden ones, and
 // FullAccess), with the rows the scan read in bulk (the mailbox, its CAS
 // settings, its SendAs grants, ...), and Get-Recipient for the recipients
-// the tenant's lists do not settle. wait, when set, is called before each
-// cmdlet: the scan's Exchange budget.
-func ReadMailbox(ctx context.Context, client *Client, tenant snapshot.Tenant, upn string, bulk Bulk, wait func(context.Context) error) *Reading {
+// the tenant's lists do not settle. The client's Pace is the scan's
+// Exchange budget.
+func ReadMailbox(ctx context.Context, client *Client, tenant snapshot.Tenant, upn string, bulk Bulk) *Reading {
 	r := &Reading{upn: upn, results: map[string]cmdletResult{}, accepted: bulk.Accepted}
 	if bulk.AcceptedErr != nil {
 		r.results["acceptedDomains"] = cmdletResult{err: bulk.AcceptedErr}
@@ -169,14 +169,14 @@ func ReadMailbox(ctx context.Context, client *Client, tenant snapshot.Tenant, up
 		r.results["auditBypass"] = cmdletResult{out: []map[string]any{{"AuditBypassEnabled": deref(bulk.BypassEnabled)}}}
 	}
 	anchor := orgAnchor(tenant.DefaultDomain)
-	r.run(ctx, client, anchor, wait, getRules, getHidden, getFull)
-	r.recipients = resolveRecipients(ctx, client, anchor, r.named(), bulk.Directory, newDomainSet(bulk.Accepted, tenant.Domains), wait)
+	r.run(ctx, client, anchor, getRules, getHidden, getFull)
+	r.recipients = resolveRecipients(ctx, client, anchor, r.named(), bulk.Directory, newDomainSet(bulk.Accepted, tenant.Domains))
 	return r
 }
 
 // run runs the cmdlets at once: those anchored on the mailbox four at a
 // time, the organisation's beside them.
-func (r *Reading) run(ctx context.Context, client *Client, orgAnchor string, wait func(context.Context) error, cmdlets ...cmdlet) {
+func (r *Reading) run(ctx context.Context, client *Client, orgAnchor string, cmdlets ...cmdlet) {
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, MailboxConcurrency)
@@ -196,12 +196,7 @@ func (r *Reading) run(ctx context.Context, client *Client, orgAnchor string, wai
 				arg = senderAddress
 			}
 			var res cmdletResult
-			if wait != nil {
-				res.err = wait(ctx)
-			}
-			if res.err == nil {
-				res.out, res.warnings, res.err = client.Invoke(ctx, anchor, c.name, c.params(arg))
-			}
+			res.out, res.warnings, res.err = client.Invoke(ctx, anchor, c.name, c.params(arg))
 			mu.Lock()
 			r.results[c.key] = res
 			mu.Unlock()

@@ -252,9 +252,9 @@ func recipientFilter(refs []recipientRef) string {
 // resolveRecipients asks Exchange about each value the directory (if any)
 // does not hold and whose placement its form does not decide, a
 // Get-Recipient per maxFilterTerms values, and returns a record per value
-// it knows something of. wait, when set, is the Exchange budget.
+// it knows something of.
 func resolveRecipients(ctx context.Context, client *Client, anchor string, values []string, dir *Directory,
-	domains *domainSet, wait func(context.Context) error) map[string]snapshot.Recipient {
+	domains *domainSet) map[string]snapshot.Recipient {
 	out := map[string]snapshot.Recipient{}
 	var ask []recipientRef
 	seen := map[string]bool{}
@@ -299,7 +299,7 @@ func resolveRecipients(ctx context.Context, client *Client, anchor string, value
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			answers := askExchange(ctx, client, anchor, chunk, wait)
+			answers := askExchange(ctx, client, anchor, chunk)
 			mu.Lock()
 			for v, rec := range answers {
 				out[v] = rec
@@ -313,16 +313,9 @@ func resolveRecipients(ctx context.Context, client *Client, anchor string, value
 
 // askExchange runs one Get-Recipient for the references and matches its
 // answer back to each.
-func askExchange(ctx context.Context, client *Client, anchor string, refs []recipientRef, wait func(context.Context) error) map[string]snapshot.Recipient {
+func askExchange(ctx context.Context, client *Client, anchor string, refs []recipientRef) map[string]snapshot.Recipient {
 	out := make(map[string]snapshot.Recipient, len(refs))
-	var err error
-	if wait != nil {
-		err = wait(ctx)
-	}
-	var rows []map[string]any
-	if err == nil {
-		rows, _, err = client.Invoke(ctx, anchor, "Get-Recipient", map[string]any{"Filter": recipientFilter(refs), "ResultSize": "Unlimited"})
-	}
+	rows, _, err := client.Invoke(ctx, anchor, "Get-Recipient", map[string]any{"Filter": recipientFilter(refs), "ResultSize": "Unlimited"})
 	if err != nil {
 		for _, ref := range refs {
 			out[ref.value] = snapshot.Recipient{Status: snapshot.RecipientError, ResolvedBy: "Get-Recipient", Detail: err.Error()}

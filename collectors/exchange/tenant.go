@@ -117,7 +117,7 @@ func CollectTenant(ctx context.Context, opts Options, doc *snapshot.TenantSettin
 			named = append(named, list...)
 		}
 	}
-	if recs := resolveRecipients(ctx, client, anchor, named, nil, newDomainSet(doc.Tenant.AcceptedDomains, doc.Tenant.Domains), nil); len(recs) > 0 {
+	if recs := resolveRecipients(ctx, client, anchor, named, nil, newDomainSet(doc.Tenant.AcceptedDomains, doc.Tenant.Domains)); len(recs) > 0 {
 		doc.Recipients = recs
 	}
 	return nil

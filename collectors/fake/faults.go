@@ -25,6 +25,8 @@ type Fault struct {
 	// Share, when set, makes only that share of the matching requests
 	// misbehave (0.05: one in twenty), spread evenly.
 	Share float64
+	// From and Until, when set, bound when the fault is on: an outage.
+	From, Until time.Time
 }
 
 type faultState struct {
@@ -110,6 +112,9 @@ func (s *Server) findFault(path string, kind func(*faultState) bool) *faultState
 	defer s.mu.Unlock()
 	for _, f := range s.faults {
 		if !kind(f) || !f.re.MatchString(path) || (f.Times > 0 && f.used >= f.Times) {
+			continue
+		}
+		if now := time.Now(); (!f.From.IsZero() && now.Before(f.From)) || (!f.Until.IsZero() && !now.Before(f.Until)) {
 			continue
 		}
 		if f.Share > 0 {
@@ -335,7 +340,9 @@ func (s *Server) release(path string) {
 
 // ParseFaults reads closeout-fake's -faults: a comma-separated list of
 // 503=SHARE, reset=SHARE (dropped connections), truncate=SHARE (bodies cut
-// short) and storm=N (the next N requests answered 429 with Retry-After).
+// short), storm=N (the next N requests answered 429 with Retry-After) and
+// outage-graph=AFTER+FOR or outage-exchange=AFTER+FOR (every request to
+// the service answered 503, from AFTER after now for FOR: 30s+60s).
 func ParseFaults(spec string) ([]Fault, error) {
 	var out []Fault
 	for _, part := range strings.Split(spec, ",") {
@@ -344,6 +351,14 @@ func ParseFaults(spec string) ([]Fault, error) {
 			continue
 		}
 		kind, value, ok := strings.Cut(part, "=")
+		if service, isOutage := strings.CutPrefix(kind, "outage-"); isOutage && ok {
+			f, err := Outage(service, value)
+			if err != nil {
+				return nil, fmt.Errorf("fault %q: %w", part, err)
+			}
+			out = append(out, f)
+			continue
+		}
 		share, err := strconv.ParseFloat(value, 64)
 		if !ok || err != nil || share <= 0 {
 			return nil, fmt.Errorf("fault %q: want 503=SHARE, reset=SHARE, truncate=SHARE or storm=N", part)
@@ -362,4 +377,22 @@ func ParseFaults(spec string) ([]Fault, error) {
 		}
 	}
 	return out, nil
+}
+
+// Outage is a service (graph or exchange) answering every request 503,
+// from a while after now (spec AFTER+FOR, such as 30s+60s).
+func Outage(service, spec string) (Fault, error) {
+	after, length, ok := strings.Cut(spec, "+")
+	a, err1 := time.ParseDuration(after)
+	l, err2 := time.ParseDuration(length)
+	if !ok || err1 != nil || err2 != nil || a < 0 || l <= 0 {
+		return Fault{}, fmt.Errorf("want AFTER+FOR, such as 30s+60s")
+	}
+	path := map[string]string{"graph": `^/[^a]|^/a[^d]`, "exchange": `^/adminapi/`}[service]
+	if path == "" {
+		return Fault{}, fmt.Errorf("no service %q: graph or exchange", service)
+	}
+	from := time.Now().Add(a)
+	return Fault{Path: path, Status: http.StatusServiceUnavailable, Code: "ServiceUnavailable",
+		Message: "The service is temporarily unavailable.", From: from, Until: from.Add(l)}, nil
 }

@@ -36,6 +36,10 @@ type rawGraph struct {
 	onThrottle func(path string, retryAfter time.Duration)
 	// onUsage is told what each step's answer said of its cost.
 	onUsage func(Usage)
+	// pace, when set, is called before each retry with the paths of the
+	// reads it sends again (the first try is the caller's to pace): a
+	// scan's budgets.
+	pace func(ctx context.Context, paths []string) error
 }
 
 var errorMapping = abs.ErrorMappings{"XXX": odataerrors.CreateODataErrorFromDiscriminatorValue}
@@ -62,17 +66,29 @@ func (g *rawGraph) resolve(ref string) (*url.URL, error) {
 }
 
 func (g *rawGraph) send(ctx context.Context, method abs.HttpMethod, ref string, body []byte, headers ...string) ([]byte, error) {
+	return g.sendCharged(ctx, method, ref, body, []string{stepPath(ref)}, headers...)
+}
+
+// sendCharged is send, with the paths a retry is charged as (a $batch's
+// steps).
+func (g *rawGraph) sendCharged(ctx context.Context, method abs.HttpMethod, ref string, body []byte, charged []string, headers ...string) ([]byte, error) {
 	u, err := g.resolve(ref)
 	if err != nil {
 		return nil, err
 	}
 	var out []byte
+	tries := 0
 	policy := safehttp.Policy{Attempts: g.maxRetries + 1, Sleep: g.sleep, OnThrottle: func(d time.Duration) {
 		if g.onThrottle != nil {
 			g.onThrottle(u.Path, d)
 		}
 	}}
 	err = safehttp.Do(ctx, g.svc, policy, func() safehttp.Attempt {
+		if tries++; tries > 1 && g.pace != nil {
+			if err := g.pace(ctx, charged); err != nil {
+				return safehttp.Attempt{Err: err}
+			}
+		}
 		ri := abs.NewRequestInformation()
 		ri.Method = method
 		ri.SetUri(*u)
@@ -243,7 +259,19 @@ func (g *rawGraph) batchChunk(ctx context.Context, steps []step) map[string]answ
 			req.Requests = append(req.Requests, item{ID: s.ID, Method: http.MethodGet, URL: s.URL})
 		}
 		body, _ := json.Marshal(req)
-		raw, err := g.send(ctx, abs.POST, "/$batch", body)
+		paths := make([]string, len(pending))
+		for i, s := range pending {
+			paths[i] = stepPath(s.URL)
+		}
+		if attempt > 0 && g.pace != nil {
+			if err := g.pace(ctx, paths); err != nil {
+				for _, s := range pending {
+					out[s.ID] = answer{Err: err}
+				}
+				return out
+			}
+		}
+		raw, err := g.sendCharged(ctx, abs.POST, "/$batch", body, paths)
 		if err != nil && ctx.Err() == nil && brokenConnection(err) && len(pending) > 1 {
 			// Broken on every try while Graph answers other requests: each
 			// step goes on its own, so that one step that breaks

@@ -33,7 +33,9 @@ func NewReader(opts ClientOptions) (*Reader, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Reader{raw: c.raw}, nil
+	r := &Reader{raw: c.raw}
+	c.raw.pace = func(ctx context.Context, paths []string) error { return r.spend(ctx, paths...) }
+	return r, nil
 }
 
 func (r *Reader) spend(ctx context.Context, paths ...string) error {
