@@ -223,17 +223,14 @@ func (b *budget) spend(ctx context.Context, n int) error {
 			return err
 		}
 		// A refusal that came while this spend waited its turn pauses it
-		// too: nothing is sent into a window the service says is spent.
-		for {
-			b.mu.Lock()
-			pause := b.pausedUntil.Sub(b.now())
-			b.mu.Unlock()
-			if pause <= 0 {
-				break
-			}
-			if err := b.sleep(ctx, pause); err != nil {
-				return err
-			}
+		// too: nothing is sent into a window the service says is spent,
+		// and after the pause it takes its turn again (the spends that
+		// waited do not all go at once).
+		b.mu.Lock()
+		paused := b.pausedUntil.After(b.now())
+		b.mu.Unlock()
+		if paused {
+			continue
 		}
 		b.record(b.now(), int64(chunk))
 		n -= chunk

@@ -80,6 +80,7 @@ type Progress struct {
 	Enumerated int  // accounts listed so far
 	Done       int  // accounts written, this run
 	Resumed    int  // accounts a previous run had written
+	Reread     int  // accounts a previous run wrote with a section failed on a fault: read again
 	Incomplete int  // accounts written with a section not collected
 	Retried    int  // accounts read a second time at the end, a section having failed
 	Recovered  int  // of those, accounts the second read got more of
@@ -175,6 +176,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	defer cp.close()
 	s.cp = cp
 	s.progress.Resumed = len(cp.done)
+	s.progress.Reread = cp.reread
 
 	if err := s.readTenant(ctx); err != nil {
 		return nil, err

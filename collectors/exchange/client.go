@@ -41,6 +41,9 @@ type Options struct {
 	MaxRetries int
 	// RequestTimeout bounds one request (one try of one page).
 	RequestTimeout time.Duration
+	// RetryDelay is the wait before a retry (safehttp.RetryDelay by
+	// default; tests shorten it).
+	RetryDelay func(retryAfter string, retry int) time.Duration
 	// MaxBody caps one response body (0: safehttp.DefaultMaxBody).
 	MaxBody int64
 	// Debug receives one line per request: cmdlet, status; never headers.
@@ -205,7 +208,7 @@ func (c *Client) Outages() (int, time.Duration) { return c.svc.Outages() }
 // Retry-After or a back-off with jitter, an outage is waited out, and each
 // try has its own --request-timeout.
 func (c *Client) post(ctx context.Context, url, anchor, cmdlet string, body []byte, into any) error {
-	policy := safehttp.Policy{Attempts: c.opts.MaxRetries + 1, OnThrottle: c.opts.OnThrottle}
+	policy := safehttp.Policy{Attempts: c.opts.MaxRetries + 1, OnThrottle: c.opts.OnThrottle, Delay: c.opts.RetryDelay}
 	err := safehttp.Do(ctx, c.svc, policy, func() safehttp.Attempt {
 		if c.opts.Pace != nil {
 			if err := c.opts.Pace(ctx); err != nil {

@@ -123,8 +123,16 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(rec, http.StatusUnauthorized, "InvalidAuthenticationToken", "Access token is empty or invalid.")
 		return
 	}
-	if f := s.fault(path); f != nil {
-		if f.apply(rec, r, s) {
+	var fault *faultState
+	if inBatch {
+		// A broken connection cannot happen to one step: batch() broke the
+		// whole batch for it already.
+		fault = s.findFault(path, func(f *faultState) bool { return !f.Drop && !f.Truncate })
+	} else {
+		fault = s.fault(path)
+	}
+	if fault != nil {
+		if fault.apply(rec, r, s) {
 			return
 		}
 	}

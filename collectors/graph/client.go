@@ -66,6 +66,9 @@ type ClientOptions struct {
 	MaxRetries int
 	// RequestTimeout bounds one HTTP request (one try).
 	RequestTimeout time.Duration
+	// RetryDelay is the wait before a retry (safehttp.RetryDelay by
+	// default; tests shorten it).
+	RetryDelay func(retryAfter string, retry int) time.Duration
 	// MaxBody caps one response body (0: safehttp.DefaultMaxBody).
 	MaxBody int64
 	// OnThrottle, when set, is told of every answer Graph throttled (429),

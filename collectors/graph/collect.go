@@ -188,8 +188,11 @@ func newCollector(opts Options) (*collector, time.Time, error) {
 	if retries <= 0 {
 		retries = 5
 	}
+	if opts.RetryDelay == nil {
+		opts.RetryDelay = safehttp.RetryDelay
+	}
 	c := &collector{opts: opts, consents: map[string]time.Time{},
-		raw: &rawGraph{adapter: adapter, base: base, maxRetries: retries, sleep: safehttp.Sleep, svc: safehttp.NewService("Graph"),
+		raw: &rawGraph{adapter: adapter, base: base, maxRetries: retries, sleep: safehttp.Sleep, delay: opts.RetryDelay, svc: safehttp.NewService("Graph"),
 			debug: opts.Debug, onThrottle: opts.OnThrottle, onUsage: opts.OnUsage}}
 	return c, now().UTC().Truncate(time.Second), nil
 }

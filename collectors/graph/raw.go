@@ -27,6 +27,7 @@ type rawGraph struct {
 	base       *url.URL // the service root, …/v1.0
 	maxRetries int
 	sleep      func(context.Context, time.Duration) error
+	delay      func(retryAfter string, retry int) time.Duration
 	// svc is Graph's health over the run: an outage is waited out.
 	svc *safehttp.Service
 	// debug receives a line per $batch step: its request and status.
@@ -78,7 +79,7 @@ func (g *rawGraph) sendCharged(ctx context.Context, method abs.HttpMethod, ref s
 	}
 	var out []byte
 	tries := 0
-	policy := safehttp.Policy{Attempts: g.maxRetries + 1, Sleep: g.sleep, OnThrottle: func(d time.Duration) {
+	policy := safehttp.Policy{Attempts: g.maxRetries + 1, Sleep: g.sleep, Delay: g.delay, OnThrottle: func(d time.Duration) {
 		if g.onThrottle != nil {
 			g.onThrottle(u.Path, d)
 		}
@@ -322,10 +323,10 @@ func (g *rawGraph) batchChunk(ctx context.Context, steps []step) map[string]answ
 				// retried by Graph: it goes in the next batch, after its
 				// Retry-After (the envelope waits out an outage).
 				retry = append(retry, s)
-				delay := safehttp.RetryDelay(headerValue(r.Headers, "Retry-After"), attempt)
-				wait = max(wait, delay)
+				retryAfter := headerValue(r.Headers, "Retry-After")
+				wait = max(wait, g.delay(retryAfter, attempt))
 				if g.onThrottle != nil && class == safehttp.Throttled {
-					g.onThrottle(stepPath(s.URL), delay)
+					g.onThrottle(stepPath(s.URL), safehttp.RetryDelay(retryAfter, attempt))
 				}
 			default:
 				out[r.ID] = answer{Err: stepErrorOf(r.Status, r.Body)}

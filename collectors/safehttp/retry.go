@@ -213,9 +213,12 @@ func (s *Service) failed(probe bool) {
 	}
 	s.failures++
 	switch {
-	case s.down:
+	case s.down && probe:
+		// Only a failed probe backs off: requests that were in flight when
+		// the outage began fail too, and say nothing new.
 		s.backoff = min(2*s.backoff, 30*time.Second)
 		s.nextProbe = time.Now().Add(jittered(s.backoff))
+	case s.down:
 	case s.failures >= outageAfter && s.reached:
 		s.down, s.since, s.outages = true, time.Now(), s.outages+1
 		s.backoff = time.Second
@@ -244,8 +247,11 @@ type Policy struct {
 	Attempts int
 	// OnThrottle, when set, is told of each 429 and its Retry-After.
 	OnThrottle func(retryAfter time.Duration)
-	// Sleep waits between tries (Sleep by default; tests shorten it).
+	// Sleep waits between tries (Sleep by default).
 	Sleep func(context.Context, time.Duration) error
+	// Delay is the wait before a retry (RetryDelay by default; tests
+	// shorten it).
+	Delay func(retryAfter string, retry int) time.Duration
 }
 
 // Do sends a request through try until it succeeds, fails finally, runs
@@ -261,6 +267,10 @@ func Do(ctx context.Context, svc *Service, p Policy, try func() Attempt) error {
 	sleep := p.Sleep
 	if sleep == nil {
 		sleep = Sleep
+	}
+	delayOf := p.Delay
+	if delayOf == nil {
+		delayOf = RetryDelay
 	}
 	var last Attempt
 	for n := 0; ; {
@@ -283,9 +293,9 @@ func Do(ctx context.Context, svc *Service, p Policy, try func() Attempt) error {
 			return last.Err
 		case class == Throttled:
 			svc.answered(probe) // a throttled service is up
-			delay := RetryDelay(last.RetryAfter, n)
+			delay := delayOf(last.RetryAfter, n)
 			if p.OnThrottle != nil {
-				p.OnThrottle(delay)
+				p.OnThrottle(RetryDelay(last.RetryAfter, n)) // what the service asked, whatever the retry waits
 			}
 			n++
 			if n >= attempts {
@@ -306,7 +316,7 @@ func Do(ctx context.Context, svc *Service, p Policy, try func() Attempt) error {
 			if n >= attempts || (last.Status == 0 && !svc.reachedOnce() && n >= 2) {
 				return last.Err
 			}
-			if err := sleep(ctx, RetryDelay(last.RetryAfter, n-1)); err != nil {
+			if err := sleep(ctx, delayOf(last.RetryAfter, n-1)); err != nil {
 				return contextError(ctx, last.Err)
 			}
 		}
