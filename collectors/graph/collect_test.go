@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/closeout-dev/closeout/collectors/fake"
+	"github.com/closeout-dev/closeout/collectors/safehttp"
 	"github.com/closeout-dev/closeout/snapshot"
 )
 
@@ -37,12 +38,19 @@ func incident() *snapshot.Incident {
 
 func options(srv *fake.Server, user string) Options {
 	return Options{
-		ClientOptions: ClientOptions{GraphURL: srv.URL(), Credential: StaticToken(testToken), MaxRetries: 3, RequestTimeout: 10 * time.Second},
+		ClientOptions: ClientOptions{GraphURL: srv.URL(), Credential: StaticToken(testToken), MaxRetries: 3, RequestTimeout: 10 * time.Second,
+			RetryDelay: quickRetries},
 		User:          user,
 		Incident:      incident(),
 		Version:       "test",
 		Now:           func() time.Time { return time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC) },
 	}
+}
+
+// quickRetries waits a hundredth of what Retry-After or the back-off
+// would: the tests' retries come back at once.
+func quickRetries(retryAfter string, retry int) time.Duration {
+	return safehttp.RetryDelay(retryAfter, retry) / 100
 }
 
 // validate runs the snapshot through the contract, as check will.
@@ -225,6 +233,7 @@ func TestCollectSurvivesThrottling(t *testing.T) {
 	start := time.Now()
 	opts := options(srv, "bob@contoso.com")
 	opts.MaxRetries = 8
+	opts.RetryDelay = safehttp.RetryDelay // Retry-After, as the service says
 	snap, err := Collect(context.Background(), opts)
 	if err != nil {
 		t.Fatal(err)
@@ -329,6 +338,7 @@ func TestCollectUnderThrottleModel(t *testing.T) {
 	srv.SetThrottle(fake.Throttle{IdentityUnitsPer10s: 12, MailboxConcurrency: 1, ReportsPer10s: 2, Window: time.Second})
 	opts := options(srv, "bob@contoso.com")
 	opts.MaxRetries = 10
+	opts.RetryDelay = safehttp.RetryDelay // the model's windows are real time
 	snap, err := Collect(context.Background(), opts)
 	if err != nil {
 		t.Fatal(err)
