@@ -59,7 +59,8 @@ type budget struct {
 	wmax, k float64
 	units   float64   // the units per window the pace is set to
 	started time.Time // the first spend, where slow start counts from
-	recent  [buckets]bucket
+	recent  [buckets]bucket // units sent, by a twentieth of a window
+	refusal [buckets]bucket // requests the service refused, likewise
 	learned bool // wmax was measured this run (not only carried from a previous one)
 
 	throttled atomic.Int64
@@ -242,24 +243,33 @@ func (b *budget) spend(ctx context.Context, n int) error {
 func (b *budget) record(now time.Time, units int64) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	epoch := now.UnixNano() / int64(b.window/buckets)
-	slot := &b.recent[epoch%buckets]
+	add(&b.recent, b.window, now, units)
+}
+
+func add(ring *[buckets]bucket, window time.Duration, now time.Time, units int64) {
+	epoch := now.UnixNano() / int64(window/buckets)
+	slot := &ring[epoch%buckets]
 	if slot.epoch != epoch {
 		*slot = bucket{epoch: epoch}
 	}
 	slot.units += units
 }
 
-// lastWindow is the units sent in the window before now.
-func (b *budget) lastWindow(now time.Time) float64 {
-	epoch := now.UnixNano() / int64(b.window/buckets)
-	var sum int64
-	for _, s := range b.recent {
+func sum(ring *[buckets]bucket, window time.Duration, now time.Time) int64 {
+	epoch := now.UnixNano() / int64(window/buckets)
+	var total int64
+	for _, s := range ring {
 		if s.epoch > epoch-buckets && s.epoch <= epoch {
-			sum += s.units
+			total += s.units
 		}
 	}
-	return float64(sum)
+	return total
+}
+
+// lastWindow is what the service let through in the window before now:
+// the units sent, less the requests it refused.
+func (b *budget) lastWindow(now time.Time) float64 {
+	return float64(max(sum(&b.recent, b.window, now)-sum(&b.refusal, b.window, now), 0))
 }
 
 // throttle records a throttled answer: the budget pauses until the
@@ -279,6 +289,7 @@ func (b *budget) refused(retryAfter time.Duration) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	now := b.now()
+	add(&b.refusal, b.window, now, 1)
 	if retryAfter <= 0 {
 		retryAfter = b.window / 10
 	}
@@ -330,9 +341,10 @@ func (b *budget) charged(units, paced int) {
 }
 
 // near records an answer saying share of the limit is spent (sent from
-// 0.8 on: another app, or another shard, is spending the same budget). The
-// pace eases to 90% of where it is, at most once a tenth of a window; at
-// the limit (share 1), the answer counts as refused.
+// 0.8 on: another app, or another shard, is spending the same budget).
+// What was sent in the last window over that share measures the limit;
+// the pace eases to 90% of it, at most once a tenth of a window. At the
+// limit (share 1) the answer counts as refused.
 func (b *budget) near(share float64) {
 	if b == nil || share < 0.8 {
 		return
@@ -350,5 +362,9 @@ func (b *budget) near(share float64) {
 	}
 	b.lastEase = now
 	current := b.unitsAt(now)
-	b.cut(now, current, 0.9*current)
+	limit := current
+	if sent := b.lastWindow(now); sent >= 20 {
+		limit = min(current, sent/share)
+	}
+	b.cut(now, limit, 0.9*limit)
 }

@@ -227,8 +227,9 @@ func scanTenant(opts *ScanOptions, conn *connectionFlags, so scan.Options, label
 	return nil
 }
 
+// rate prints units per second to a tenth.
 func rate(perSecond float64) string {
-	return strconv.FormatFloat(perSecond, 'f', -1, 64)
+	return strconv.FormatFloat(math.Round(perSecond*10)/10, 'f', -1, 64)
 }
 
 // pacingFile keeps, in a scan directory, the pace each budget learned the
