@@ -16,12 +16,14 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"os"
 	"path"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/closeout-dev/closeout/internal/safefile"
 	"github.com/closeout-dev/closeout/results"
 	_ "modernc.org/sqlite" // the database/sql driver "sqlite"
 )
@@ -32,9 +34,15 @@ var migrations embed.FS
 // Store is an open history file.
 type Store struct{ db *sql.DB }
 
-// Open opens (creating and migrating) the history file at path.
+// Open opens (creating and migrating) the history file at path: a regular
+// file, created mode 0600, never opened through a link.
 func Open(path string) (*Store, error) {
-	dsn := "file:" + path + "?_pragma=busy_timeout(30000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)"
+	f, err := safefile.Open(path, os.O_RDWR|os.O_CREATE)
+	if err != nil {
+		return nil, err
+	}
+	f.Close()
+	dsn := "file:" + uriPath(path) + "?_pragma=busy_timeout(30000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)"
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, err
@@ -45,6 +53,12 @@ func Open(path string) (*Store, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return s, nil
+}
+
+// uriPath is path as a SQLite URI's path: a '?', '#' or '%' in the file's
+// name is the name's, not the start of the URI's parameters.
+func uriPath(path string) string {
+	return strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path)
 }
 
 // retryBusy runs f again while SQLite says another writer holds the file:

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
@@ -268,5 +269,43 @@ func BenchmarkRecord(b *testing.B) {
 		}
 		s.Close()
 		b.StartTimer()
+	}
+}
+
+// The history file is a regular file of mode 0600 whatever its name holds
+// (a '?' or '#' is the name's, not a SQLite URI parameter), and a link put
+// where it belongs is refused, not followed.
+func TestHistoryFileIsOnlyItself(t *testing.T) {
+	dir := t.TempDir()
+	odd := filepath.Join(dir, "nightly?mode=memory#x%41.db")
+	s, err := Open(odd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.Record(doc(t, time.Date(2026, 11, 1, 6, 0, 0, 0, time.UTC), "sha256:p", map[string]results.Status{"a@x.com": results.Fail})); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	st, err := os.Stat(odd)
+	if err != nil {
+		t.Fatalf("the history went elsewhere than the file named: %v", err)
+	}
+	if st.Mode().Perm() != 0o600 || st.Size() == 0 {
+		t.Errorf("history file mode %v, %d bytes", st.Mode().Perm(), st.Size())
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) > 3 { // the file, its -wal and -shm
+		t.Errorf("files beside the history: %v", entries)
+	}
+
+	target := filepath.Join(dir, "elsewhere.db")
+	link := filepath.Join(dir, "linked.db")
+	if err := os.Symlink(target, link); err != nil {
+		t.Skip("no symbolic links here:", err)
+	}
+	if _, err := Open(link); err == nil || !strings.Contains(err.Error(), "link") {
+		t.Errorf("history through a link: %v", err)
+	}
+	if _, err := os.Stat(target); err == nil {
+		t.Error("the link's target was created")
 	}
 }

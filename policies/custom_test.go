@@ -125,7 +125,7 @@ func TestCustomPolicyStatuses(t *testing.T) {
 				t.Errorf("conftest-style string result message = %q", f.Message)
 			}
 		case "X-MANUAL":
-			if f.Remediation != "Fix bob@contoso.com." {
+			if f.Remediation != "Fix 'bob@contoso.com'." { // {user} is a PowerShell literal wherever it stands
 				t.Errorf("remediation = %q", f.Remediation)
 			}
 		}

@@ -360,6 +360,9 @@ func policyFromAnnotations(pkgPath, file string, a *ast.Annotations) (*Policy, e
 	if p.Remediation, err = str("remediation"); err != nil {
 		return nil, err
 	}
+	if unknown := badPlaceholders(p.Remediation); len(unknown) > 0 {
+		return nil, bad("custom.remediation has placeholder %s: the placeholders are {user} (a PowerShell argument, quoted), {user:url} (in a URL) and {user:text} (in prose)", unknown[0])
+	}
 	if v, ok := a.Custom["fails_on_partial_data"]; ok {
 		b, isBool := v.(bool)
 		if !isBool {

@@ -112,8 +112,8 @@ func TestEmbeddedMetadata(t *testing.T) {
 		if len(p.Requires) == 0 && !slices.Contains(p.Rules, ruleManual) {
 			t.Errorf("%s: requires no section; only attestation (manual) policies read no collected data", p.ID)
 		}
-		if !strings.Contains(p.Remediation, "{user}") {
-			t.Errorf("%s: remediation does not name the account ({user})", p.ID)
+		if !placeholder.MatchString(p.Remediation) {
+			t.Errorf("%s: remediation does not name the account ({user}, {user:url} or {user:text})", p.ID)
 		}
 		if p.Custom {
 			t.Errorf("%s: embedded policy marked custom", p.ID)

@@ -312,7 +312,7 @@ func (s *Set) finding(p *Policy, doc *snapshot.Document, subject string, out any
 		Severity:    p.Severity,
 		Checklist:   p.Checklist,
 		Subject:     subject,
-		Remediation: strings.ReplaceAll(p.Remediation, "{user}", subject),
+		Remediation: fillRemediation(p.Remediation, subject),
 		References:  p.References,
 	}
 	var missing []string

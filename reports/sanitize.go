@@ -12,6 +12,10 @@ import (
 // name), from a file or from a custom policy: none of it may drive the
 // terminal or the Markdown renderer that shows it.
 
+// TermSafe makes s one line of plain text for a terminal, as every report
+// shows tenant text: for a command that prints such text itself.
+func TermSafe(s string) string { return termSafe(s) }
+
 // termSafe makes s one line of plain text for a terminal: control
 // characters (escape sequences, carriage returns, C1 codes) and the Unicode
 // controls that reorder or hide text are shown as \xNN or \uNNNN instead of

@@ -57,11 +57,11 @@ type budget struct {
 	// refused (0: it never refused); k how many windows after the cut the
 	// cubic curve reaches it.
 	wmax, k float64
-	units   float64   // the units per window the pace is set to
-	started time.Time // the first spend, where slow start counts from
+	units   float64         // the units per window the pace is set to
+	started time.Time       // the first spend, where slow start counts from
 	recent  [buckets]bucket // units sent, by a twentieth of a window
 	refusal [buckets]bucket // requests the service refused, likewise
-	learned bool // wmax was measured this run (not only carried from a previous one)
+	learned bool            // wmax was measured this run (not only carried from a previous one)
 
 	throttled atomic.Int64
 	nearLimit atomic.Int64 // answers saying 80% or more of the limit is spent

@@ -12,6 +12,7 @@ package scan
 import (
 	"cmp"
 	"context"
+	"fmt"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -66,6 +67,10 @@ type Options struct {
 	// scan of the tenant learned the service allows: the budget starts
 	// there instead of at what it was told (and probes above it).
 	StartPace map[string]float64
+	// Tenant, when set, is the tenant id the credential must reach (a
+	// --tenants entry's): another tenant is refused, never scanned under
+	// this one's name.
+	Tenant string
 	// Version is the closeout version written into each snapshot.
 	Version string
 	// Now is the collection time (time.Now by default).
@@ -181,6 +186,9 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	if err := s.readTenant(ctx); err != nil {
 		return nil, err
 	}
+	if opts.Tenant != "" && !strings.EqualFold(opts.Tenant, s.tenant.ID) {
+		return nil, &WrongTenantError{Want: opts.Tenant, Got: s.tenant.ID}
+	}
 	if n, err := s.graph.Count(ctx, "/users/$count"); err == nil {
 		s.progress.Total = n
 		if opts.IdentityUnitsPer10s <= 0 {
@@ -225,6 +233,14 @@ func identityBudgetFor(n int) int {
 		return 5000
 	}
 	return 8000
+}
+
+// WrongTenantError is a credential that reaches another tenant than the
+// one it was given for.
+type WrongTenantError struct{ Want, Got string }
+
+func (e *WrongTenantError) Error() string {
+	return fmt.Sprintf("the credential reaches tenant %s, not %s: refusing to scan one tenant under another's name", e.Got, e.Want)
 }
 
 func exchangeBudget(opts Options) *budget {

@@ -6,9 +6,9 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
-	"syscall"
 	"runtime/debug"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/closeout-dev/closeout/internal/suggest"
@@ -20,9 +20,9 @@ import (
 // Exit codes, as in the README.
 const (
 	exitOK         = 0
-	exitBlocking   = 1 // evaluated; a finding at or above --fail-on failed
-	exitInput      = 2 // usage or input error
-	exitCollection = 3 // collection failed before anything could be evaluated
+	exitBlocking   = 1   // evaluated; a finding at or above --fail-on failed
+	exitInput      = 2   // usage or input error
+	exitCollection = 3   // collection failed before anything could be evaluated
 	exitInterrupt  = 130 // stopped by a signal (SIGINT, SIGTERM); the message says how to resume
 )
 

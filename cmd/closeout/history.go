@@ -2,13 +2,19 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
+	"math/rand/v2"
 	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/closeout-dev/closeout/history"
+	"github.com/closeout-dev/closeout/internal/safefile"
 	"github.com/closeout-dev/closeout/reports"
 	"github.com/closeout-dev/closeout/results"
 	"github.com/spf13/cobra"
@@ -28,9 +34,12 @@ func withHistory(path string, rep reports.Reporter, finish func(bool) error) (re
 	if path == "" {
 		return rep, finish, none, nil
 	}
-	tmp, err := os.CreateTemp("", "closeout-results-*.json")
+	// The results are kept beside the history file until recorded, not in
+	// $TMPDIR: a container's root (and its /tmp) may be read-only, the
+	// history's volume is not.
+	tmp, err := createTempBeside(path, ".closeout-results-*.json")
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, nil, &exitError{code: exitInput, err: fmt.Errorf("--history %s: %w", path, err)}
 	}
 	jsonRep, _ := reports.New("json", tmp, reports.Options{})
 	record := func(io *IOStreams) error {
@@ -139,20 +148,39 @@ func historyRun(opts *HistoryOptions) error {
 		enc.SetIndent("", "  ")
 		return enc.Encode(rep)
 	}
+	// Everything the file holds came from a tenant or a file: shown inert,
+	// as every report shows it (an escape sequence in a display name does
+	// not drive the terminal).
+	t := reports.TermSafe
 	w := tabwriter.NewWriter(opts.IO.Out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(w, "RUN\tWHEN\tTENANT\tACCOUNTS\tFAILING\tPOLICY SET")
 	for _, r := range rep.Runs {
-		fmt.Fprintf(w, "%d\t%s\t%s\t%d\t%d\t%s\n", r.ID, r.GeneratedAt.Format("2006-01-02 15:04"), orNone(r.Tenant), r.Subjects, r.Failing, shortDigest(r.PolicyDigest))
+		fmt.Fprintf(w, "%d\t%s\t%s\t%d\t%d\t%s\n", r.ID, r.GeneratedAt.Format("2006-01-02 15:04"), t(orNone(r.Tenant)), r.Subjects, r.Failing, t(shortDigest(r.PolicyDigest)))
 	}
 	fmt.Fprintf(w, "\nOPEN (oldest first)\tFIRST SEEN\tAGE\tSEVERITY\tCHECKLIST\t\n")
 	for _, o := range rep.Open {
-		fmt.Fprintf(w, "%s %s\t%s\t%.1f days\t%s\t%s\t\n", o.Subject, o.PolicyID, o.FirstSeen.Format("2006-01-02"), o.AgeDays, o.Severity, o.Checklist)
+		fmt.Fprintf(w, "%s %s\t%s\t%.1f days\t%s\t%s\t\n", t(o.Subject), t(o.PolicyID), o.FirstSeen.Format("2006-01-02"), o.AgeDays, t(o.Severity), t(o.Checklist))
 	}
 	fmt.Fprintf(w, "\nTIME TO FIX\tSEVERITY\tFIXED\tMEDIAN\tLONGEST\t\n")
 	for _, s := range rep.Fixes {
-		fmt.Fprintf(w, "%s\t%s\t%d\t%.1f days\t%.1f days\t\n", s.Checklist, s.Severity, s.Fixed, s.MedianDays, s.MaxDays)
+		fmt.Fprintf(w, "%s\t%s\t%d\t%.1f days\t%.1f days\t\n", t(s.Checklist), t(s.Severity), s.Fixed, s.MedianDays, s.MaxDays)
 	}
 	return w.Flush()
+}
+
+// createTempBeside creates a new file, mode 0600, in the directory of path,
+// named by pattern (its * replaced by a random string).
+func createTempBeside(path, pattern string) (*os.File, error) {
+	dir := filepath.Dir(path)
+	for range 100 {
+		name := filepath.Join(dir, strings.Replace(pattern, "*", strconv.FormatUint(rand.Uint64(), 36), 1))
+		f, err := safefile.CreateNew(name)
+		if errors.Is(err, fs.ErrExist) {
+			continue
+		}
+		return f, err
+	}
+	return nil, fmt.Errorf("no free temporary name in %s", dir)
 }
 
 func orNone(s string) string {

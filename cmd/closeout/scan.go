@@ -36,11 +36,11 @@ type ScanOptions struct {
 	// identityGiven and exchangeGiven say the budgets were given on the
 	// command line: they win over what a previous scan learned.
 	identityGiven, exchangeGiven bool
-	Shard         string
-	Tenants       string
-	Check         CheckOptions
-	Connection    connectionFlags
-	factory       *factory
+	Shard                        string
+	Tenants                      string
+	Check                        CheckOptions
+	Connection                   connectionFlags
+	factory                      *factory
 }
 
 func newCmdScan(f *factory, runF func(*ScanOptions) error) *cobra.Command {
@@ -161,6 +161,9 @@ func scanTenant(opts *ScanOptions, conn *connectionFlags, so scan.Options, label
 		doc, err := collectTenant(f, conn)
 		if err != nil {
 			return err
+		}
+		if so.Tenant != "" && !strings.EqualFold(doc.Tenant.ID, so.Tenant) {
+			return &exitError{code: exitCollection, err: &scan.WrongTenantError{Want: so.Tenant, Got: doc.Tenant.ID}}
 		}
 		if err := writeJSONFile(tenantPath, doc); err != nil {
 			return &exitError{code: exitInput, err: err}

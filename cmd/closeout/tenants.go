@@ -1,17 +1,20 @@
 package main
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strings"
 	"sync"
 
+	"github.com/closeout-dev/closeout/collectors/exchange"
 	"github.com/closeout-dev/closeout/collectors/graph"
 	"github.com/closeout-dev/closeout/internal/inputfile"
+	"github.com/closeout-dev/closeout/internal/suggest"
 	"github.com/closeout-dev/closeout/scan"
 	"go.yaml.in/yaml/v3"
 )
@@ -19,53 +22,169 @@ import (
 // tenantEntry is one tenant of --tenants. Secrets are never in the file:
 // it names the environment variable that holds one, or a certificate file.
 type tenantEntry struct {
-	ID              string `yaml:"id"`
-	Label           string `yaml:"label"`
-	ClientID        string `yaml:"clientId"`
-	CertificatePath string `yaml:"certificatePath"`
-	SecretEnv       string `yaml:"secretEnv"`
-	TokenEnv        string `yaml:"tokenEnv"` // a static token (a fake tenant, a broker)
-	GraphURL        string `yaml:"graphUrl"`
-	ExchangeURL     string `yaml:"exchangeUrl"`
-	Cloud           string `yaml:"cloud"`
+	ID              string
+	Label           string
+	ClientID        string
+	CertificatePath string
+	SecretEnv       string
+	TokenEnv        string // a static token (a fake tenant, a broker)
+	GraphURL        string
+	ExchangeURL     string
+	Cloud           string
+	// TestEndpoint allows graphUrl and exchangeUrl that are not
+	// Microsoft's: a credential is sent nowhere else otherwise.
+	TestEndpoint bool
+	line         int
 }
 
-var labelPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$`)
+// tenantKeys are the keys of one tenant, for errors and did-you-mean.
+var tenantKeys = []string{"id", "label", "clientId", "certificatePath", "secretEnv", "tokenEnv", "graphUrl", "exchangeUrl", "cloud", "testEndpoint"}
 
-// readTenants reads and checks a --tenants file.
+var (
+	labelPattern  = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$`)
+	envNamePatten = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,127}$`)
+)
+
+// readTenants reads and checks a --tenants file. Every problem is named by
+// its line and key, in the file's words; a value that looks like a secret
+// where a name belongs is never printed.
 func readTenants(path string) ([]tenantEntry, error) {
 	raw, err := inputfile.Read(path, inputfile.MaxBytes)
 	if err != nil {
 		return nil, usageErrorf("--tenants %s: %v", path, err)
 	}
-	var doc struct {
-		Tenants []tenantEntry `yaml:"tenants"`
-	}
-	dec := yaml.NewDecoder(bytes.NewReader(raw))
-	dec.KnownFields(true) // a "clientSecret:" key is refused, never read
-	if err := dec.Decode(&doc); err != nil {
+	var root yaml.Node
+	if err := yaml.Unmarshal(raw, &root); err != nil {
 		line, reason := inputfile.YAMLError(err)
-		return nil, usageErrorf("--tenants %s:%d: %s (secrets are never in the file: name them with secretEnv or tokenEnv)", path, line, reason)
+		return nil, usageErrorf("--tenants %s:%d: not YAML: %s", path, line, reason)
 	}
-	if len(doc.Tenants) == 0 {
-		return nil, usageErrorf("--tenants %s lists no tenant", path)
+	var errs []error
+	bad := func(line int, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s:%d: %s", path, line, fmt.Sprintf(format, args...)))
 	}
-	seen := map[string]bool{}
-	for i, t := range doc.Tenants {
-		where := fmt.Sprintf("--tenants %s: tenant %d", path, i+1)
-		switch {
-		case t.ID == "":
-			return nil, usageErrorf("%s has no id", where)
-		case !labelPattern.MatchString(t.Label):
-			return nil, usageErrorf("%s: label %q must be letters, digits, dots, dashes or underscores (it names its directory)", where, t.Label)
-		case seen[t.Label]:
-			return nil, usageErrorf("%s: label %q is used twice", where, t.Label)
-		case t.TokenEnv == "" && (t.ClientID == "" || (t.CertificatePath == "") == (t.SecretEnv == "")):
-			return nil, usageErrorf("%s (%s): give clientId with either certificatePath or secretEnv, or tokenEnv", where, t.Label)
+	var list *yaml.Node
+	if len(root.Content) == 1 && root.Content[0].Kind == yaml.MappingNode {
+		doc := root.Content[0]
+		for i := 0; i+1 < len(doc.Content); i += 2 {
+			if k := doc.Content[i]; k.Value == "tenants" {
+				list = doc.Content[i+1]
+			} else {
+				bad(k.Line, "unknown key %q; the file lists tenants:", k.Value)
+			}
 		}
-		seen[t.Label] = true
 	}
-	return doc.Tenants, nil
+	if list == nil || list.Kind != yaml.SequenceNode || len(list.Content) == 0 {
+		if len(errs) == 0 {
+			return nil, usageErrorf("--tenants %s lists no tenant: it holds tenants:, a list of id, label and how to authenticate", path)
+		}
+		return nil, &exitError{code: exitInput, err: errors.Join(errs...)}
+	}
+	var out []tenantEntry
+	seen := map[string]int{}
+	for _, n := range list.Content {
+		t, ok := parseTenant(n, bad)
+		if !ok {
+			continue
+		}
+		if first, dup := seen[t.Label]; dup {
+			bad(n.Line, "label %q is used twice (first on line %d)", t.Label, first)
+			continue
+		}
+		seen[t.Label] = n.Line
+		out = append(out, t)
+	}
+	if len(errs) > 0 {
+		return nil, &exitError{code: exitInput, err: errors.Join(errs...)}
+	}
+	return out, nil
+}
+
+func parseTenant(n *yaml.Node, bad func(int, string, ...any)) (tenantEntry, bool) {
+	t := tenantEntry{line: n.Line}
+	if n.Kind != yaml.MappingNode {
+		bad(n.Line, "expected a tenant: id, label, and clientId with certificatePath or secretEnv, or tokenEnv")
+		return t, false
+	}
+	ok := true
+	fields := map[string]*string{"id": &t.ID, "label": &t.Label, "clientId": &t.ClientID, "certificatePath": &t.CertificatePath,
+		"secretEnv": &t.SecretEnv, "tokenEnv": &t.TokenEnv, "graphUrl": &t.GraphURL, "exchangeUrl": &t.ExchangeURL, "cloud": &t.Cloud}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		key, value := n.Content[i], n.Content[i+1]
+		text, scalar := inputfile.Scalar(value)
+		if !scalar {
+			bad(value.Line, "%s: expected a plain value, not a list or a mapping", key.Value)
+			ok = false
+			continue
+		}
+		if key.Value == "testEndpoint" {
+			t.TestEndpoint = text == "true"
+			continue
+		}
+		field, known := fields[key.Value]
+		if !known {
+			reason := fmt.Sprintf("unknown key %q", key.Value)
+			if strings.Contains(strings.ToLower(key.Value), "secret") || strings.Contains(strings.ToLower(key.Value), "password") || strings.Contains(strings.ToLower(key.Value), "token") {
+				reason += ": secrets are never in the file; name the environment variable that holds one with secretEnv (or tokenEnv), or give certificatePath"
+			} else if near := suggest.Nearest(key.Value, tenantKeys); near != "" {
+				reason += fmt.Sprintf("; did you mean %q?", near)
+			} else {
+				reason += "; a tenant has " + strings.Join(tenantKeys, ", ")
+			}
+			bad(key.Line, "%s (its value is not read)", reason)
+			ok = false
+			continue
+		}
+		*field = strings.TrimSpace(text)
+	}
+	where := "tenant " + t.Label
+	if t.Label == "" {
+		where = "this tenant"
+	}
+	for _, env := range []struct{ key, value string }{{"secretEnv", t.SecretEnv}, {"tokenEnv", t.TokenEnv}} {
+		if env.value != "" && !envNamePatten.MatchString(env.value) {
+			bad(n.Line, "%s: %s must name an environment variable (letters, digits and underscores); its value is not printed: was a secret pasted here?", where, env.key)
+			ok = false
+		}
+	}
+	switch {
+	case t.ID == "":
+		bad(n.Line, "%s has no id: the tenant's id (a GUID), which its credential must reach", where)
+		ok = false
+	case !labelPattern.MatchString(t.Label):
+		bad(n.Line, "label %q must be letters, digits, dots, dashes or underscores (it names its directory)", t.Label)
+		ok = false
+	case t.TokenEnv == "" && (t.ClientID == "" || (t.CertificatePath == "") == (t.SecretEnv == "")):
+		bad(n.Line, "%s: give clientId with either certificatePath or secretEnv, or tokenEnv", where)
+		ok = false
+	}
+	for _, u := range []struct{ key, value string }{{"graphUrl", t.GraphURL}, {"exchangeUrl", t.ExchangeURL}} {
+		if u.value != "" && !t.TestEndpoint && !microsoftEndpoint(u.value) {
+			bad(n.Line, "%s: %s %s is not a Microsoft endpoint: a credential is sent nowhere else unless the tenant says testEndpoint: true", where, u.key, u.value)
+			ok = false
+		}
+	}
+	return t, ok
+}
+
+// microsoftEndpoint holds for a Graph or Exchange Online endpoint of one of
+// Microsoft's clouds, over https.
+func microsoftEndpoint(raw string) bool {
+	u, err := url.Parse(raw)
+	if err != nil || u.Scheme != "https" {
+		return false
+	}
+	host := strings.ToLower(u.Hostname())
+	for _, c := range graph.Clouds {
+		if cu, err := url.Parse(c.GraphURL); err == nil && strings.EqualFold(cu.Hostname(), host) {
+			return true
+		}
+	}
+	for _, e := range exchange.Endpoints {
+		if eu, err := url.Parse(e); err == nil && strings.EqualFold(eu.Hostname(), host) {
+			return true
+		}
+	}
+	return false
 }
 
 // scanTenants scans every tenant of --tenants side by side, each into
@@ -99,6 +218,7 @@ func scanTenants(opts *ScanOptions, so scan.Options) error {
 			if err == nil {
 				tso := so
 				tso.Dir = filepath.Join(opts.Dir, t.Label)
+				tso.Tenant = t.ID
 				// Several tenants' live bars would overwrite one another:
 				// plain lines, each with its tenant's label.
 				plain := *opts.IO
@@ -146,14 +266,14 @@ func tenantCredential(conn *connectionFlags, t tenantEntry) error {
 	if t.TokenEnv != "" {
 		conn.Token = os.Getenv(t.TokenEnv)
 		if conn.Token == "" {
-			return fmt.Errorf("tokenEnv %s is not set", t.TokenEnv)
+			return fmt.Errorf("the environment variable tokenEnv names is not set")
 		}
 		return nil
 	}
 	secret := ""
 	if t.SecretEnv != "" {
 		if secret = os.Getenv(t.SecretEnv); secret == "" {
-			return fmt.Errorf("secretEnv %s is not set", t.SecretEnv)
+			return fmt.Errorf("the environment variable secretEnv names is not set")
 		}
 	}
 	cred, err := graph.NewAppCredential(conn.Cloud, t.ID, t.ClientID, secret, t.CertificatePath)

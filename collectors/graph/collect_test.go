@@ -40,10 +40,10 @@ func options(srv *fake.Server, user string) Options {
 	return Options{
 		ClientOptions: ClientOptions{GraphURL: srv.URL(), Credential: StaticToken(testToken), MaxRetries: 3, RequestTimeout: 10 * time.Second,
 			RetryDelay: quickRetries},
-		User:          user,
-		Incident:      incident(),
-		Version:       "test",
-		Now:           func() time.Time { return time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC) },
+		User:     user,
+		Incident: incident(),
+		Version:  "test",
+		Now:      func() time.Time { return time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC) },
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/closeout-dev/closeout/internal/inputfile"
 	"io"
 	"os"
 	"strings"
@@ -114,9 +115,11 @@ func NewAppCredential(cloudName, tenantID, clientID, secret, certPath string) (a
 	if secret != "" {
 		return azidentity.NewClientSecretCredential(tenantID, clientID, secret, &azidentity.ClientSecretCredentialOptions{ClientOptions: client})
 	}
-	raw, err := os.ReadFile(certPath)
+	// A regular file within a cap: a FIFO or a device named here would
+	// hang the run, a huge file fill its memory.
+	raw, err := inputfile.Read(certPath, 1<<20)
 	if err != nil {
-		return nil, fmt.Errorf("certificatePath: %w", err)
+		return nil, fmt.Errorf("certificatePath %s: %w", certPath, err)
 	}
 	certs, key, err := azidentity.ParseCertificates(raw, nil)
 	if err != nil {

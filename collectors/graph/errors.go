@@ -7,9 +7,6 @@ import (
 	"net"
 	"strings"
 
-	abs "github.com/microsoft/kiota-abstractions-go"
-	"github.com/microsoftgraph/msgraph-sdk-go/models/odataerrors"
-
 	"github.com/closeout-dev/closeout/snapshot"
 )
 
@@ -77,26 +74,9 @@ func describe(err error) (int, string, string) {
 	if err == nil {
 		return 0, "", ""
 	}
-	var odata *odataerrors.ODataError
-	if errors.As(err, &odata) {
-		code, msg := "", odata.Error()
-		if main := odata.GetErrorEscaped(); main != nil {
-			if c := main.GetCode(); c != nil {
-				code = *c
-			}
-			if m := main.GetMessage(); m != nil {
-				msg = *m
-			}
-		}
-		return odata.ResponseStatusCode, code, msg
-	}
-	var step *stepError
-	if errors.As(err, &step) {
-		return step.Status, step.Code, step.Message
-	}
-	var api *abs.ApiError
-	if errors.As(err, &api) {
-		return api.ResponseStatusCode, "", api.Error()
+	var refused *graphError
+	if errors.As(err, &refused) {
+		return refused.Status, refused.Code, refused.Message
 	}
 	return 0, "", oneLine(err)
 }

@@ -13,7 +13,7 @@ import (
 	"time"
 
 	abs "github.com/microsoft/kiota-abstractions-go"
-	"github.com/microsoftgraph/msgraph-sdk-go/models/odataerrors"
+	absser "github.com/microsoft/kiota-abstractions-go/serialization"
 
 	"github.com/closeout-dev/closeout/collectors/safehttp"
 )
@@ -43,7 +43,33 @@ type rawGraph struct {
 	pace func(ctx context.Context, paths []string) error
 }
 
-var errorMapping = abs.ErrorMappings{"XXX": odataerrors.CreateODataErrorFromDiscriminatorValue}
+// rawAnswer is an answer as Graph sent it: closeout's response handler
+// takes it from the SDK's pipeline whole (status, headers, body), so that
+// an error is read by closeout, whatever its body holds (an OData error,
+// {}, HTML, nothing), never by a model that assumes Graph's shape.
+type rawAnswer struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+// A rawAnswer travels through the SDK as a Parsable it never parses.
+func (*rawAnswer) Serialize(absser.SerializationWriter) error                     { return nil }
+func (*rawAnswer) GetFieldDeserializers() map[string]func(absser.ParseNode) error { return nil }
+
+// keepAnswer is the response handler: it reads the whole (capped) body.
+func keepAnswer(response any, _ abs.ErrorMappings) (any, error) {
+	resp, ok := response.(*http.Response)
+	if !ok || resp == nil {
+		return nil, errors.New("no answer")
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, err
+	}
+	return &rawAnswer{status: resp.StatusCode, header: resp.Header, body: body}, nil
+}
 
 // resolve turns a path relative to the service root ("/users/x") or an
 // absolute next link into a URL, refusing another origin.
@@ -100,31 +126,27 @@ func (g *rawGraph) sendCharged(ctx context.Context, method abs.HttpMethod, ref s
 		if body != nil {
 			ri.SetStreamContentAndContentType(body, "application/json")
 		}
-		raw, err := g.adapter.SendPrimitive(ctx, ri, "[]byte", errorMapping)
+		handler := abs.NewRequestHandlerOption()
+		handler.SetResponseHandler(keepAnswer)
+		ri.AddRequestOptions([]abs.RequestOption{handler})
+		got, err := g.adapter.SendPrimitive(ctx, ri, "[]byte", nil)
 		if err != nil {
-			status, _, _ := describe(err)
-			return safehttp.Attempt{Status: status, RetryAfter: retryAfterOf(err), Err: err}
+			return safehttp.Attempt{Err: err}
 		}
-		out, _ = raw.([]byte)
+		a, ok := got.(*rawAnswer)
+		if !ok {
+			return safehttp.Attempt{Err: errors.New("the SDK returned no answer")}
+		}
+		if a.status >= 400 {
+			return safehttp.Attempt{Status: a.status, RetryAfter: a.header.Get("Retry-After"), Err: graphErrorOf(a.status, a.body)}
+		}
+		out = a.body
 		return safehttp.Attempt{}
 	})
 	if err != nil {
 		return nil, &requestError{Method: string(methodName(method)), URL: safehttp.Redacted(u), Err: err}
 	}
 	return out, nil
-}
-
-// retryAfterOf is the Retry-After of a refused answer, when it had one.
-func retryAfterOf(err error) string {
-	var api abs.ApiErrorable
-	if errors.As(err, &api) {
-		if h := api.GetResponseHeaders(); h != nil {
-			if v := h.Get("Retry-After"); len(v) > 0 {
-				return v[0]
-			}
-		}
-	}
-	return ""
 }
 
 func methodName(m abs.HttpMethod) string {
@@ -195,14 +217,16 @@ type answer struct {
 	Err  error
 }
 
-// stepError is a failed $batch step, in the shape describe() reads.
-type stepError struct {
+// graphError is an answer Graph refused, whole or a $batch step: its
+// status, and the code and message of its OData error (the first bytes of
+// the body when it holds none).
+type graphError struct {
 	Status  int
 	Code    string
 	Message string
 }
 
-func (e *stepError) Error() string {
+func (e *graphError) Error() string {
 	return fmt.Sprintf("HTTP %d %s: %s", e.Status, e.Code, e.Message)
 }
 
@@ -329,7 +353,7 @@ func (g *rawGraph) batchChunk(ctx context.Context, steps []step) map[string]answ
 					g.onThrottle(stepPath(s.URL), safehttp.RetryDelay(retryAfter, attempt))
 				}
 			default:
-				out[r.ID] = answer{Err: stepErrorOf(r.Status, r.Body)}
+				out[r.ID] = answer{Err: graphErrorOf(r.Status, r.Body)}
 			}
 		}
 		for id := range byID {
@@ -393,7 +417,10 @@ func headerValue(h map[string]string, name string) string {
 	return ""
 }
 
-func stepErrorOf(status int, body json.RawMessage) error {
+func graphErrorOf(status int, body []byte) error {
 	code, msg := safehttp.ErrorBody(body)
-	return &stepError{Status: status, Code: code, Message: msg}
+	if msg == "" {
+		msg = "(no body)"
+	}
+	return &graphError{Status: status, Code: code, Message: msg}
 }

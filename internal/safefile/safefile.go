@@ -39,9 +39,9 @@ func Open(path string, flag int) (*os.File, error) {
 }
 
 // CreateNew creates path, which must not exist (not even as a dangling
-// link), for writing, mode 0600.
+// link), for writing (and reading back), mode 0600.
 func CreateNew(path string) (*os.File, error) {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL|noFollow, 0o600)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL|noFollow, 0o600)
 	if err != nil && errors.Is(err, fs.ErrExist) {
 		if st, lerr := os.Lstat(path); lerr == nil && !st.Mode().IsRegular() {
 			return nil, refused(path, st.Mode())

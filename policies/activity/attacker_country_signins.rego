@@ -16,7 +16,7 @@
 #   requires: [signIns, user]
 #   modes: [incident]
 #   remediation: >-
-#     Check the sign-in with {user}; if it was not them, block sign-in (Update-MgUser -UserId {user} -AccountEnabled:$false),
+#     Check the sign-in with {user:text}; if it was not them, block sign-in (Update-MgUser -UserId {user} -AccountEnabled:$false),
 #     revoke sessions (Revoke-MgUserSignInSession -UserId {user}) and look for the access that was missed.
 package closeout.activity.attacker_country_signins
 

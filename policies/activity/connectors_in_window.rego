@@ -21,7 +21,7 @@
 #   remediation: >-
 #     Find who made the change (Search-UnifiedAuditLog -Operations New-InboundConnector,Set-InboundConnector,New-OutboundConnector,Set-OutboundConnector
 #     -StartDate <window start>); remove a connector nobody vouches for (Remove-InboundConnector / Remove-OutboundConnector -Identity <name>)
-#     or undo the change. If {user} could manage Exchange, review every other change it made in the window.
+#     or undo the change. If {user:text} could manage Exchange, review every other change it made in the window.
 package closeout.activity.connectors_in_window
 
 import data.closeout.lib

@@ -26,7 +26,7 @@
 #     POST https://graph.microsoft.com/v1.0/applications/<object id>/removePassword with {"keyId": "<key id>"}
 #     (servicePrincipals/<object id>/removePassword for a service principal; a certificate: PATCH keyCredentials without it,
 #     or App registrations, Certificates & secrets). Then read its sign-ins (service principal sign-ins) since the window began,
-#     and whether {user} should own or manage it at all.
+#     and whether {user:text} should own or manage it at all.
 package closeout.apps.app_credentials_in_window
 
 import data.closeout.lib

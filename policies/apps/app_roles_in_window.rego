@@ -15,7 +15,7 @@
 #   modes: [incident]
 #   fails_on_partial_data: true
 #   remediation: >-
-#     Remove the assignment: DELETE https://graph.microsoft.com/v1.0/users/{user}/appRoleAssignments/<id>
+#     Remove the assignment: DELETE https://graph.microsoft.com/v1.0/users/{user:url}/appRoleAssignments/<id>
 #     (PowerShell: Remove-MgUserAppRoleAssignment -UserId {user} -AppRoleAssignmentId <id>).
 package closeout.apps.app_roles_in_window
 

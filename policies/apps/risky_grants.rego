@@ -20,7 +20,7 @@
 #   modes: [incident, posture]
 #   fails_on_partial_data: true
 #   remediation: >-
-#     Revoke the grant: GET https://graph.microsoft.com/v1.0/users/{user}/oauth2PermissionGrants, then
+#     Revoke the grant: GET https://graph.microsoft.com/v1.0/users/{user:url}/oauth2PermissionGrants, then
 #     DELETE https://graph.microsoft.com/v1.0/oauth2PermissionGrants/<id>
 #     (PowerShell: Remove-MgOauth2PermissionGrant -OAuth2PermissionGrantId <id>); disable the service principal if it is malicious.
 package closeout.apps.risky_grants

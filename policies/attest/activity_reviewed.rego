@@ -14,7 +14,7 @@
 #   requires: []
 #   modes: [incident]
 #   remediation: >-
-#     Review the sign-ins (GET https://graph.microsoft.com/v1.0/auditLogs/signIns?$filter=userId eq '<id of {user}>'), the mailbox audit (Search-UnifiedAuditLog -UserIds {user} -StartDate <window start>) and file activity, then attest activityReviewed.
+#     Review the sign-ins (GET https://graph.microsoft.com/v1.0/auditLogs/signIns?$filter=userId eq '<the account's object id>'), the mailbox audit (Search-UnifiedAuditLog -UserIds {user} -StartDate <window start>) and file activity, then attest activityReviewed.
 package closeout.attest.activity_reviewed
 
 import data.closeout.lib

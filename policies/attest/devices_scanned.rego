@@ -13,7 +13,7 @@
 #   requires: []
 #   modes: [incident]
 #   remediation: >-
-#     Scan or reimage {user}'s devices (for Defender for Endpoint: Start-MdeMachineAvScan or the portal's full scan), then attest devicesScanned.
+#     Scan or reimage {user:text}'s devices (for Defender for Endpoint: Start-MdeMachineAvScan or the portal's full scan), then attest devicesScanned.
 package closeout.attest.devices_scanned
 
 import data.closeout.lib

@@ -13,7 +13,7 @@
 #   requires: []
 #   modes: [incident]
 #   remediation: >-
-#     Write up the incident for {user} (timeline, findings, actions), attach closeout's report, then attest incidentDocumented.
+#     Write up the incident for {user:text} (timeline, findings, actions), attach closeout's report, then attest incidentDocumented.
 package closeout.attest.incident_documented
 
 import data.closeout.lib

@@ -13,7 +13,7 @@
 #   requires: []
 #   modes: [incident]
 #   remediation: >-
-#     Record how {user} was compromised in the incident, then attest rootCauseIdentified.
+#     Record how {user:text} was compromised in the incident, then attest rootCauseIdentified.
 package closeout.attest.root_cause
 
 import data.closeout.lib

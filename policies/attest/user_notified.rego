@@ -13,7 +13,7 @@
 #   requires: []
 #   modes: [incident]
 #   remediation: >-
-#     Talk to {user} (not by email to the compromised mailbox), then attest userNotified.
+#     Talk to {user:text} (not by email to the compromised mailbox), then attest userNotified.
 package closeout.attest.user_notified
 
 import data.closeout.lib

@@ -16,7 +16,7 @@
 #   modes: [incident]
 #   fails_on_partial_data: true
 #   remediation: >-
-#     Confirm the device with {user}; if it is not theirs, delete it:
+#     Confirm the device with {user:text}; if it is not theirs, delete it:
 #     DELETE https://graph.microsoft.com/v1.0/devices/<id> (PowerShell: Remove-MgDevice -DeviceId <id>).
 package closeout.devices.devices_in_window
 

@@ -15,7 +15,7 @@
 #   requires: [user]
 #   modes: [incident]
 #   remediation: >-
-#     When every other item passes, unblock sign-in: PATCH https://graph.microsoft.com/v1.0/users/{user} with {"accountEnabled": true}
+#     When every other item passes, unblock sign-in: PATCH https://graph.microsoft.com/v1.0/users/{user:url} with {"accountEnabled": true}
 #     (PowerShell: Update-MgUser -UserId {user} -AccountEnabled:$true).
 package closeout.identity.account_restored
 

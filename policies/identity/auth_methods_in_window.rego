@@ -17,8 +17,8 @@
 #   modes: [incident]
 #   fails_on_partial_data: true
 #   remediation: >-
-#     Delete each method registered during the window: GET https://graph.microsoft.com/v1.0/users/{user}/authentication/methods, then
-#     DELETE .../users/{user}/authentication/microsoftAuthenticatorMethods/<id> (or softwareOathMethods, fido2Methods, ...);
+#     Delete each method registered during the window: GET https://graph.microsoft.com/v1.0/users/{user:url}/authentication/methods, then
+#     DELETE .../users/{user:url}/authentication/microsoftAuthenticatorMethods/<id> (or softwareOathMethods, fido2Methods, ...);
 #     PowerShell: Remove-MgUserAuthenticationMicrosoftAuthenticatorMethod -UserId {user} -MicrosoftAuthenticatorAuthenticationMethodId <id>.
 package closeout.identity.auth_methods_in_window
 

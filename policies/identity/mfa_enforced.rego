@@ -22,7 +22,7 @@
 #   modes: [incident, posture]
 #   remediation: >-
 #     Have the user register Microsoft Authenticator or a FIDO2 key at https://aka.ms/mysecurityinfo
-#     (issue a Temporary Access Pass to bootstrap: POST https://graph.microsoft.com/v1.0/users/{user}/authentication/temporaryAccessPassMethods),
+#     (issue a Temporary Access Pass to bootstrap: POST https://graph.microsoft.com/v1.0/users/{user:url}/authentication/temporaryAccessPassMethods),
 #     then require it with a Conditional Access authentication strength.
 package closeout.identity.mfa_enforced
 

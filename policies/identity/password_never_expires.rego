@@ -16,7 +16,7 @@
 #   modes: [incident]
 #   fails_on_partial_data: true
 #   remediation: >-
-#     Restore password expiry: PATCH https://graph.microsoft.com/v1.0/users/{user} with {"passwordPolicies": "None"}
+#     Restore password expiry: PATCH https://graph.microsoft.com/v1.0/users/{user:url} with {"passwordPolicies": "None"}
 #     (PowerShell: Update-MgUser -UserId {user} -PasswordPolicies None).
 package closeout.identity.password_never_expires
 

@@ -15,7 +15,7 @@
 #   modes: [incident]
 #   remediation: >-
 #     After revoking sessions, reset the password and require a change at next sign-in:
-#     PATCH https://graph.microsoft.com/v1.0/users/{user} with passwordProfile
+#     PATCH https://graph.microsoft.com/v1.0/users/{user:url} with passwordProfile
 #     {"password": "<new>", "forceChangePasswordNextSignIn": true}
 #     (PowerShell: Update-MgUser -UserId {user} -PasswordProfile @{Password='<new>'; ForceChangePasswordNextSignIn=$true}).
 package closeout.identity.password_reset

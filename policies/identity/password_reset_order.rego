@@ -18,7 +18,7 @@
 #   modes: [incident]
 #   remediation: >-
 #     Sessions are now revoked: reset the password once more so the new password was never visible to a live attacker session
-#     (PATCH https://graph.microsoft.com/v1.0/users/{user} with a new passwordProfile, or
+#     (PATCH https://graph.microsoft.com/v1.0/users/{user:url} with a new passwordProfile, or
 #     Update-MgUser -UserId {user} -PasswordProfile @{Password='<new>'; ForceChangePasswordNextSignIn=$true}).
 package closeout.identity.password_reset_order
 

@@ -17,7 +17,7 @@
 #   modes: [incident]
 #   fails_on_partial_data: true
 #   remediation: >-
-#     Delete the phone or email method: DELETE https://graph.microsoft.com/v1.0/users/{user}/authentication/phoneMethods/<id>
+#     Delete the phone or email method: DELETE https://graph.microsoft.com/v1.0/users/{user:url}/authentication/phoneMethods/<id>
 #     or .../emailMethods/<id> (PowerShell: Remove-MgUserAuthenticationPhoneMethod -UserId {user} -PhoneAuthenticationMethodId <id>).
 package closeout.identity.recovery_methods_in_window
 

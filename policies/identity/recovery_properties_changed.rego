@@ -17,8 +17,8 @@
 #   modes: [incident]
 #   fails_on_partial_data: true
 #   remediation: >-
-#     Restore the recovery contacts to the user's own: PATCH https://graph.microsoft.com/v1.0/users/{user} with
-#     {"otherMails": [...], "mobilePhone": "..."}, and review GET .../users/{user}/authentication/methods
+#     Restore the recovery contacts to the user's own: PATCH https://graph.microsoft.com/v1.0/users/{user:url} with
+#     {"otherMails": [...], "mobilePhone": "..."}, and review GET .../users/{user:url}/authentication/methods
 #     (PowerShell: Update-MgUser -UserId {user} -OtherMails @(...)).
 package closeout.identity.recovery_properties_changed
 

@@ -20,8 +20,8 @@
 #   fails_on_partial_data: true
 #   remediation: >-
 #     After a secure password reset the risk is remediated automatically; if it remains, confirm or dismiss it:
-#     POST https://graph.microsoft.com/v1.0/identityProtection/riskyUsers/dismiss with {"userIds": ["<id of {user}>"]}
-#     (PowerShell: Invoke-MgDismissRiskyUser -UserIds <id>).
+#     POST https://graph.microsoft.com/v1.0/identityProtection/riskyUsers/dismiss with {"userIds": ["<object id of {user:text}>"]}
+#     (PowerShell: Invoke-MgDismissRiskyUser -UserIds (Get-MgUser -UserId {user}).Id).
 package closeout.identity.risk_remediated
 
 open_states := {"atRisk", "confirmedCompromised"}

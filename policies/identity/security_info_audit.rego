@@ -17,7 +17,7 @@
 #   modes: [incident]
 #   remediation: >-
 #     Review the methods registered in the window and delete the attacker's:
-#     GET https://graph.microsoft.com/v1.0/users/{user}/authentication/methods;
+#     GET https://graph.microsoft.com/v1.0/users/{user:url}/authentication/methods;
 #     Get-MgAuditLogDirectoryAudit -Filter "activityDisplayName eq 'User registered security info'" lists when each was added.
 package closeout.identity.security_info_audit
 

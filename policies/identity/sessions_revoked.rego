@@ -17,7 +17,7 @@
 #   requires: [user]
 #   modes: [incident]
 #   remediation: >-
-#     Revoke every session: POST https://graph.microsoft.com/v1.0/users/{user}/revokeSignInSessions
+#     Revoke every session: POST https://graph.microsoft.com/v1.0/users/{user:url}/revokeSignInSessions
 #     (PowerShell: Revoke-MgUserSignInSession -UserId {user}), then reset the password.
 package closeout.identity.sessions_revoked
 

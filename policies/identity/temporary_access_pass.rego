@@ -16,7 +16,7 @@
 #   modes: [incident]
 #   fails_on_partial_data: true
 #   remediation: >-
-#     Delete the pass: GET https://graph.microsoft.com/v1.0/users/{user}/authentication/temporaryAccessPassMethods, then
+#     Delete the pass: GET https://graph.microsoft.com/v1.0/users/{user:url}/authentication/temporaryAccessPassMethods, then
 #     DELETE .../temporaryAccessPassMethods/<id> (PowerShell: Remove-MgUserAuthenticationTemporaryAccessPassMethod -UserId {user} -TemporaryAccessPassAuthenticationMethodId <id>).
 package closeout.identity.temporary_access_pass
 

@@ -22,7 +22,7 @@
 #   remediation: >-
 #     Remove the grant: Remove-MailboxPermission -Identity {user} -User <trustee> -AccessRights FullAccess -Confirm:$false;
 #     Remove-RecipientPermission -Identity {user} -Trustee <trustee> -AccessRights SendAs -Confirm:$false;
-#     Set-Mailbox {user} -GrantSendOnBehalfTo @{remove='<trustee>'}; Remove-MailboxFolderPermission -Identity {user}:\Calendar -User <trustee>
+#     Set-Mailbox {user} -GrantSendOnBehalfTo @{remove='<trustee>'}; Remove-MailboxFolderPermission -Identity ({user} + ':\Calendar') -User <trustee>
 package closeout.mail.mailbox_delegation
 
 import data.closeout.lib

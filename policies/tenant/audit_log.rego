@@ -13,7 +13,7 @@
 #   requires: [exchange.auditConfig]
 #   modes: [tenant]
 #   remediation: >-
-#     Set-AdminAuditLogConfig -UnifiedAuditLogIngestionEnabled $true. Tenant: {user}.
+#     Set-AdminAuditLogConfig -UnifiedAuditLogIngestionEnabled $true. Tenant: {user:text}.
 package closeout.tenant.audit_log
 
 import data.closeout.lib.tenant

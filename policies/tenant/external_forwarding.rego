@@ -17,7 +17,7 @@
 #   fails_on_partial_data: true
 #   remediation: >-
 #     Set-HostedOutboundSpamFilterPolicy -Identity <policy> -AutoForwardingMode Off
-#     (allow exceptions with a separate policy scoped to the few mailboxes that need it). Tenant: {user}.
+#     (allow exceptions with a separate policy scoped to the few mailboxes that need it). Tenant: {user:text}.
 package closeout.tenant.external_forwarding
 
 deny contains result if {

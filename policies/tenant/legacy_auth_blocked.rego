@@ -17,7 +17,7 @@
 #   modes: [tenant]
 #   remediation: >-
 #     Create a Conditional Access policy for All users and All resources, client apps "Exchange ActiveSync clients" and
-#     "Other clients", grant "Block access". Tenant: {user}.
+#     "Other clients", grant "Block access". Tenant: {user:text}.
 package closeout.tenant.legacy_auth_blocked
 
 import data.closeout.lib.tenant

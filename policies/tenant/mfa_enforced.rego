@@ -19,7 +19,7 @@
 #   remediation: >-
 #     Create a Conditional Access policy for All users and All resources granting access only with
 #     "Require authentication strength: Multifactor authentication" (New-MgIdentityConditionalAccessPolicy),
-#     or turn on security defaults where Conditional Access is not licensed. Tenant: {user}.
+#     or turn on security defaults where Conditional Access is not licensed. Tenant: {user:text}.
 package closeout.tenant.mfa_enforced
 
 import data.closeout.lib.tenant

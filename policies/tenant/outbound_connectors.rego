@@ -23,7 +23,7 @@
 #   remediation: >-
 #     Confirm who created the connector and why (Search-UnifiedAuditLog -Operations New-OutboundConnector,Set-OutboundConnector);
 #     remove it if nobody vouches for it: Remove-OutboundConnector -Identity <name>; or list it in the --partners file.
-#     Tenant: {user}.
+#     Tenant: {user:text}.
 package closeout.tenant.outbound_connectors
 
 import data.closeout.lib

@@ -14,7 +14,7 @@
 #   modes: [tenant]
 #   fails_on_partial_data: true
 #   remediation: >-
-#     Get-CASMailboxPlan | Set-CASMailboxPlan -ImapEnabled $false -PopEnabled $false. Tenant: {user}.
+#     Get-CASMailboxPlan | Set-CASMailboxPlan -ImapEnabled $false -PopEnabled $false. Tenant: {user:text}.
 package closeout.tenant.protocol_defaults
 
 warn contains result if {

@@ -14,7 +14,7 @@
 #   requires: [exchange.transportConfig]
 #   modes: [tenant]
 #   remediation: >-
-#     Set-TransportConfig -SmtpClientAuthenticationDisabled $true. Tenant: {user}.
+#     Set-TransportConfig -SmtpClientAuthenticationDisabled $true. Tenant: {user:text}.
 package closeout.tenant.smtp_auth_default
 
 import data.closeout.lib.tenant

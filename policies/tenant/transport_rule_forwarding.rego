@@ -16,7 +16,7 @@
 #   fails_on_partial_data: true
 #   remediation: >-
 #     Review the rule and remove it if it was not made on purpose: Get-TransportRule | Format-List Name,State,RedirectMessageTo,BlindCopyTo;
-#     Remove-TransportRule -Identity <rule>. Tenant: {user}.
+#     Remove-TransportRule -Identity <rule>. Tenant: {user:text}.
 package closeout.tenant.transport_rule_forwarding
 
 import data.closeout.lib

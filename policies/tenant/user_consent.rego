@@ -17,7 +17,7 @@
 #   remediation: >-
 #     Restrict user consent: PATCH https://graph.microsoft.com/v1.0/policies/authorizationPolicy with
 #     {"defaultUserRolePermissions": {"permissionGrantPoliciesAssigned": ["managePermissionGrantsForSelf.microsoft-user-default-low"]}}
-#     and turn on the admin consent workflow. Tenant: {user}.
+#     and turn on the admin consent workflow. Tenant: {user:text}.
 package closeout.tenant.user_consent
 
 deny contains result if {

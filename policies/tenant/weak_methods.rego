@@ -18,7 +18,7 @@
 #   remediation: >-
 #     Disable the method once users have a stronger one: PATCH
 #     https://graph.microsoft.com/v1.0/policies/authenticationMethodsPolicy/authenticationMethodConfigurations/Sms with {"state": "disabled"}
-#     (likewise Voice). Tenant: {user}.
+#     (likewise Voice). Tenant: {user:text}.
 package closeout.tenant.weak_methods
 
 weak := {"sms": "SMS", "voice": "voice"}
