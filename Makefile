@@ -96,10 +96,11 @@ bench-conftest: build $(CONFTEST_BIN) ## Accounts/s of closeout check and confte
 	tools/bench-conftest.sh $(BIN)/closeout $(CONFTEST_BIN) 2000
 
 .PHONY: fuzz
-fuzz: ## Fuzz the snapshot loader and engine, the attestation parser and the waiver parser, FUZZTIME each (default 5m)
+fuzz: ## Fuzz the snapshot loader and engine, the attestation and waiver parsers and the collectors' answers, FUZZTIME each (default 5m)
 	$(GO) test -run '^$$' -fuzz FuzzLoadEvaluate -fuzztime $(FUZZTIME) -fuzzminimizetime 100x -parallel 1 ./policies
 	$(GO) test -run '^$$' -fuzz FuzzParseAttestations -fuzztime $(FUZZTIME) ./snapshot
 	$(GO) test -run '^$$' -fuzz FuzzParseWaivers -fuzztime $(FUZZTIME) ./results
+	$(GO) test -run '^$$' -fuzz FuzzAnyAnswer -fuzztime $(FUZZTIME) ./collectors
 
 .PHONY: clean
 clean: ## Remove build and demo output

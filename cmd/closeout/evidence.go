@@ -4,13 +4,14 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"sort"
-	"syscall"
 
+	"github.com/closeout-dev/closeout/internal/safefile"
 	"github.com/spf13/cobra"
 )
 
@@ -55,9 +56,9 @@ recorded in the ticket to know the manifest was not rewritten.`,
 
 func evidenceVerifyRun(opts *EvidenceVerifyOptions) error {
 	manifestPath := filepath.Join(opts.Dir, manifestName)
-	raw, err := readRegularFile(manifestPath, maxManifestBytes)
+	raw, err := safefile.ReadFile(manifestPath, maxManifestBytes)
 	if err != nil {
-		return &exitError{code: exitInput, err: fmt.Errorf("%s: %w", manifestPath, err)}
+		return &exitError{code: exitInput, err: err} // names the file
 	}
 	var m Manifest
 	if err := json.Unmarshal(raw, &m); err != nil || m.SchemaVersion != "closeout.evidence/v1" {
@@ -76,6 +77,8 @@ func evidenceVerifyRun(opts *EvidenceVerifyOptions) error {
 		}
 		sum, n, err := fileDigest(filepath.Join(opts.Dir, file.Name))
 		switch {
+		case errors.Is(err, safefile.ErrNotRegular):
+			problems = append(problems, fmt.Sprintf("%s: %v", file.Name, err))
 		case err != nil:
 			problems = append(problems, fmt.Sprintf("%s: missing (%v)", file.Name, err))
 		case sum != file.SHA256 || n != file.Bytes:
@@ -107,36 +110,9 @@ func evidenceVerifyRun(opts *EvidenceVerifyOptions) error {
 // maxManifestBytes bounds the manifest read: a real one is a few KiB.
 const maxManifestBytes = 1 << 20
 
-// openRegular opens path only if it is a regular file, not a symlink, a
-// FIFO or a device (which could hang or never end).
-func openRegular(path string) (*os.File, error) {
-	st, err := os.Lstat(path)
-	if err != nil {
-		return nil, err
-	}
-	if !st.Mode().IsRegular() {
-		return nil, fmt.Errorf("not a regular file (%s)", st.Mode().Type())
-	}
-	return os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK|syscall.O_NOFOLLOW, 0)
-}
-
-// readRegularFile reads a regular file of at most max bytes.
-func readRegularFile(path string, max int64) ([]byte, error) {
-	f, err := openRegular(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	raw, err := io.ReadAll(io.LimitReader(f, max+1))
-	if err == nil && int64(len(raw)) > max {
-		err = fmt.Errorf("over the %d KiB limit", max>>10)
-	}
-	return raw, err
-}
-
 // fileDigest is a regular file's sha256 and size.
 func fileDigest(path string) (string, int64, error) {
-	f, err := openRegular(path)
+	f, err := safefile.Open(path, os.O_RDONLY)
 	if err != nil {
 		return "", 0, err
 	}

@@ -157,34 +157,41 @@ func parseTenant(n *yaml.Node, bad func(int, string, ...any)) (tenantEntry, bool
 		bad(n.Line, "%s: give clientId with either certificatePath or secretEnv, or tokenEnv", where)
 		ok = false
 	}
-	for _, u := range []struct{ key, value string }{{"graphUrl", t.GraphURL}, {"exchangeUrl", t.ExchangeURL}} {
-		if u.value != "" && !t.TestEndpoint && !microsoftEndpoint(u.value) {
-			bad(n.Line, "%s: %s %s is not a Microsoft endpoint: a credential is sent nowhere else unless the tenant says testEndpoint: true", where, u.key, u.value)
+	cloud := t.Cloud
+	if cloud == "" {
+		cloud = "global"
+	}
+	if _, known := graph.Clouds[cloud]; !known {
+		bad(n.Line, "%s: cloud %q: want one of global, usgov, usgovdod, china", where, t.Cloud)
+		ok = false
+	}
+	for _, u := range []struct{ key, value, want string }{{"graphUrl", t.GraphURL, graph.Clouds[cloud].GraphURL}, {"exchangeUrl", t.ExchangeURL, exchange.Endpoints[cloud]}} {
+		if u.value != "" && !t.TestEndpoint && !sameEndpoint(u.value, u.want) {
+			bad(n.Line, "%s: %s %s is not Microsoft's endpoint for the %s cloud (%s): a credential is sent nowhere else unless the tenant says testEndpoint: true", where, u.key, u.value, cloud, u.want)
+			ok = false
+		}
+	}
+	// The certificate is read now, so that a file that is missing, too
+	// large or not a regular file (a FIFO would hang every tenant's run)
+	// stops the run before any tenant is scanned.
+	if t.CertificatePath != "" {
+		if _, err := inputfile.Read(t.CertificatePath, maxCertificateBytes); err != nil {
+			bad(n.Line, "%s: certificatePath %s: %v", where, t.CertificatePath, err)
 			ok = false
 		}
 	}
 	return t, ok
 }
 
-// microsoftEndpoint holds for a Graph or Exchange Online endpoint of one of
-// Microsoft's clouds, over https.
-func microsoftEndpoint(raw string) bool {
+// maxCertificateBytes bounds a certificate file (a PEM or PFX of a few KiB).
+const maxCertificateBytes = 1 << 20
+
+// sameEndpoint holds when raw is https on want's host: the Graph or
+// Exchange Online endpoint of the tenant's cloud.
+func sameEndpoint(raw, want string) bool {
 	u, err := url.Parse(raw)
-	if err != nil || u.Scheme != "https" {
-		return false
-	}
-	host := strings.ToLower(u.Hostname())
-	for _, c := range graph.Clouds {
-		if cu, err := url.Parse(c.GraphURL); err == nil && strings.EqualFold(cu.Hostname(), host) {
-			return true
-		}
-	}
-	for _, e := range exchange.Endpoints {
-		if eu, err := url.Parse(e); err == nil && strings.EqualFold(eu.Hostname(), host) {
-			return true
-		}
-	}
-	return false
+	w, werr := url.Parse(want)
+	return err == nil && werr == nil && want != "" && u.Scheme == "https" && u.User == nil && strings.EqualFold(u.Host, w.Host)
 }
 
 // scanTenants scans every tenant of --tenants side by side, each into

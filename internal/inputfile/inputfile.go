@@ -21,7 +21,7 @@ const MaxBytes = 8 << 20
 // regular file (a FIFO or a device would hang or never end) or is larger
 // than max. Errors do not repeat the path: callers name the file.
 func Read(path string, max int64) ([]byte, error) {
-	f, err := os.Open(path)
+	f, err := os.OpenFile(path, os.O_RDONLY|nonBlock, 0)
 	if err != nil {
 		return nil, fmt.Errorf("%s", strings.TrimPrefix(err.Error(), "open "+path+": "))
 	}

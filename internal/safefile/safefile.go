@@ -8,6 +8,7 @@ package safefile
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 )
@@ -17,9 +18,10 @@ var ErrNotRegular = errors.New("not a regular file")
 
 // Open opens path with flag (os.O_RDONLY, os.O_RDWR|os.O_CREATE, ...), as
 // a regular file only: a symbolic link at path is refused, not followed,
-// and so is anything but a regular file. A file it creates has mode 0600.
+// and so is anything but a regular file (opening a FIFO does not wait for
+// a writer). A file it creates has mode 0600.
 func Open(path string, flag int) (*os.File, error) {
-	f, err := os.OpenFile(path, flag|noFollow, 0o600)
+	f, err := os.OpenFile(path, flag|noFollow|nonBlock, 0o600)
 	if err != nil {
 		if isLoop(err) {
 			return nil, refused(path, fs.ModeSymlink)
@@ -36,6 +38,21 @@ func Open(path string, flag int) (*os.File, error) {
 		return nil, refused(path, st.Mode())
 	}
 	return f, nil
+}
+
+// ReadFile reads the regular file at path (never through a link), of at
+// most max bytes.
+func ReadFile(path string, max int64) ([]byte, error) {
+	f, err := Open(path, os.O_RDONLY)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	raw, err := io.ReadAll(io.LimitReader(f, max+1))
+	if err == nil && int64(len(raw)) > max {
+		err = fmt.Errorf("%s is over the %d KiB limit", path, max>>10)
+	}
+	return raw, err
 }
 
 // CreateNew creates path, which must not exist (not even as a dangling
