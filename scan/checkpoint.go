@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -39,6 +40,7 @@ type entry struct {
 }
 
 type checkpoint struct {
+	lock      *safefile.DirLock // one scan (or merge) writes a directory at a time
 	snapshots *os.File
 	log       *os.File
 	end       int64
@@ -64,6 +66,20 @@ func openCheckpoint(dir string, resume bool) (*checkpoint, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
+	lock, err := safefile.Lock(dir)
+	if err != nil {
+		return nil, err
+	}
+	cp, err := openCheckpointLocked(dir, resume)
+	if err != nil {
+		lock.Unlock()
+		return nil, err
+	}
+	cp.lock = lock
+	return cp, nil
+}
+
+func openCheckpointLocked(dir string, resume bool) (*checkpoint, error) {
 	snapPath, logPath := filepath.Join(dir, snapshotsName), filepath.Join(dir, checkpointName)
 	cp := &checkpoint{done: map[string]bool{}}
 	if !resume {
@@ -276,7 +292,32 @@ func (cp *checkpoint) write(id string, line []byte, retry bool) error {
 	return err
 }
 
+// notListed refuses a resumed scan whose checkpoint vouches for an account
+// the tenant's listing does not hold: written by something else, or for
+// another tenant (or deleted since the scan began): its line would reach
+// the results as if it were this tenant's.
+func (cp *checkpoint) notListed(dir string, listed map[string]bool) error {
+	var ghosts []string
+	for id := range cp.done {
+		if !listed[id] {
+			ghosts = append(ghosts, id)
+		}
+	}
+	if len(ghosts) == 0 {
+		return nil
+	}
+	sort.Strings(ghosts)
+	n, more := len(ghosts), ""
+	if n > 5 {
+		more = fmt.Sprintf(" and %d more", n-5)
+		ghosts = ghosts[:5]
+	}
+	return &CheckpointError{Dir: dir, Reason: fmt.Sprintf("it holds %d account(s) the tenant does not list (%s%s): written by something else, for another tenant, or deleted since the scan began",
+		n, safefile.TermText(strings.Join(ghosts, ", ")), more)}
+}
+
 func (cp *checkpoint) close() error {
+	defer cp.lock.Unlock()
 	err1 := cp.snapshots.Close()
 	err2 := cp.log.Close()
 	if err1 != nil {

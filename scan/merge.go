@@ -2,9 +2,14 @@ package scan
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
+
+	"github.com/closeout-dev/closeout/internal/safefile"
+	"github.com/closeout-dev/closeout/snapshot"
 )
 
 // MergeResult is what Merge wrote.
@@ -28,7 +33,18 @@ func Merge(out string, dirs []string) (*MergeResult, error) {
 	seen := map[string]bool{}
 	var tenantDoc []byte
 	for _, dir := range dirs {
-		if b, err := os.ReadFile(filepath.Join(dir, "tenant.json")); err == nil {
+		// A shard another closeout is still writing is not merged.
+		// (A shard on a read-only volume cannot be locked, nor written.)
+		if shardLock, err := safefile.Lock(dir); errors.Is(err, safefile.ErrLocked) {
+			return nil, err
+		} else if err == nil {
+			shardLock.Unlock()
+		}
+		b, err := safefile.ReadFile(filepath.Join(dir, "tenant.json"), int64(snapshot.DefaultLimits.MaxDocumentBytes))
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return nil, err // a link, a FIFO, a file too large: never read through
+		}
+		if err == nil {
 			if tenantDoc != nil && !sameTenant(tenantDoc, b) {
 				return nil, fmt.Errorf("%s scanned another tenant than the shards before it; merge one tenant's shards at a time", dir)
 			}
@@ -65,7 +81,7 @@ func Merge(out string, dirs []string) (*MergeResult, error) {
 	}
 	if tenantDoc != nil {
 		res.Tenant = filepath.Join(out, "tenant.json")
-		if err := os.WriteFile(res.Tenant, tenantDoc, 0o600); err != nil {
+		if err := safefile.WriteAtomic(res.Tenant, func(f *os.File) error { _, err := f.Write(tenantDoc); return err }); err != nil {
 			return nil, err
 		}
 	}

@@ -562,6 +562,7 @@ func (s *scanner) accounts(ctx context.Context) error {
 	batcher := newBatcher(s.graph)
 	defer batcher.close()
 	var listErr error
+	listed := map[string]bool{} // every account of the tenant's listing, wanted or not
 	s.setListing(true)
 	go func() {
 		defer close(jobs)
@@ -570,6 +571,7 @@ func (s *scanner) accounts(ctx context.Context) error {
 			if err != nil {
 				return err
 			}
+			listed[u.ID] = true
 			if !s.wanted(u, only) {
 				return nil
 			}
@@ -640,8 +642,10 @@ func (s *scanner) accounts(ctx context.Context) error {
 		return writeErr
 	case listErr != nil && !errors.Is(listErr, context.Canceled):
 		return graph.Fatal("users", listErr)
+	case ctx.Err() != nil:
+		return ctx.Err()
 	}
-	return ctx.Err()
+	return s.cp.notListed(s.opts.Dir, listed)
 }
 
 // readAll reads the accounts jobs sends, Workers at a time, until jobs is

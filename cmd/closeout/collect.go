@@ -8,6 +8,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/closeout-dev/closeout/collectors"
 	"github.com/closeout-dev/closeout/collectors/safehttp"
+	"github.com/closeout-dev/closeout/internal/safefile"
 	"io"
 	"net"
 	"os"
@@ -365,9 +366,17 @@ func encodeJSON(w io.Writer, doc any) error {
 	return enc.Encode(doc)
 }
 
-// writeJSONFile writes a document to path, atomically, mode 0600.
+// writeJSONFile writes a document to a path the user named, atomically,
+// mode 0600.
 func writeJSONFile(path string, doc any) error {
 	return writeFileAtomic(path, func(f *os.File) error { return encodeJSON(f, doc) })
+}
+
+// writeOwnJSON writes a file of closeout's own in a directory (a scan's
+// tenant.json): atomically, mode 0600, refusing a link or a device planted
+// at its path.
+func writeOwnJSON(path string, doc any) error {
+	return safefile.WriteAtomic(path, func(f *os.File) error { return encodeJSON(f, doc) })
 }
 
 // deadlineError is the cause of a session that ran out of --timeout.

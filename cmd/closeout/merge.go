@@ -53,6 +53,11 @@ func mergeRun(opts *MergeOptions) error {
 	if opts.Out == "" {
 		return usageErrorf("merge needs -o DIR for the merged scan")
 	}
+	lock, err := lockDir(opts.Out)
+	if err != nil {
+		return err
+	}
+	defer lock.Unlock()
 	res, err := scan.Merge(opts.Out, opts.Dirs)
 	if err != nil {
 		return &exitError{code: exitInput, err: err}

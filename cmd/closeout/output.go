@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/closeout-dev/closeout/internal/safefile"
 	"github.com/closeout-dev/closeout/reports"
 	"github.com/closeout-dev/closeout/results"
 	"github.com/spf13/pflag"
@@ -149,11 +150,11 @@ func openReports(io *IOStreams, flags *outputFlags) (reports.Reporter, func(ok b
 	}
 	flags.outs = outs
 	var reps []reports.Reporter
-	var files []*atomicFile
+	var files []*safefile.Atomic
 	finish := func(ok bool) error {
 		var first error
 		for _, f := range files {
-			if err := f.finish(ok); err != nil && first == nil {
+			if err := f.Finish(ok); err != nil && first == nil {
 				first = err
 			}
 		}
@@ -206,65 +207,21 @@ func (o *outputFlags) sayVerdict(io *IOStreams, sum results.Summary) {
 	fmt.Fprintf(io.ErrOut, "closeout: %s\n", line)
 }
 
-// atomicFile is written under a temporary name with mode 0600 and renamed
-// into place only when complete. An existing target that is not a regular
-// file (a device, a pipe, a terminal) is written in place instead: renaming
-// over it would replace /dev/stdout or a FIFO with a plain file.
-type atomicFile struct {
-	*os.File
-	path    string
-	inPlace bool
-}
+// createAtomic starts a report or output file the user named: written
+// under a temporary name and renamed into place when complete; a device or
+// FIFO there (/dev/stdout) is written in place; a link to a regular file is
+// refused.
+func createAtomic(path string) (*safefile.Atomic, error) { return safefile.CreateAtomic(path, true) }
 
-func createAtomic(path string) (*atomicFile, error) {
-	if st, err := os.Stat(path); err == nil && !st.Mode().IsRegular() {
-		if st.IsDir() {
-			return nil, fmt.Errorf("is a directory")
-		}
-		f, err := os.OpenFile(path, os.O_WRONLY, 0)
-		if err != nil {
-			return nil, err
-		}
-		return &atomicFile{File: f, path: path, inPlace: true}, nil
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return nil, err
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return nil, err
-	}
-	if err := tmp.Chmod(0o600); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return nil, err
-	}
-	return &atomicFile{File: tmp, path: path}, nil
-}
-
-func (f *atomicFile) finish(ok bool) error {
-	err := f.Close()
-	if f.inPlace {
-		return err
-	}
-	if ok && err == nil {
-		if err = os.Rename(f.Name(), f.path); err == nil {
-			return nil
-		}
-	}
-	os.Remove(f.Name())
-	return err
-}
-
-// writeFileAtomic writes one file through an atomicFile.
+// writeFileAtomic writes one file the user named through createAtomic.
 func writeFileAtomic(path string, write func(*os.File) error) error {
 	f, err := createAtomic(path)
 	if err != nil {
 		return err
 	}
 	if err := write(f.File); err != nil {
-		f.finish(false)
+		f.Finish(false)
 		return err
 	}
-	return f.finish(true)
+	return f.Finish(true)
 }

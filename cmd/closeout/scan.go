@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/closeout-dev/closeout/internal/inputfile"
+	"github.com/closeout-dev/closeout/internal/safefile"
 	"github.com/closeout-dev/closeout/policies"
 	"github.com/closeout-dev/closeout/scan"
 	"github.com/closeout-dev/closeout/snapshot"
@@ -133,6 +134,11 @@ func scanRun(opts *ScanOptions) error {
 	if opts.Tenants != "" {
 		return scanTenants(opts, so)
 	}
+	lock, err := lockDir(opts.Dir)
+	if err != nil {
+		return err
+	}
+	defer lock.Unlock()
 	if err := scanTenant(opts, &opts.Connection, so, ""); err != nil {
 		return err
 	}
@@ -152,6 +158,11 @@ func scanTenant(opts *ScanOptions, conn *connectionFlags, so scan.Options, label
 		return err
 	}
 	defer sess.cancel()
+	lock, err := lockDir(so.Dir)
+	if err != nil {
+		return err
+	}
+	defer lock.Unlock()
 	so.Graph = sess.client
 	tenantPath := filepath.Join(so.Dir, "tenant.json")
 	if _, statErr := os.Stat(tenantPath); !so.Resume || statErr != nil {
@@ -165,7 +176,7 @@ func scanTenant(opts *ScanOptions, conn *connectionFlags, so scan.Options, label
 		if so.Tenant != "" && !strings.EqualFold(doc.Tenant.ID, so.Tenant) {
 			return &exitError{code: exitCollection, err: &scan.WrongTenantError{Want: so.Tenant, Got: doc.Tenant.ID}}
 		}
-		if err := writeJSONFile(tenantPath, doc); err != nil {
+		if err := writeOwnJSON(tenantPath, doc); err != nil {
 			return &exitError{code: exitInput, err: err}
 		}
 	}
@@ -230,6 +241,20 @@ func scanTenant(opts *ScanOptions, conn *connectionFlags, so scan.Options, label
 	return nil
 }
 
+// lockDir takes a scan or merge directory (creating it, mode 0700) for
+// this command from start to end: two scans into one directory would
+// interleave their lines.
+func lockDir(dir string) (*safefile.DirLock, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, &exitError{code: exitInput, err: err}
+	}
+	lock, err := safefile.Lock(dir)
+	if err != nil {
+		return nil, &exitError{code: exitInput, err: err}
+	}
+	return lock, nil
+}
+
 // rate prints units per second to a tenth.
 func rate(perSecond float64) string {
 	return strconv.FormatFloat(math.Round(perSecond*10)/10, 'f', -1, 64)
@@ -273,7 +298,7 @@ func writeLearnedPace(dir string, budgets []scan.Budget) error {
 	if len(learned) == 0 {
 		return nil
 	}
-	return writeJSONFile(filepath.Join(dir, pacingFile), map[string]any{"learned": learned})
+	return writeOwnJSON(filepath.Join(dir, pacingFile), map[string]any{"learned": learned})
 }
 
 func labelPrefix(l string) string {

@@ -203,6 +203,11 @@ func scanTenants(opts *ScanOptions, so scan.Options) error {
 	if err != nil {
 		return err
 	}
+	lock, err := lockDir(opts.Dir)
+	if err != nil {
+		return err
+	}
+	defer lock.Unlock()
 	var mu sync.Mutex
 	var failed []string
 	var scanned []string

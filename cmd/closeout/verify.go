@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/closeout-dev/closeout/internal/safefile"
 	"github.com/closeout-dev/closeout/policies"
 	"github.com/closeout-dev/closeout/reports"
 	"github.com/closeout-dev/closeout/results"
@@ -268,7 +269,7 @@ func writeEvidence(dir string, snap []byte, meta results.Meta, sub *results.Subj
 		Tool: meta.Tool, PolicySet: meta.PolicySet, Subject: sub.Subject, Incident: sub.Incident}
 	write := func(name string, fill func(io.Writer) error) error {
 		path := filepath.Join(dir, name)
-		if err := writeFileAtomic(path, func(f *os.File) error { return fill(f) }); err != nil {
+		if err := safefile.WriteAtomic(path, func(f *os.File) error { return fill(f) }); err != nil {
 			return err
 		}
 		sum, n, err := fileDigest(path)
@@ -297,7 +298,7 @@ func writeEvidence(dir string, snap []byte, meta results.Meta, sub *results.Subj
 		return "", err
 	}
 	raw = append(raw, '\n')
-	if err := writeFileAtomic(filepath.Join(dir, manifestName), func(f *os.File) error { _, err := f.Write(raw); return err }); err != nil {
+	if err := safefile.WriteAtomic(filepath.Join(dir, manifestName), func(f *os.File) error { _, err := f.Write(raw); return err }); err != nil {
 		return "", err
 	}
 	digest, _, err := fileDigest(filepath.Join(dir, manifestName))

@@ -11,6 +11,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path/filepath"
 )
 
 // ErrNotRegular is returned for a path that is not a regular file.
@@ -98,4 +99,77 @@ func refused(path string, mode fs.FileMode) error {
 		kind = "a directory"
 	}
 	return fmt.Errorf("%s is %s: refused (closeout reads and writes regular files only, never through a link): %w", path, kind, ErrNotRegular)
+}
+
+// Atomic is a file written under a temporary name beside its path (mode
+// 0600) and renamed into place by Finish only when complete, so a reader
+// never sees half of it and a link at the path is replaced, never written
+// through.
+type Atomic struct {
+	*os.File
+	path    string
+	inPlace bool
+}
+
+// CreateAtomic starts writing path. Whatever is at path now must be a
+// regular file (or nothing); anything else is refused, except that with
+// stream a device or a FIFO (/dev/stdout, a pipe the user named, or a link
+// to one) is written in place: renaming over it would replace it with a
+// plain file.
+func CreateAtomic(path string, stream bool) (*Atomic, error) {
+	if st, err := os.Lstat(path); err == nil && !st.Mode().IsRegular() {
+		target, terr := os.Stat(path)
+		if !stream || terr != nil || target.Mode().IsRegular() || target.IsDir() {
+			return nil, refused(path, st.Mode())
+		}
+		f, err := os.OpenFile(path, os.O_WRONLY, 0)
+		if err != nil {
+			return nil, err
+		}
+		return &Atomic{File: f, path: path, inPlace: true}, nil
+	}
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*")
+	if err != nil {
+		return nil, err
+	}
+	if err := tmp.Chmod(0o600); err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return nil, err
+	}
+	return &Atomic{File: tmp, path: path}, nil
+}
+
+// Finish closes the file and, when ok, renames it into place; otherwise
+// (or when renaming fails) the temporary file is removed.
+func (f *Atomic) Finish(ok bool) error {
+	err := f.Close()
+	if f.inPlace {
+		return err
+	}
+	if ok && err == nil {
+		if err = os.Rename(f.Name(), f.path); err == nil {
+			return nil
+		}
+	}
+	os.Remove(f.Name())
+	return err
+}
+
+// WriteAtomic writes path whole through an Atomic file: a regular file of
+// closeout's own, never a link or a device.
+func WriteAtomic(path string, write func(*os.File) error) error {
+	f, err := CreateAtomic(path, false)
+	if err != nil {
+		return err
+	}
+	if err := write(f.File); err != nil {
+		f.Finish(false)
+		return err
+	}
+	return f.Finish(true)
 }
