@@ -42,6 +42,9 @@ func TestCustomPolicyLoadErrors(t *testing.T) {
 		{"time.now_ns", header("X-1", "custom-x", "[user]", "[posture]") + "package custom.c\n\ndeny contains \"x\" if time.now_ns() > 0\n", "undefined function time.now_ns"},
 		{"strict unused local", header("X-1", "custom-x", "[user]", "[posture]") + "package custom.c\n\ndeny contains \"x\" if {\n\ty := 1\n\tinput.user\n}\n", "assigned var y unused"},
 		{"syntax", "package custom.c\n\ndeny contains if {\n", "rego_parse_error"},
+		{"javascript reference", strings.Replace(header("X-1", "custom-x", "[user]", "[posture]"), "# custom:\n", "# related_resources:\n#   - ref: javascript:alert(14)\n# custom:\n", 1) + "package custom.c\n\ndeny contains \"x\" if input.user\n", `ref "javascript:alert(14)" is not an https URL`},
+		{"http reference", strings.Replace(header("X-1", "custom-x", "[user]", "[posture]"), "# custom:\n", "# related_resources:\n#   - ref: http://intranet/runbook\n# custom:\n", 1) + "package custom.c\n\ndeny contains \"x\" if input.user\n", "not an https URL"},
+		{"unknown placeholder", strings.Replace(header("X-1", "custom-x", "[user]", "[posture]"), "Fix {user}.", "Fix {user:sql}.", 1) + "package custom.c\n\ndeny contains \"x\" if input.user\n", "placeholder {user:sql}"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -371,6 +371,10 @@ func policyFromAnnotations(pkgPath, file string, a *ast.Annotations) (*Policy, e
 		p.FailsOnPartialData = b
 	}
 	for _, r := range a.RelatedResources {
+		// Reports make links of references: https only, no credentials.
+		if r.Ref.Scheme != "https" || r.Ref.Host == "" || r.Ref.User != nil {
+			return nil, bad("related_resources ref %q is not an https URL: reports link to references, and only to https", r.Ref.String())
+		}
 		p.References = append(p.References, r.Ref.String())
 	}
 	return p, nil

@@ -290,6 +290,25 @@ func TestHTMLInChromium(t *testing.T) {
 			t.Errorf("the page shows the raw status %s where a person reads", raw)
 		}
 	}
+	// The page carries a strict Content-Security-Policy: its own script
+	// ran (above), and a script or style put into the page by anything
+	// else (here, by editing the file) does not.
+	if !strings.Contains(dom, `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'sha256-`) {
+		t.Error("the page has no Content-Security-Policy")
+	}
+	planted := strings.Replace(string(renderFixture(t, "html", nil)), "</main>",
+		`<script>document.body.setAttribute("data-planted", "ran")</script></main>`, 1)
+	plantedPage := filepath.Join(dir, "planted.html")
+	if err := os.WriteFile(plantedPage, []byte(planted), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	plantedDOM := string(chrome("--dump-dom", "file://"+plantedPage+"#open"))
+	if strings.Contains(plantedDOM, `data-planted="ran"`) {
+		t.Error("an inline script without the policy's hash ran")
+	}
+	if !hiddenPass.MatchString(plantedDOM) {
+		t.Error("the page's own script did not run beside the planted one")
+	}
 	shot := filepath.Join(dir, "report.png")
 	chrome("--screenshot="+shot, "file://"+page)
 	if png, err := os.ReadFile(shot); err != nil || len(png) < 20000 || !bytes.HasPrefix(png, []byte("\x89PNG")) {

@@ -64,9 +64,22 @@ func FormatNames() string {
 // New returns the reporter for format, writing to w.
 func New(format string, w io.Writer, opts Options) (Reporter, error) {
 	for _, f := range Formats {
-		if f.Name == format {
-			return f.new(w, opts), nil
+		if f.Name != format {
+			continue
 		}
+		// The data formats carry bidirectional and control runes inert:
+		// JSON escaped (the value is kept), SARIF, JUnit and HTML shown
+		// as \uNNNN where people read them. The text formats clean each
+		// field themselves (termSafe, mdText).
+		switch format {
+		case "json", "ocsf":
+			w = newInertWriter(w, escapedRune)
+		case "sarif":
+			w = newInertWriter(w, visibleInJSON)
+		case "junit", "html":
+			w = newInertWriter(w, escapedRune)
+		}
+		return f.new(w, opts), nil
 	}
 	return nil, fmt.Errorf("unknown format %q (want one of %s)", format, FormatNames())
 }

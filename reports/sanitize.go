@@ -2,8 +2,11 @@ package reports
 
 import (
 	"fmt"
+	"io"
+	"net/url"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/closeout-dev/closeout/results"
 )
@@ -108,4 +111,103 @@ func displayText(s *results.Subject, clean func(string) string) *results.Subject
 		c.Findings[i] = f
 	}
 	return &c
+}
+
+// inertWriter passes a data format's bytes through, writing each rune that
+// could reorder, hide or drive what a viewer shows (a bidirectional
+// override, DEL, a C1 code, a C0 control other than tab, newline and
+// carriage return) as repl gives it. The formats' own encoders leave these
+// runes raw (encoding/json escapes only C0; html/template and encoding/xml
+// none of the bidirectional ones), so this is where every string of the
+// document, whatever field it is in, is made inert at once.
+type inertWriter struct {
+	w       io.Writer
+	repl    func(rune) string
+	pending []byte // the start of a rune the next write completes
+}
+
+// newInertWriter wraps w; repl writes one flagged rune.
+func newInertWriter(w io.Writer, repl func(rune) string) io.Writer {
+	return &inertWriter{w: w, repl: repl}
+}
+
+// escapedRune is a flagged rune as \uNNNN: in a JSON string the escape of
+// the rune itself (nothing is lost), in HTML or XML text it is shown as
+// those six characters.
+func escapedRune(r rune) string { return fmt.Sprintf(`\u%04x`, r) }
+
+// visibleInJSON is a flagged rune as the six characters \uNNNN inside a
+// JSON string: what a viewer decoding the JSON shows (SARIF's messages).
+func visibleInJSON(r rune) string { return fmt.Sprintf(`\\u%04x`, r) }
+
+func flagged(r rune) bool {
+	return r != '\t' && r != '\n' && r != '\r' && unsafeRune(r)
+}
+
+func (iw *inertWriter) Write(p []byte) (int, error) {
+	n := len(p)
+	if len(iw.pending) > 0 {
+		p = append(iw.pending, p...)
+		iw.pending = nil
+	}
+	// Hold back a rune cut short by the end of this write.
+	for i := len(p) - 1; i >= max(0, len(p)-(utf8.UTFMax-1)); i-- {
+		if utf8.RuneStart(p[i]) {
+			if !utf8.FullRune(p[i:]) {
+				iw.pending = append([]byte(nil), p[i:]...)
+				p = p[:i]
+			}
+			break
+		}
+	}
+	var b []byte
+	last := 0
+	for i := 0; i < len(p); {
+		c := p[i]
+		if c >= 0x20 && c < 0x7f || c == '\t' || c == '\n' || c == '\r' {
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRune(p[i:])
+		if flagged(r) {
+			b = append(b, p[last:i]...)
+			b = append(b, iw.repl(r)...)
+			last = i + size
+		}
+		i += size
+	}
+	if b == nil {
+		_, err := iw.w.Write(p)
+		return n, err
+	}
+	b = append(b, p[last:]...)
+	_, err := iw.w.Write(b)
+	return n, err
+}
+
+// httpsURL holds for an absolute https URL: the only kind of link a report
+// makes of a policy's references (a custom policy's metadata may say
+// javascript:, data: or file:).
+func httpsURL(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && u.Scheme == "https" && u.Host != "" && u.User == nil && !strings.ContainsFunc(s, unsafeRune)
+}
+
+// mdLines is multi-line text as Markdown that renders as itself, line by
+// line (mdText makes one line of each).
+func mdLines(s string) string {
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		lines[i] = mdText(l)
+	}
+	return strings.Join(lines, "\n")
+}
+
+// mdLink is a reference as a Markdown autolink when it is an https URL,
+// or as inert text.
+func mdLink(s string) string {
+	if httpsURL(s) && !strings.ContainsAny(s, "<> ") {
+		return "<" + s + ">"
+	}
+	return mdText(s)
 }

@@ -59,11 +59,17 @@ func buildSARIF(doc *document, category string) *sarif.Report {
 			Add("precision", "high").
 			AddTag("security").
 			AddTag(p.Checklist)
+		// A custom policy's metadata is text, never markup: its Markdown
+		// is escaped, and only an https reference becomes a link.
 		help := fmt.Sprintf("%s\n\nRemediation: %s", p.Description, p.Remediation)
-		helpMarkdown := fmt.Sprintf("%s\n\n**Remediation:** %s", p.Description, p.Remediation)
+		helpMarkdown := fmt.Sprintf("%s\n\n**Remediation:** %s", mdLines(p.Description), mdLines(p.Remediation))
 		if len(p.References) > 0 {
 			help += "\n\nReferences:\n" + strings.Join(p.References, "\n")
-			helpMarkdown += "\n\n**References:**\n\n- " + strings.Join(p.References, "\n- ")
+			links := make([]string, len(p.References))
+			for i, r := range p.References {
+				links[i] = mdLink(r)
+			}
+			helpMarkdown += "\n\n**References:**\n\n- " + strings.Join(links, "\n- ")
 		}
 		rule := run.AddRule(p.ID).
 			WithName(ruleName(p.Title)).
@@ -72,8 +78,11 @@ func buildSARIF(doc *document, category string) *sarif.Report {
 			WithHelp(sarif.NewMultiformatMessageString().WithText(help).WithMarkdown(helpMarkdown)).
 			WithDefaultConfiguration(sarif.NewReportingConfiguration().WithLevel(defaultLevel(p.Severity))).
 			WithProperties(props)
-		if len(p.References) > 0 {
-			rule.WithHelpURI(p.References[0])
+		for _, r := range p.References {
+			if httpsURL(r) {
+				rule.WithHelpURI(r)
+				break
+			}
 		}
 	}
 	for _, s := range doc.Subjects {
