@@ -72,7 +72,7 @@ func TestDataFormatsCarryControlsInert(t *testing.T) {
 		Findings: []results.Finding{{PolicyID: "X-1", Title: "Custom", Severity: results.High, Status: results.Fail, Checklist: "custom-x",
 			Message: "rule \u202eexe.txt named \x1b]8;;https://evil.example\x07link", Remediation: "fix \u202e",
 			References: []string{"javascript:alert(14)", "data:text/html,<script>alert(1)</script>", "https://learn.microsoft.com/x"},
-			Evidence: map[string]any{"rule": "\u202eevil", "nested": []any{"\u2067x"}}}}}
+			Evidence:   map[string]any{"rule": "\u202eevil", "nested": []any{"\u2067x"}}}}}
 	tally := results.NewTally(results.Gate{FailOn: results.High})
 	tally.Add(hostile)
 	raw := []string{"\u202e", "\u2066", "\u2067", "\u2069", "\x1b", "\x07", "\u0085", "\x7f"}
