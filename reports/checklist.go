@@ -102,5 +102,8 @@ func (r *checklistReporter) End(sum results.Summary) error {
 		}
 	}
 	fmt.Fprintf(r.w, "%s: %s (%s)\n", r.label(), verdict(sum), strings.Join(counts, ", "))
+	if r.meta.Partial != "" {
+		fmt.Fprintln(r.w, termSafe(r.meta.Partial))
+	}
 	return r.w.Flush()
 }

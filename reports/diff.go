@@ -109,7 +109,7 @@ func diffTable(w io.Writer, d *results.Diff) error {
 	}
 	fmt.Fprintln(w, diffHeadline(d))
 	if d.Blocking > 0 {
-		fmt.Fprintf(w, "%s newly failing at or above %s\n", plural(d.Blocking, "finding"), d.FailOn)
+		fmt.Fprintf(w, "%s newly failing %s\n", plural(d.Blocking, "finding"), gateWords(d.FailOn))
 	}
 	return nil
 }

@@ -26,6 +26,9 @@ func renderMarkdown(w io.Writer, doc *document) error {
 	var b strings.Builder
 	sum := doc.Summary
 	fmt.Fprintf(&b, "# closeout: %s\n\n", verdict(sum))
+	if doc.Meta.Partial != "" {
+		fmt.Fprintf(&b, "> **%s**\n\n", mdText(doc.Meta.Partial))
+	}
 	b.WriteString("| accounts |")
 	for _, st := range results.Statuses {
 		fmt.Fprintf(&b, " %s %s |", statusIcon[st], st)
@@ -39,7 +42,10 @@ func renderMarkdown(w io.Writer, doc *document) error {
 		fmt.Fprintf(&b, " %d |", sum.ByStatus[st])
 	}
 	fmt.Fprintf(&b, " %d |\n\n", sum.Blocking)
-	gate := fmt.Sprintf("Blocking: a failure at or above **%s**, an evaluation error at any severity", doc.Meta.FailOn)
+	gate := "Blocking: an evaluation error at any severity"
+	if doc.Meta.FailOn != results.NoFailures {
+		gate = fmt.Sprintf("Blocking: a failure at or above **%s**, an evaluation error at any severity", doc.Meta.FailOn)
+	}
 	if doc.Meta.Strict {
 		gate += ", or an unknown (strict)"
 	}

@@ -90,7 +90,7 @@ func (r *ocsfReporter) Subject(s *results.Subject) error {
 			"metadata": map[string]any{
 				"version": ocsfVersion,
 				"product": map[string]any{"name": "closeout", "vendor_name": "closeout", "version": r.meta.Tool.Version},
-				"labels":  []string{"policy-set:" + r.meta.PolicySet.Digest},
+				"labels":  ocsfLabels(r.meta),
 			},
 			"finding_info": info,
 			"compliance": map[string]any{
@@ -131,3 +131,13 @@ func (r *ocsfReporter) Subject(s *results.Subject) error {
 }
 
 func (r *ocsfReporter) End(results.Summary) error { return r.w.Flush() }
+
+// ocsfLabels are an event's metadata labels: the policy set, and "partial"
+// for a scan merged with shards missing.
+func ocsfLabels(meta results.Meta) []string {
+	labels := []string{"policy-set:" + meta.PolicySet.Digest}
+	if meta.Partial != "" {
+		labels = append(labels, "partial-scan")
+	}
+	return labels
+}

@@ -209,3 +209,11 @@ var statusLabel = map[results.Status]string{
 	results.Waived:  "Waived",
 	results.Error:   "Error",
 }
+
+// gateWords says what the gate's --fail-on makes blocking.
+func gateWords(failOn results.Severity) string {
+	if failOn == results.NoFailures {
+		return "(--fail-on none: no failure blocks)"
+	}
+	return "at or above " + string(failOn)
+}

@@ -124,6 +124,13 @@ func buildSARIF(doc *document, category string) *sarif.Report {
 			res.WithProperties(props)
 		}
 	}
+	if doc.Meta.Partial != "" {
+		// A partial scan is a notification of the run: code scanning shows
+		// it with the run.
+		run.WithInvocations([]*sarif.Invocation{sarif.NewInvocation().WithExecutionSuccessful(true).
+			WithToolExecutionNotifications([]*sarif.Notification{sarif.NewNotification().WithLevel("warning").WithMessage(sarif.NewTextMessage(doc.Meta.Partial))})})
+		run.WithProperties(sarif.NewPropertyBag().Add("partial", doc.Meta.Partial))
+	}
 	rep.AddRun(run)
 	return rep
 }

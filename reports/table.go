@@ -130,7 +130,10 @@ func (r *tableReporter) End(sum results.Summary) error {
 		line += ": " + strings.Join(parts, ", ")
 	}
 	fmt.Fprintln(r.w, line)
-	gate := fmt.Sprintf("at or above %s", r.meta.FailOn)
+	if r.meta.Partial != "" {
+		fmt.Fprintln(r.w, r.paint(ansiYellow, termSafe(r.meta.Partial)))
+	}
+	gate := gateWords(r.meta.FailOn)
 	if r.meta.Strict {
 		gate += ", unknown included (--strict)"
 	}

@@ -54,6 +54,23 @@ func (s Severity) Rank() int {
 	return -1
 }
 
+// NoFailures is the gate of --fail-on none: no failure blocks, whatever
+// its severity (an evaluation error still does). A scheduled scan uses it
+// to succeed when the scan succeeded, its findings in its reports.
+const NoFailures Severity = "none"
+
+// ParseFailOn reads a gate's --fail-on: a severity, or none.
+func ParseFailOn(name string) (Severity, error) {
+	if strings.EqualFold(strings.TrimSpace(name), string(NoFailures)) {
+		return NoFailures, nil
+	}
+	s, err := ParseSeverity(name)
+	if err != nil {
+		return "", fmt.Errorf("unknown severity %q (want one of critical, high, medium, low, info, or none)", name)
+	}
+	return s, nil
+}
+
 // ParseSeverity accepts a severity name in any case.
 func ParseSeverity(name string) (Severity, error) {
 	s := Severity(strings.ToLower(strings.TrimSpace(name)))
@@ -170,6 +187,9 @@ type Meta struct {
 	// KnownPartners is the known-partners file the tenant documents were
 	// judged with (--partners).
 	KnownPartners *InputFile `json:"knownPartners,omitempty"`
+	// Partial says what a scan merged with --allow-partial lacks (shards
+	// missing or unfinished): every report shows it.
+	Partial string `json:"partial,omitempty"`
 }
 
 // InputFile names a file an operator gave the evaluation, by its digest.
@@ -239,6 +259,8 @@ func (g Gate) Blocks(f *Finding) bool {
 		return true
 	case g.Manual && f.Status == Manual:
 		return true
+	case g.FailOn == NoFailures:
+		return false
 	case f.Severity.Rank() < g.FailOn.Rank():
 		return false
 	case f.Status == Fail:

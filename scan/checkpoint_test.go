@@ -114,3 +114,51 @@ func TestResumeRefusesATamperedCheckpoint(t *testing.T) {
 		})
 	}
 }
+
+// A finished scan resumed changes nothing and says so; an unfinished one
+// resumes only as it began: another shard, filter or policy set is refused;
+// a directory holding another tenant's scan is refused.
+func TestResumeFollowsTheManifest(t *testing.T) {
+	srv, _ := generated(t, 10)
+	dir := t.TempDir()
+	if _, err := Run(context.Background(), options(srv, dir)); err != nil {
+		t.Fatal(err)
+	}
+	man, err := ReadManifest(dir)
+	if err != nil || man.Finished == nil || man.Accounts == 0 || man.Tenant.Domain != "contoso.com" {
+		t.Fatalf("manifest of a finished scan: %+v, %v", man, err)
+	}
+	before, _ := os.ReadFile(filepath.Join(dir, snapshotsName))
+	opts := options(srv, dir)
+	opts.Resume = true
+	var fin *FinishedError
+	if _, err := Run(context.Background(), opts); !errors.As(err, &fin) || !strings.Contains(err.Error(), "nothing to resume") {
+		t.Fatalf("resume of a finished scan: %v", err)
+	}
+	if after, _ := os.ReadFile(filepath.Join(dir, snapshotsName)); string(after) != string(before) {
+		t.Error("resuming a finished scan changed its snapshots")
+	}
+
+	man.Finished = nil
+	writeManifest(dir, man)
+	for name, change := range map[string]func(*Options){
+		"shard":    func(o *Options) { o.Shard, o.Shards = 1, 2 },
+		"group":    func(o *Options) { o.Group = "g1" },
+		"exclude":  func(o *Options) { o.Exclude = []string{"a*"} },
+		"sections": func(o *Options) { o.Sections = []string{"user"} },
+	} {
+		opts := options(srv, dir)
+		opts.Resume = true
+		change(&opts)
+		var conflict *ConflictError
+		if _, err := Run(context.Background(), opts); !errors.As(err, &conflict) {
+			t.Errorf("%s changed on resume: %v", name, err)
+		}
+	}
+	man.Tenant.ID = "11111111-2222-3333-4444-555555555555"
+	writeManifest(dir, man)
+	var wrong *WrongTenantError
+	if _, err := Run(context.Background(), opts); !errors.As(err, &wrong) {
+		t.Errorf("resume of another tenant's scan: %v", err)
+	}
+}

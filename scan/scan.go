@@ -71,6 +71,9 @@ type Options struct {
 	// --tenants entry's): another tenant is refused, never scanned under
 	// this one's name.
 	Tenant string
+	// PolicySet is the digest of the policy set whose sections are read,
+	// for the manifest.
+	PolicySet string
 	// Version is the closeout version written into each snapshot.
 	Version string
 	// Now is the collection time (time.Now by default).
@@ -174,6 +177,23 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	}
 	reader.Spend = s.spendGraph
 	s.graph = reader
+	// A resumed scan continues as it began (its manifest says how), and a
+	// finished one is left as it is: nothing is read, cut or rewritten.
+	var man *Manifest
+	if opts.Resume {
+		m, err := ReadManifest(opts.Dir)
+		switch {
+		case err == nil && m.Finished != nil:
+			return nil, &FinishedError{Dir: opts.Dir, Manifest: m}
+		case err == nil:
+			if err := checkResume(m, opts); err != nil {
+				return nil, err
+			}
+			man = m
+		case !isNotExist(err):
+			return nil, err
+		}
+	}
 	cp, err := openCheckpoint(opts.Dir, opts.Resume)
 	if err != nil {
 		return nil, err
@@ -188,6 +208,17 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	}
 	if opts.Tenant != "" && !strings.EqualFold(opts.Tenant, s.tenant.ID) {
 		return nil, &WrongTenantError{Want: opts.Tenant, Got: s.tenant.ID}
+	}
+	if man != nil && !strings.EqualFold(man.Tenant.ID, s.tenant.ID) {
+		return nil, &WrongTenantError{Want: man.Tenant.ID, Got: s.tenant.ID}
+	}
+	if man == nil {
+		man = &Manifest{Tenant: ManifestTenant{ID: s.tenant.ID, Domain: s.tenant.DefaultDomain}, Shard: shardOf(opts),
+			Filters: filtersOf(opts), Sections: opts.Sections, PolicySet: opts.PolicySet, Started: now().UTC()}
+	}
+	man.Version = opts.Version
+	if err := writeManifest(opts.Dir, man); err != nil {
+		return nil, err
 	}
 	if n, err := s.graph.Count(ctx, "/users/$count"); err == nil {
 		s.progress.Total = n
@@ -219,6 +250,11 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	if s.exClient != nil {
 		n, d := s.exClient.Outages()
 		res.OutageCount, res.OutageTime = res.OutageCount+n, res.OutageTime+d
+	}
+	if err == nil {
+		finished := now().UTC()
+		man.Finished, man.Accounts = &finished, res.Done+res.Resumed
+		err = writeManifest(opts.Dir, man)
 	}
 	return res, err
 }

@@ -3,6 +3,7 @@ package scan
 import (
 	"bufio"
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -417,14 +418,81 @@ func TestShardsMergeToTheWholeScan(t *testing.T) {
 		t.Fatalf("the shards read %d accounts, the tenant has %d", total, len(members(tenant)))
 	}
 	merged := filepath.Join(t.TempDir(), "merged")
-	res, err := Merge(merged, append(dirs, dirs[0])) // a shard given twice is kept once
+	res, err := Merge(merged, dirs, MergeOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Accounts != total || res.Duplicates == 0 {
-		t.Errorf("merged %d accounts (%d duplicates), want %d", res.Accounts, res.Duplicates, total)
+	man, err := ReadManifest(merged)
+	if res.Accounts != total || err != nil || man.Finished == nil || man.Accounts != total || len(man.Merged) != 3 || man.Partial() != "" {
+		t.Errorf("merged %d accounts, want %d; manifest %+v, %v", res.Accounts, total, man, err)
 	}
 	sameFindings(t, whole, "whole", merged, "merged")
+
+	// What is not one night's whole scan is refused, each problem named.
+	unfinished := t.TempDir()
+	copyDir(t, dirs[1], unfinished)
+	m1, _ := ReadManifest(unfinished)
+	m1.Finished = nil
+	writeManifest(unfinished, m1)
+	otherNight := t.TempDir()
+	copyDir(t, dirs[1], otherNight)
+	m2, _ := ReadManifest(otherNight)
+	m2.Started = m2.Started.Add(24 * time.Hour)
+	writeManifest(otherNight, m2)
+	for _, c := range []struct {
+		name string
+		dirs []string
+		want string
+	}{
+		{"one shard of three", dirs[:1], "shards 1/3, 2/3 of 3 not given"},
+		{"a shard given twice", []string{dirs[0], dirs[1], dirs[2], dirs[1]}, "shard 1/3 is given twice"},
+		{"an unfinished shard", []string{dirs[0], unfinished, dirs[2]}, "is unfinished"},
+		{"shards of two nights", []string{dirs[0], otherNight, dirs[2]}, "apart"},
+		{"a whole scan", []string{whole, dirs[0]}, "not a shard"},
+		{"not a scan", []string{dirs[0], t.TempDir()}, "has no scan.json"},
+	} {
+		out := filepath.Join(t.TempDir(), "out")
+		_, err := Merge(out, c.dirs, MergeOptions{})
+		var merr *MergeError
+		if !errors.As(err, &merr) || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: %v; want a refusal saying %q", c.name, err, c.want)
+		}
+		if _, statErr := os.Stat(filepath.Join(out, snapshotsName)); statErr == nil {
+			t.Errorf("%s: a refused merge wrote snapshots", c.name)
+		}
+	}
+	// --allow-partial merges a night with a shard missing and one
+	// unfinished, and says which.
+	partial := filepath.Join(t.TempDir(), "partial")
+	res, err = Merge(partial, []string{dirs[0], unfinished}, MergeOptions{AllowPartial: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pm, _ := ReadManifest(partial)
+	if got := pm.Partial(); !strings.Contains(got, "missing shard 2/3") || !strings.Contains(got, "unfinished shard 1/3") {
+		t.Errorf("partial: %q", got)
+	}
+}
+
+// copyDir copies a scan directory's files.
+func copyDir(t *testing.T, from, to string) {
+	t.Helper()
+	entries, err := os.ReadDir(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if e.Name() == ".closeout.lock" {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(from, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(to, e.Name()), b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
 
 // sameFindings evaluates the snapshots of two scan directories and wants

@@ -39,6 +39,8 @@ type CheckOptions struct {
 	History string
 	// annotate places each subject's failing findings in the history.
 	annotate func(*results.Subject)
+	// partial is what a merge with --allow-partial lacks, for the results.
+	partial string
 	// loaded is the policy set when the caller has compiled it already
 	// (scan, which read it for the sections to collect).
 	loaded  *policies.Set
@@ -87,7 +89,7 @@ use --format json for the closeout.results/v1 document.`,
 
 func checkRun(opts *CheckOptions) error {
 	f := opts.factory
-	failOn, err := results.ParseSeverity(opts.FailOn)
+	failOn, err := results.ParseFailOn(opts.FailOn)
 	if err != nil {
 		return usageErrorf("--fail-on: %v", err)
 	}
@@ -133,6 +135,7 @@ func checkRun(opts *CheckOptions) error {
 		Strict:        opts.Strict,
 		Policies:      set.Info(),
 		KnownPartners: partnersFile,
+		Partial:       opts.partial,
 	}
 	if opts.History != "" {
 		trend, annotate, err := historyAnnotator(opts.History, meta.GeneratedAt)
@@ -175,7 +178,7 @@ const maxWorkers = 256
 // registerEvaluation adds the flags of every command that evaluates
 // (check, scan, merge): the gate, the policies and the history.
 func (opts *CheckOptions) registerEvaluation(fl *pflag.FlagSet) {
-	fl.StringVar(&opts.FailOn, "fail-on", "high", "exit 1 when a finding at or above this `severity` fails: critical|high|medium|low|info")
+	fl.StringVar(&opts.FailOn, "fail-on", "high", "exit 1 when a finding at or above this `severity` fails: critical|high|medium|low|info, or none (findings never change the exit code; an evaluation error still does)")
 	fl.BoolVar(&opts.Strict, "strict", false, "count unknown findings as failing (error findings always are)")
 	fl.StringArrayVar(&opts.PolicyDirs, "policy-dir", nil, "also load custom policies from `DIR` (repeatable)")
 	registerEvalTimeout(fl, &opts.EvalTimeout)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -78,6 +79,24 @@ func scriptParams(t *testing.T, dir string) testscript.Params {
 			},
 			"samefindings": cmdSameFindings,
 			"waitlines":    cmdWaitLines,
+			// setstarted DIR/scan.json DURATION moves a scan's start later,
+			// as if it were another night's.
+			"setstarted": func(ts *testscript.TestScript, neg bool, args []string) {
+				d, err := time.ParseDuration(strings.Join(args[1:], ""))
+				if neg || len(args) != 2 || err != nil {
+					ts.Fatalf("usage: setstarted SCAN.JSON DURATION")
+				}
+				path := ts.MkAbs(args[0])
+				var m map[string]any
+				raw, err := os.ReadFile(path)
+				ts.Check(err)
+				ts.Check(json.Unmarshal(raw, &m))
+				started, err := time.Parse(time.RFC3339, m["started"].(string))
+				ts.Check(err)
+				m["started"] = started.Add(d).Format(time.RFC3339)
+				raw, _ = json.Marshal(m)
+				ts.Check(os.WriteFile(path, raw, 0o600))
+			},
 			"fake-latency": func(ts *testscript.TestScript, neg bool, args []string) {
 				d, err := time.ParseDuration(strings.Join(args, ""))
 				if neg || len(args) != 1 || err != nil {

@@ -59,7 +59,7 @@ severity).`,
 }
 
 func diffRun(opts *DiffOptions) error {
-	failOn, err := results.ParseSeverity(opts.FailOn)
+	failOn, err := results.ParseFailOn(opts.FailOn)
 	if err != nil {
 		return usageErrorf("--fail-on: %v", err)
 	}

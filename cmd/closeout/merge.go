@@ -9,11 +9,12 @@ import (
 
 // MergeOptions are the inputs of `closeout merge`.
 type MergeOptions struct {
-	IO      *IOStreams
-	Out     string
-	Dirs    []string
-	Check   CheckOptions
-	factory *factory
+	IO           *IOStreams
+	Out          string
+	Dirs         []string
+	AllowPartial bool
+	Check        CheckOptions
+	factory      *factory
 }
 
 func newCmdMerge(f *factory, runF func(*MergeOptions) error) *cobra.Command {
@@ -26,8 +27,15 @@ func newCmdMerge(f *factory, runF func(*MergeOptions) error) *cobra.Command {
 		Long: `Join the scan directories that closeout scan --shard i/n wrote into one: each
 account once (only the lines each shard's checkpoint vouches for) and the
 tenant document, then evaluate it into DIR/results.json, as one unsharded
-scan would have. --history records the merged run once, however often.`,
-		Example: `  closeout merge -o out/scan out/scan-0 out/scan-1 out/scan-2`,
+scan would have. --history records the merged run once, however often.
+
+Only one night's whole scan is merged: every shard i/n once, each finished,
+of one tenant, with one policy set's sections and one set of filters, begun
+within 12 hours of each other. Anything else is refused, naming each
+problem. --allow-partial merges a night with a shard missing or unfinished
+anyway, and every report of it says which.`,
+		Example: `  closeout merge -o out/scan out/scan-0 out/scan-1 out/scan-2
+  closeout merge -o out/scan --allow-partial out/scan-0 out/scan-2`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				return usageErrorf("merge needs the shards' scan directories")
@@ -44,6 +52,7 @@ scan would have. --history records the merged run once, however often.`,
 	}
 	fl := cmd.Flags()
 	fl.StringVarP(&opts.Out, "dir", "o", "", "the merged scan `DIR` (new)")
+	fl.BoolVar(&opts.AllowPartial, "allow-partial", false, "merge even with a shard missing or unfinished; the results and every report name what is missing")
 	opts.Check.registerEvaluation(fl)
 	opts.Check.Output.register(fl)
 	return cmd
@@ -58,12 +67,17 @@ func mergeRun(opts *MergeOptions) error {
 		return err
 	}
 	defer lock.Unlock()
-	res, err := scan.Merge(opts.Out, opts.Dirs)
+	res, err := scan.Merge(opts.Out, opts.Dirs, scan.MergeOptions{AllowPartial: opts.AllowPartial, Now: opts.factory.Now})
 	if err != nil {
 		return &exitError{code: exitInput, err: err}
 	}
-	if !opts.Check.Output.Quiet {
-		fmt.Fprintf(opts.IO.ErrOut, "closeout: merged %d accounts from %d shards (%d written by more than one, kept once)\n", res.Accounts, len(opts.Dirs), res.Duplicates)
+	partial := res.Manifest.Partial()
+	if partial != "" {
+		fmt.Fprintf(opts.IO.ErrOut, "closeout: %s\n", partial)
 	}
+	if !opts.Check.Output.Quiet {
+		fmt.Fprintf(opts.IO.ErrOut, "closeout: merged %d accounts from %d shards\n", res.Accounts, len(res.Manifest.Merged))
+	}
+	opts.Check.partial = partial
 	return evaluateScanDirs(opts.Check, opts.Out, opts.Out)
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
@@ -20,6 +21,7 @@ import (
 	"github.com/closeout-dev/closeout/snapshot"
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 // ScanOptions are the inputs of `closeout scan`.
@@ -42,6 +44,9 @@ type ScanOptions struct {
 	Check                        CheckOptions
 	Connection                   connectionFlags
 	factory                      *factory
+	// flags are the command's flags, to tell given from defaulted and to
+	// print the command that resumes the scan.
+	flags *pflag.FlagSet
 }
 
 func newCmdScan(f *factory, runF func(*ScanOptions) error) *cobra.Command {
@@ -68,6 +73,7 @@ closeout scan --resume -o DIR reads only the accounts not yet written.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			opts.identityGiven = cmd.Flags().Changed("identity-budget")
 			opts.exchangeGiven = cmd.Flags().Changed("exchange-budget")
+			opts.flags = cmd.Flags()
 			if runF != nil {
 				return runF(opts)
 			}
@@ -125,7 +131,7 @@ func scanRun(opts *ScanOptions) error {
 	// Read what the posture policies need, and nothing else.
 	sections := set.Requires(snapshot.ModePosture)
 	so := scan.Options{
-		Dir: opts.Dir, Resume: opts.Resume, Sections: sections, Users: users, Group: opts.Group, Exclude: opts.Exclude, Shard: shard, Shards: shards,
+		Dir: opts.Dir, Resume: opts.Resume, Sections: sections, Users: users, Group: opts.Group, Exclude: opts.Exclude, Shard: shard, Shards: shards, PolicySet: set.Digest,
 		IncludeGuests: opts.IncludeGuests, Workers: opts.Workers, IdentityUnitsPer10s: opts.IdentityUnits, ExchangePer10s: opts.ExchangeRate,
 		ExchangeCeiling: opts.exchangeGiven, Version: version, Now: f.Now,
 		Progress: progressPrinter(opts.IO, ""),
@@ -139,7 +145,9 @@ func scanRun(opts *ScanOptions) error {
 		return err
 	}
 	defer lock.Unlock()
-	if err := scanTenant(opts, &opts.Connection, so, ""); err != nil {
+	if err := scanTenant(opts, &opts.Connection, so, ""); errors.Is(err, errFinished) {
+		return nil // said so; nothing changed
+	} else if err != nil {
 		return err
 	}
 	return evaluateScanDirs(opts.Check, opts.Dir, opts.Dir)
@@ -153,16 +161,30 @@ func scanTenant(opts *ScanOptions, conn *connectionFlags, so scan.Options, label
 	if label != "" {
 		prefix = "closeout: " + label + ": "
 	}
-	sess, err := conn.session(f)
-	if err != nil {
-		return err
-	}
-	defer sess.cancel()
 	lock, err := lockDir(so.Dir)
 	if err != nil {
 		return err
 	}
 	defer lock.Unlock()
+	if so.Resume {
+		// A finished scan is left as it is; an unfinished one continues
+		// with the accounts its manifest chose.
+		m, err := scan.ReadManifest(so.Dir)
+		switch {
+		case err == nil && m.Finished != nil:
+			fmt.Fprintf(opts.IO.ErrOut, "%s%v\n", prefix, &scan.FinishedError{Dir: so.Dir, Manifest: m})
+			return errFinished
+		case err == nil:
+			opts.fromManifest(&so, m)
+		case !errors.Is(err, fs.ErrNotExist):
+			return &exitError{code: exitInput, err: err}
+		}
+	}
+	sess, err := conn.session(f)
+	if err != nil {
+		return err
+	}
+	defer sess.cancel()
 	so.Graph = sess.client
 	tenantPath := filepath.Join(so.Dir, "tenant.json")
 	if _, statErr := os.Stat(tenantPath); !so.Resume || statErr != nil {
@@ -203,7 +225,12 @@ func scanTenant(opts *ScanOptions, conn *connectionFlags, so scan.Options, label
 			why, code = fmt.Sprintf("stopped when %v", cause), exitCollection
 		}
 		return &exitError{code: code, err: fmt.Errorf("%sthe scan %s after %d accounts; nothing half-read was written. To finish it: %s",
-			labelPrefix(label), why, written, resumeCommand(opts, so.Dir))}
+			labelPrefix(label), why, written, resumeCommand(opts))}
+	}
+	var conflict *scan.ConflictError
+	var tampered *scan.CheckpointError
+	if errors.As(err, &conflict) || errors.As(err, &tampered) {
+		return &exitError{code: exitInput, err: err}
 	}
 	if err != nil {
 		return &exitError{code: exitCollection, err: err}
@@ -308,26 +335,65 @@ func labelPrefix(l string) string {
 	return l + ": "
 }
 
-// resumeCommand is the command that finishes a stopped scan of dir, with
-// the flags that chose its accounts: printed, it works as printed.
-func resumeCommand(opts *ScanOptions, dir string) string {
-	args := []string{"closeout", "scan", "-o", shellQuote(dir), "--resume"}
-	if opts.Shard != "" {
-		args = append(args, "--shard", opts.Shard)
+// errFinished is --resume on a finished scan: said, and nothing else done.
+var errFinished = errors.New("the scan had finished")
+
+// fromManifest takes the account filters of a resumed scan from its
+// manifest where the command line does not give them (where it does and
+// they differ, scan.Run refuses the resume).
+func (opts *ScanOptions) fromManifest(so *scan.Options, m *scan.Manifest) {
+	given := func(name string) bool { return opts.flags != nil && opts.flags.Changed(name) }
+	if !given("shard") && m.Shard != nil {
+		so.Shard, so.Shards = m.Shard.Index, m.Shard.Count
 	}
-	if opts.UsersFrom != "" {
-		args = append(args, "--users-from", shellQuote(opts.UsersFrom))
+	if !given("users-from") {
+		so.Users = m.Filters.Users
 	}
-	if opts.Group != "" {
-		args = append(args, "--group", shellQuote(opts.Group))
+	if !given("group") {
+		so.Group = m.Filters.Group
 	}
-	for _, e := range opts.Exclude {
-		args = append(args, "--exclude", shellQuote(e))
+	if !given("exclude") {
+		so.Exclude = m.Filters.Exclude
 	}
-	if opts.IncludeGuests {
-		args = append(args, "--include-guests")
+	if !given("include-guests") {
+		so.IncludeGuests = m.Filters.IncludeGuests
 	}
-	return strings.Join(args, " ")
+}
+
+// resumeCommand is the command that finishes a stopped scan: this one, as
+// it was given (its outputs, budgets, policies and filters), with --resume.
+// A token given on the command line is never printed: the line says where
+// it goes.
+func resumeCommand(opts *ScanOptions) string {
+	args := []string{"closeout", "scan"}
+	if opts.flags == nil {
+		return strings.Join(append(args, "-o", shellQuote(opts.Dir), "--resume"), " ")
+	}
+	opts.flags.Visit(func(fl *pflag.Flag) {
+		switch {
+		case fl.Name == "resume":
+			return
+		case fl.Name == "token":
+			args = append(args, "--token", `"$CLOSEOUT_TOKEN"`)
+			return
+		}
+		if sv, ok := fl.Value.(pflag.SliceValue); ok {
+			for _, v := range sv.GetSlice() {
+				args = append(args, "--"+fl.Name, shellQuote(v))
+			}
+			return
+		}
+		if fl.Value.Type() == "bool" {
+			if fl.Value.String() == "true" {
+				args = append(args, "--"+fl.Name)
+			} else {
+				args = append(args, "--"+fl.Name+"=false")
+			}
+			return
+		}
+		args = append(args, "--"+fl.Name, shellQuote(fl.Value.String()))
+	})
+	return strings.Join(append(args, "--resume"), " ")
 }
 
 // shellQuote quotes s for a POSIX shell when it needs it.

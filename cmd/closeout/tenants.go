@@ -211,6 +211,7 @@ func scanTenants(opts *ScanOptions, so scan.Options) error {
 	var mu sync.Mutex
 	var failed []string
 	var scanned []string
+	finished := 0 // tenants whose scan had finished before (--resume)
 	var wg sync.WaitGroup
 	for _, t := range tenants {
 		wg.Add(1)
@@ -240,6 +241,10 @@ func scanTenants(opts *ScanOptions, so scan.Options) error {
 			}
 			mu.Lock()
 			defer mu.Unlock()
+			if errors.Is(err, errFinished) {
+				finished++
+				err = nil
+			}
 			if err != nil {
 				failed = append(failed, fmt.Sprintf("%s (%s): %v", t.Label, t.ID, err))
 				return
@@ -250,6 +255,9 @@ func scanTenants(opts *ScanOptions, so scan.Options) error {
 	wg.Wait()
 	for _, f := range failed {
 		fmt.Fprintf(opts.IO.ErrOut, "closeout: could not scan tenant %s\n", f)
+	}
+	if len(failed) == 0 && finished == len(tenants) {
+		return nil // every tenant's scan had finished: nothing changed
 	}
 	if len(scanned) > 0 {
 		var dirs []string // in the tenants file's order, whichever finished first

@@ -84,7 +84,7 @@ human step unattested, and nothing unknown (unless --allow-unknown).`,
 
 func verifyRun(opts *VerifyOptions) error {
 	f := opts.factory
-	failOn, err := results.ParseSeverity(opts.FailOn)
+	failOn, err := results.ParseFailOn(opts.FailOn)
 	if err != nil {
 		return usageErrorf("--fail-on: %v", err)
 	}
