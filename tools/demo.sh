@@ -6,8 +6,11 @@
 # rule, Ivan's left outsiders that do not look like ones (a mail contact from
 # the address book, a guest, a mail user with a tenant address) and
 # persistence beyond the mailbox. Then a posture check of the tenant's
-# settings, with the partner connector the organisation vouches for. Reports a person can
-# read, and the evidence directories, land in out/demo.
+# settings, with the partner connector the organisation vouches for. Then
+# two nights of the posture program on a generated tenant of 500 accounts
+# that changes between them: a scan each night, diff (fixed and new),
+# history (time to fix) and the HTML report with its trend. Reports a
+# person can read, and the evidence directories, land in out/demo.
 set -euo pipefail
 bin=${BIN:-bin} out=${DEMO_OUT:-out/demo} port=${DEMO_PORT:-18089}
 mkdir -p "$out"
@@ -40,5 +43,26 @@ echo "== closeout collect --tenant, then check: the tenant's posture"
 "$bin/closeout" check --partners testdata/partners.yaml "$out/tenant.json" -o - -o html="$out/tenant.html" || true
 "$bin/closeout" check testdata/snapshots/*.json -o html="$out/scenarios.html" -o markdown="$out/scenarios.md" >/dev/null || true
 echo
+
+# Two nights of the scheduled scan: each night a new directory; between
+# them the tenant fixes some exposures and gains one.
+rm -rf "$out/nights" && mkdir -p "$out/nights"
+night_port=$((port + 1))
+for night in 1 2; do
+	"$bin/closeout-fake" -generate 500 -seed 7 -night "$night" -listen "127.0.0.1:$night_port" -token demo-token >"$out/nights/fake-$night.log" 2>&1 &
+	nightly=$!
+	for _ in $(seq 50); do grep -q serving "$out/nights/fake-$night.log" 2>/dev/null && break; sleep 0.1; done
+	grep -h '^night' "$out/nights/fake-$night.log" || true
+	echo "== night $night: closeout scan -o $out/nights/$night --history $out/nights/history.db --fail-on none"
+	"$bin/closeout" scan -o "$out/nights/$night" --history "$out/nights/history.db" --fail-on none \
+		--graph-url "http://127.0.0.1:$night_port" --token demo-token --output html="$out/nights/night-$night.html" -q
+	kill "$nightly" 2>/dev/null || true
+	wait "$nightly" 2>/dev/null || true
+done
+echo "== closeout diff: what changed between the nights"
+"$bin/closeout" diff "$out/nights/1" "$out/nights/2" || true
+echo "== closeout history: open exposures and time to fix"
+"$bin/closeout" history "$out/nights/history.db" | head -20
+echo
 echo "reports written:"
-ls -1 "$out"/INC-5000-*/report.html "$out"/*.html | sed 's/^/  /'
+ls -1 "$out"/INC-5000-*/report.html "$out"/*.html "$out"/nights/*.html | sed 's/^/  /'

@@ -23,6 +23,7 @@ func main() {
 	latency := flag.Duration("latency", 0, "added to every request, as a network round trip")
 	generate := flag.Int("generate", 0, "serve `N` synthesised accounts (with a realistic mix of exposures) instead of the fixture's")
 	seed := flag.Uint64("seed", 1, "the seed of -generate: the same seed, the same tenant")
+	night := flag.Int("night", 1, "serve the tenant as it is on night `N`: from 2 on, some exposures are fixed and others new (the same N, the same changes)")
 	throttle := flag.Bool("throttle", false, "enforce Microsoft's documented budgets: 3,500 identity units, 5 report requests and 10 Identity Protection requests per 10 s, 4 concurrent requests per mailbox; 1,000 Exchange cmdlets per 10 s")
 	identityBudget := flag.Int("identity-budget", 0, "enforce this many identity `UNITS` per 10 s (another app spending the rest, say); implies -throttle")
 	exchangeBudget := flag.Int("exchange-budget", 0, "enforce this many Exchange `CMDLETS` per 10 s (published values range from 25 per 5 s to 200 per 5 s); implies -throttle")
@@ -51,6 +52,7 @@ func main() {
 	if *generate > 0 {
 		tenant = fake.Generate(tenant, *generate, *seed)
 	}
+	changes := tenant.Night(*night)
 	srv := fake.New(tenant)
 	if *throttle || *identityBudget > 0 || *exchangeBudget > 0 {
 		t := fake.Throttle{IdentityUnitsPer10s: 3500, MailboxConcurrency: 4, ReportsPer10s: 5, ProtectionPer10s: 10, ExchangePer10s: 1000}
@@ -72,6 +74,9 @@ func main() {
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "closeout-fake:", err)
 		os.Exit(1)
+	}
+	if *night > 1 {
+		fmt.Printf("night %d: %d exposures fixed, %d new since night 1\n", *night, len(changes.Fixed), len(changes.Introduced))
 	}
 	fmt.Printf("fake tenant %s serving Graph at http://%s\n", tenant.TenantID(), ln.Addr())
 	go func() {

@@ -107,6 +107,24 @@ func scriptParams(t *testing.T, dir string) testscript.Params {
 			"fake-clear": func(ts *testscript.TestScript, neg bool, args []string) {
 				ts.Value("fake").(*fake.Server).ClearFaults()
 			},
+			// fake-night N FILE moves the fake tenant to night N and writes
+			// what changed into FILE ("fixed|newly-failing UPN POLICY").
+			"fake-night": func(ts *testscript.TestScript, neg bool, args []string) {
+				n, err := strconv.Atoi(strings.Join(args[:1], ""))
+				if neg || len(args) != 2 || err != nil {
+					ts.Fatalf("usage: fake-night N FILE")
+				}
+				ch := ts.Value("fake").(*fake.Server).Night(n)
+				var b strings.Builder
+				for _, c := range ch.Fixed {
+					fmt.Fprintf(&b, "%s %s %s\n", results.Fixed, c.UPN, c.PolicyID)
+				}
+				for _, c := range ch.Introduced {
+					fmt.Fprintf(&b, "%s %s %s\n", results.NewlyFailing, c.UPN, c.PolicyID)
+				}
+				ts.Check(os.WriteFile(ts.MkAbs(args[1]), []byte(b.String()), 0o600))
+			},
+			"diffmatches": cmdDiffMatches,
 		},
 	}
 }
@@ -235,4 +253,44 @@ func cmdWaitLines(ts *testscript.TestScript, neg bool, args []string) {
 		time.Sleep(5 * time.Millisecond)
 	}
 	ts.Fatalf("%s did not reach %d lines", args[0], n)
+}
+
+// diffmatches DIFF.json CHANGES checks that a closeout diff (JSON) lists as
+// fixed and newly failing exactly the changes in CHANGES (as fake-night
+// wrote them), no more and no fewer.
+func cmdDiffMatches(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: diffmatches DIFF.json CHANGES")
+	}
+	var d results.Diff
+	ts.Check(json.Unmarshal([]byte(ts.ReadFile(args[0])), &d))
+	got := map[string]bool{}
+	for _, e := range d.Entries {
+		if e.Change == results.Fixed || e.Change == results.NewlyFailing {
+			got[fmt.Sprintf("%s %s %s", e.Change, strings.ToLower(e.Subject), e.PolicyID)] = true
+		}
+	}
+	want := map[string]bool{}
+	for _, line := range strings.Split(strings.TrimSpace(ts.ReadFile(args[1])), "\n") {
+		if f := strings.Fields(line); len(f) == 3 {
+			want[f[0]+" "+strings.ToLower(f[1])+" "+f[2]] = true
+		}
+	}
+	if len(want) == 0 {
+		ts.Fatalf("%s lists no change", args[1])
+	}
+	var problems []string
+	for w := range want {
+		if !got[w] {
+			problems = append(problems, fmt.Sprintf("the diff does not list %q", w))
+		}
+	}
+	for g := range got {
+		if !want[g] {
+			problems = append(problems, fmt.Sprintf("the diff lists %q, which did not change", g))
+		}
+	}
+	if len(problems) > 0 {
+		ts.Fatalf("%s", strings.Join(problems, "\n"))
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"path/filepath"
@@ -118,5 +119,47 @@ func TestTokenAndFaults(t *testing.T) {
 	}
 	if status, _ := get(t, s.URL()+"/v1.0/organization"); status != 200 {
 		t.Errorf("fault did not clear after Times: %d", status)
+	}
+}
+
+// A night's changes are the same for the same tenant and night, fix what
+// they say (and the generated tenant's truth follows), and introduce at
+// least one new exposure.
+func TestNightChangesTheTenant(t *testing.T) {
+	base, err := LoadTenant(filepath.Join("..", "..", "testdata", "tenants", "contoso.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := Generate(base, 600, 3), Generate(base, 600, 3)
+	before := len(a.Truth["CO-MAIL-001"])
+	ca, cb := a.Night(2), b.Night(2)
+	if fmt.Sprint(ca) != fmt.Sprint(cb) {
+		t.Fatal("night 2 of one tenant changed it two ways")
+	}
+	if len(ca.Fixed) == 0 || len(ca.Introduced) == 0 {
+		t.Fatalf("night 2: %d fixed, %d new", len(ca.Fixed), len(ca.Introduced))
+	}
+	fixedForwarding := 0
+	for _, c := range ca.Fixed {
+		m := a.mailbox(c.UPN)
+		switch c.PolicyID {
+		case "CO-MAIL-001":
+			fixedForwarding++
+			if forwardsOutside(m.Mailbox) || a.Truth["CO-MAIL-001"][c.UPN] {
+				t.Errorf("%s still forwards", c.UPN)
+			}
+		case "CO-PROTO-001":
+			if legacyOn(m.CASMailbox) {
+				t.Errorf("%s still has IMAP or POP", c.UPN)
+			}
+		}
+	}
+	for _, c := range ca.Introduced {
+		if !forwardsOutside(a.mailbox(c.UPN).Mailbox) || !a.Truth["CO-MAIL-001"][c.UPN] {
+			t.Errorf("%s does not forward", c.UPN)
+		}
+	}
+	if got := len(a.Truth["CO-MAIL-001"]); got != before-fixedForwarding+len(ca.Introduced) {
+		t.Errorf("truth has %d forwarding accounts, want %d", got, before-fixedForwarding+len(ca.Introduced))
 	}
 }
