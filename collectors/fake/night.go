@@ -88,7 +88,9 @@ func (t *Tenant) Night(n int) NightChanges {
 			t.Truth[c.PolicyID][c.UPN] = true
 		}
 	}
-	sort.Slice(ch.Fixed, func(i, j int) bool { return ch.Fixed[i].UPN+ch.Fixed[i].PolicyID < ch.Fixed[j].UPN+ch.Fixed[j].PolicyID })
+	sort.Slice(ch.Fixed, func(i, j int) bool {
+		return ch.Fixed[i].UPN+ch.Fixed[i].PolicyID < ch.Fixed[j].UPN+ch.Fixed[j].PolicyID
+	})
 	return ch
 }
 
