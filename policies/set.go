@@ -223,6 +223,7 @@ func (s *Set) Evaluate(ctx context.Context, doc *snapshot.Document) *results.Sub
 			sub.Timeline = typed.Timeline()
 		}
 	}
+	sub.NotRead = notRead(doc)
 	mq := s.byMode[mode]
 	input, err := ast.InterfaceToValue(doc.Value)
 	var outputs map[string]any
@@ -478,4 +479,22 @@ func requireWhatIsRead(c *ast.Compiler, pols []*Policy) {
 	for _, p := range pols {
 		p.Requires = append(p.Requires, unrequired(p, reads[p.File])...)
 	}
+}
+
+// notRead lists the sections of a snapshot that failed to be read: a
+// section skipped on purpose, or not found (an account without a
+// mailbox), is no failure.
+func notRead(doc *snapshot.Document) []results.NotRead {
+	cov, _ := doc.Value["coverage"].(map[string]any)
+	var out []results.NotRead
+	for section := range cov {
+		c := doc.Coverage(section)
+		switch c.Status {
+		case snapshot.StatusCollected, snapshot.StatusSkipped, snapshot.StatusNotFound:
+			continue
+		}
+		out = append(out, results.NotRead{Section: section, Status: c.Status, Detail: c.Detail})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Section < out[j].Section })
+	return out
 }

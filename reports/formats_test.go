@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -308,6 +309,34 @@ func TestHTMLInChromium(t *testing.T) {
 	}
 	if !hiddenPass.MatchString(plantedDOM) {
 		t.Error("the page's own script did not run beside the planted one")
+	}
+	// A scan's page (10,000 accounts) opens on its overview, and its
+	// script finds the accounts of one checklist item.
+	meta, subs, sum := syntheticScan(t, 10000)
+	var scanPage bytes.Buffer
+	r, _ := New("html", &scanPage, Options{OpenOnly: true})
+	if err := Render(r, meta, subs, sum); err != nil {
+		t.Fatal(err)
+	}
+	scanFile := filepath.Join(dir, "scan.html")
+	os.WriteFile(scanFile, scanPage.Bytes(), 0o600)
+	scanDOM := string(chrome("--dump-dom", "file://"+scanFile+"#item=forwarding-removed"))
+	if i, j := strings.Index(scanDOM, `id="exposures"`), strings.Index(scanDOM, `id="exposed"`); i < 0 || j < i {
+		t.Error("the scan's page does not open on its overview")
+	}
+	shown := regexp.MustCompile(`<span id="find-count" class="age">(\d+) shown</span>`).FindStringSubmatch(scanDOM)
+	want := strings.Count(scanPage.String(), `data-items="`) - strings.Count(scanDOM, `<tr class="acct hidden"`)
+	if shown == nil || shown[1] != strconv.Itoa(want) || !strings.Contains(scanDOM, `<tr class="acct hidden"`) {
+		t.Errorf("the page's script did not find the accounts of one item (%v, %d)", shown, want)
+	}
+	scanShot := filepath.Join(dir, "scan.png")
+	chrome("--screenshot="+scanShot, "file://"+scanFile)
+	if png, err := os.ReadFile(scanShot); err != nil || len(png) < 20000 {
+		t.Errorf("scan screenshot: %d bytes, %v", len(png), err)
+	}
+	if out := os.Getenv("CLOSEOUT_SCAN_SCREENSHOT"); out != "" {
+		png, _ := os.ReadFile(scanShot)
+		os.WriteFile(out, png, 0o644)
 	}
 	shot := filepath.Join(dir, "report.png")
 	chrome("--screenshot="+shot, "file://"+page)

@@ -86,12 +86,15 @@ func cspHash(content string) string {
 	return "sha256-" + base64.StdEncoding.EncodeToString(sum[:])
 }
 
-func newHTML(w io.Writer, _ Options) Reporter {
-	return &buffered{w: w, render: renderHTML}
+func newHTML(w io.Writer, opts Options) Reporter {
+	return newBuffered(w, opts, renderHTML)
 }
 
 // htmlView is what the template renders.
 type htmlView struct {
+	// Tenant is set for a scan's report (document.tenantView): the
+	// overview and one line per exposed account instead of every finding.
+	Tenant     *htmlTenant
 	Doc        *document
 	Verdict    string
 	Subjects   string
@@ -100,6 +103,87 @@ type htmlView struct {
 	Statuses   []htmlCount
 	Severities []results.Severity
 	Checklist  []htmlChecklistItem
+}
+
+// htmlTenant is a scan's report: the tenant's exposures by item, its
+// tenant documents in full, then each account with something open on one
+// row (worst first, findings behind a click), the rest counted.
+type htmlTenant struct {
+	Accounts, Exposed, Clean, More int
+	Percent                        string
+	Items                          []htmlItem
+	Tenants                        []*results.Subject
+	Rows                           []htmlAccountRow
+	NotRead                        []htmlNotRead
+	Remedies                       []results.PolicyInfo
+}
+
+type htmlItem struct {
+	Severity results.Severity
+	Item     string
+	Accounts int
+	Policies string
+}
+
+type htmlAccountRow struct {
+	Subject  string
+	Worst    results.Severity
+	Counts   string
+	Items    string
+	Findings []results.Finding
+}
+
+type htmlNotRead struct {
+	Section, Status, Detail string
+	Accounts                int
+}
+
+// htmlAccountsListed bounds the rows of a scan's page (about 1 KB each):
+// results.json holds every account.
+const htmlAccountsListed = 5000
+
+func tenantHTML(doc *document) *htmlTenant {
+	over := doc.Over
+	t := &htmlTenant{Accounts: over.accounts, Exposed: over.exposed, Percent: percent(over.exposed, over.accounts)}
+	for _, it := range over.exposures() {
+		t.Items = append(t.Items, htmlItem{Severity: it.severity, Item: it.item, Accounts: it.accounts, Policies: strings.Join(sortedKeys(it.policies), ", ")})
+	}
+	var accounts []*results.Subject
+	for _, s := range doc.Subjects {
+		if s.Mode == "tenant" {
+			t.Tenants = append(t.Tenants, s)
+		} else if countOpen(s) > 0 {
+			accounts = append(accounts, s)
+		}
+	}
+	sortWorstFirst(accounts)
+	t.Clean = over.accounts - len(accounts)
+	for i, s := range accounts {
+		if i == htmlAccountsListed {
+			t.More = len(accounts) - i
+			break
+		}
+		items, counts := openSummary(s)
+		row := htmlAccountRow{Subject: s.Subject, Counts: counts, Items: strings.Join(items, " "), Worst: results.Info}
+		for _, f := range s.Findings {
+			if open(&f) {
+				row.Findings = append(row.Findings, results.Finding{PolicyID: f.PolicyID, Message: f.Message})
+				if (f.Status == results.Fail || f.Status == results.Error) && f.Severity.Rank() > row.Worst.Rank() {
+					row.Worst = f.Severity
+				}
+			}
+		}
+		t.Rows = append(t.Rows, row)
+	}
+	for _, k := range over.notReadLines() {
+		t.NotRead = append(t.NotRead, htmlNotRead{Section: k.section, Status: k.status, Detail: truncate(over.readWhy[k], 160), Accounts: over.notRead[k]})
+	}
+	for _, p := range doc.Meta.Policies {
+		if failingPolicy(over, p.ID) && p.Remediation != "" {
+			t.Remedies = append(t.Remedies, p)
+		}
+	}
+	return t
 }
 
 type htmlCount struct {
@@ -157,6 +241,9 @@ func renderHTML(w io.Writer, doc *document) error {
 		Trend:      trendSVG(trendOf(doc)),
 		Blocked:    doc.Summary.Blocking > 0 || doc.Summary.InputErrorCount > 0,
 		Severities: results.Severities,
+	}
+	if doc.tenantView() {
+		view.Tenant = tenantHTML(doc)
 	}
 	for _, st := range results.Statuses {
 		view.Statuses = append(view.Statuses, htmlCount{Status: st, Label: statusLabel[st], Count: doc.Summary.ByStatus[st]})

@@ -8,8 +8,8 @@ import (
 	"github.com/closeout-dev/closeout/results"
 )
 
-func newMarkdown(w io.Writer, _ Options) Reporter {
-	return &buffered{w: w, render: renderMarkdown}
+func newMarkdown(w io.Writer, opts Options) Reporter {
+	return newBuffered(w, opts, renderMarkdown)
 }
 
 var statusIcon = map[results.Status]string{
@@ -66,11 +66,98 @@ func renderMarkdown(w io.Writer, doc *document) error {
 			fmt.Fprintf(&b, "| %s | %d | %d | %d | %d |\n", p.At.Format("2006-01-02 15:04"), p.Failing[results.Critical], p.Failing[results.High], p.Failing[results.Medium], p.Failing[results.Low])
 		}
 	}
-	for _, s := range doc.Subjects {
-		renderMarkdownSubject(&b, s)
+	if doc.tenantView() {
+		renderMarkdownTenant(&b, doc)
+	} else {
+		for _, s := range doc.Subjects {
+			renderMarkdownSubject(&b, s)
+		}
+		if doc.Clean > 0 {
+			fmt.Fprintf(&b, "\n%s with nothing open (not listed).\n", plural(doc.Clean, "account"))
+		}
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// markdownAccountsListed bounds the exposed accounts a scan's Markdown
+// lists one by one: a step summary or ticket has room for that many, and
+// results.json holds them all.
+const markdownAccountsListed = 500
+
+// renderMarkdownTenant is a scan's Markdown: what the tenant comes to,
+// then each exposed account on one line, worst first.
+func renderMarkdownTenant(b *strings.Builder, doc *document) {
+	over := doc.Over
+	fmt.Fprintf(b, "\n**%s of %s have a blocking finding (%s).**\n", plural(over.exposed, "account"), plural(over.accounts, "account"), percent(over.exposed, over.accounts))
+	if items := over.exposures(); len(items) > 0 {
+		b.WriteString("\n## Exposed accounts by checklist item\n\n| severity | checklist item | accounts | policies |\n|---|---|---:|---|\n")
+		for _, it := range items {
+			fmt.Fprintf(b, "| %s | %s | %d | %s |\n", it.severity, mdCode(it.item), it.accounts, mdText(strings.Join(sortedKeys(it.policies), ", ")))
+		}
+	}
+	var tenants, accounts []*results.Subject
+	for _, s := range doc.Subjects {
+		if s.Mode == "tenant" {
+			tenants = append(tenants, s)
+		} else {
+			accounts = append(accounts, s)
+		}
+	}
+	for _, s := range tenants {
+		renderMarkdownSubject(b, s)
+	}
+	sortWorstFirst(accounts)
+	listed := 0
+	for _, s := range accounts {
+		if countOpen(s) > 0 {
+			listed++
+		}
+	}
+	if listed > 0 {
+		fmt.Fprintf(b, "\n## Accounts with something open, worst first\n\n| account | open | checklist items |\n|---|---|---|\n")
+		n := 0
+		for _, s := range accounts {
+			if countOpen(s) == 0 {
+				continue
+			}
+			if n == markdownAccountsListed {
+				fmt.Fprintf(b, "\n… and %d more accounts with something open: results.json has every finding.\n", listed-n)
+				break
+			}
+			n++
+			items, counts := openSummary(s)
+			fmt.Fprintf(b, "| %s | %s | %s |\n", mdText(s.Subject), counts, mdText(strings.Join(items, ", ")))
+		}
+	}
+	if clean := over.accounts - listed; clean > 0 {
+		fmt.Fprintf(b, "\n%s with nothing open (not listed).\n", plural(clean, "account"))
+	}
+	if over.readAny > 0 {
+		fmt.Fprintf(b, "\n## Not read\n\n%s with a section missing; their findings that need it are unknown.\n\n| section | status | accounts | for example |\n|---|---|---:|---|\n", plural(over.readAny, "account"))
+		for _, k := range over.notReadLines() {
+			fmt.Fprintf(b, "| %s | %s | %d | %s |\n", mdCode(k.section), mdText(k.status), over.notRead[k], mdText(truncate(over.readWhy[k], 120)))
+		}
+	}
+	if len(doc.Meta.Policies) > 0 && len(over.items) > 0 {
+		b.WriteString("\n## What to do\n\n")
+		for _, p := range doc.Meta.Policies {
+			if !failingPolicy(over, p.ID) || p.Remediation == "" {
+				continue
+			}
+			fmt.Fprintf(b, "- **%s %s**: %s\n", mdText(p.ID), mdText(p.Title), mdLines(p.Remediation))
+		}
+	}
+}
+
+// failingPolicy says a policy failed for some account of the overview.
+func failingPolicy(over *overview, id string) bool {
+	for _, it := range over.items {
+		if it.policies[id] {
+			return true
+		}
+	}
+	return false
 }
 
 func renderMarkdownSubject(b *strings.Builder, raw *results.Subject) {

@@ -43,6 +43,7 @@ type Format struct {
 // Formats lists every output format.
 var Formats = []Format{
 	{"table", "txt", "human-readable findings per account, coloured on a terminal", newTable},
+	{"summary", "summary.txt", "a scan's summary: accounts exposed, by checklist item worst first, the worst accounts, what could not be read (at most about 60 lines at any size)", newSummary},
 	{"checklist", "checklist.txt", "the close-out checklist: each item Done, Open, Needs a human or Unknown, with evidence and what to do", newChecklist},
 	{"json", "json", "closeout.results/v1: every finding with evidence, digests and summary", newJSON},
 	{"markdown", "md", "paste-ready for a ticket or $GITHUB_STEP_SUMMARY: summary, then open items with remediation", newMarkdown},
@@ -134,7 +135,24 @@ type document struct {
 	Meta     results.Meta
 	Subjects []*results.Subject
 	Summary  results.Summary
+	// Over is what every subject came to, whether held or not.
+	Over *overview
+	// OpenOnly left passing findings out, and with them the posture
+	// accounts that had nothing open: Clean counts those.
+	OpenOnly bool
+	Clean    int
 }
+
+// tenantView says a document is a scan's: more posture accounts than a
+// person reads one by one. Its reports lead with the overview and list
+// exposed accounts, one line each.
+func (d *document) tenantView() bool {
+	return d.Summary.Incidents == 0 && d.Over.accounts > tenantViewAccounts
+}
+
+// tenantViewAccounts is the number of posture accounts above which a
+// report is a scan's.
+const tenantViewAccounts = 20
 
 // buffered collects the document and renders it at the end.
 type buffered struct {
@@ -143,9 +161,31 @@ type buffered struct {
 	render func(io.Writer, *document) error
 }
 
-func (b *buffered) Begin(meta results.Meta) error { b.doc.Meta = meta; return nil }
+func newBuffered(w io.Writer, opts Options, render func(io.Writer, *document) error) *buffered {
+	return &buffered{w: w, render: render, doc: document{Over: newOverview(), OpenOnly: opts.OpenOnly}}
+}
+
+func (b *buffered) Begin(meta results.Meta) error {
+	b.doc.Meta = meta
+	return b.doc.Over.Begin(meta)
+}
 
 func (b *buffered) Subject(s *results.Subject) error {
+	b.doc.Over.add(s)
+	if b.doc.OpenOnly {
+		kept := *s
+		kept.Findings = nil
+		for _, f := range s.Findings {
+			if open(&f) {
+				kept.Findings = append(kept.Findings, f)
+			}
+		}
+		if len(kept.Findings) == 0 && s.Mode == "posture" {
+			b.doc.Clean++ // counted, not held: a tenant's clean accounts
+			return nil
+		}
+		s = &kept
+	}
 	b.doc.Subjects = append(b.doc.Subjects, s)
 	return nil
 }

@@ -101,7 +101,7 @@ func TestTable(t *testing.T) {
 }
 
 func TestUnknownFormat(t *testing.T) {
-	if _, err := New("pdf", &bytes.Buffer{}, Options{}); err == nil || !strings.Contains(err.Error(), "table|checklist|json|markdown|html|sarif|junit|ocsf") {
+	if _, err := New("pdf", &bytes.Buffer{}, Options{}); err == nil || !strings.Contains(err.Error(), "table|summary|checklist|json|markdown|html|sarif|junit|ocsf") {
 		t.Errorf("err = %v", err)
 	}
 }

@@ -24,7 +24,7 @@ const informationURI = "https://github.com/closeout-dev/closeout"
 const fingerprintKey = "closeoutFinding/v1"
 
 func newSARIF(w io.Writer, opts Options) Reporter {
-	return &buffered{w: w, render: func(w io.Writer, doc *document) error { return renderSARIF(w, doc, opts.SARIFCategory) }}
+	return newBuffered(w, Options{}, func(w io.Writer, doc *document) error { return renderSARIF(w, doc, opts.SARIFCategory) })
 }
 
 // securitySeverity is GitHub's numeric scale: over 9 critical, 7 to 8.9

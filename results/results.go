@@ -126,8 +126,19 @@ type Subject struct {
 	// Timeline is what happened in an incident's window, oldest first.
 	Timeline []Event `json:"timeline,omitempty"`
 	// UnknownFields are top-level snapshot fields this version does not know.
-	UnknownFields []string  `json:"unknownFields,omitempty"`
-	Findings      []Finding `json:"findings"`
+	UnknownFields []string `json:"unknownFields,omitempty"`
+	// NotRead are the sections of the snapshot that could not be read
+	// (forbidden, unlicensed, failed): what the findings that needed them
+	// could not judge.
+	NotRead  []NotRead `json:"notRead,omitempty"`
+	Findings []Finding `json:"findings"`
+}
+
+// NotRead is a section of a snapshot that was not collected, and why.
+type NotRead struct {
+	Section string `json:"section"`
+	Status  string `json:"status"`
+	Detail  string `json:"detail,omitempty"`
 }
 
 // Event is one thing that happened to an account, for the incident

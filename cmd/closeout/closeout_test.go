@@ -42,8 +42,8 @@ func scriptParams(t *testing.T, dir string) testscript.Params {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tenant, err := fake.LoadTenant(filepath.Join("..", "..", "testdata", "tenants", "contoso.json"))
-	if err != nil {
+	tenantFile := filepath.Join("..", "..", "testdata", "tenants", "contoso.json")
+	if _, err := fake.LoadTenant(tenantFile); err != nil {
 		t.Fatal(err)
 	}
 	return testscript.Params{
@@ -56,7 +56,12 @@ func scriptParams(t *testing.T, dir string) testscript.Params {
 			env.Setenv("POLICIES", library)
 			env.Setenv("CORPUS", filepath.Join(filepath.Dir(snapshots), "corpus"))
 			env.Setenv("NO_COLOR", "1")
-			// Every script gets its own fake tenant on loopback.
+			// Every script gets its own fake tenant on loopback, its own
+			// copy of the fixture (fake-night changes it).
+			tenant, err := fake.LoadTenant(tenantFile)
+			if err != nil {
+				return err
+			}
 			srv := fake.New(tenant)
 			srv.Token = fakeToken
 			env.Setenv("GRAPH_URL", srv.Start())

@@ -21,6 +21,7 @@ func newCmdMerge(f *factory, runF func(*MergeOptions) error) *cobra.Command {
 	opts := &MergeOptions{IO: f.IO, factory: f}
 	opts.Check = CheckOptions{IO: f.IO, factory: f}
 	opts.Check.Output.noShort = true
+	opts.Check.Output.scan = true
 	cmd := &cobra.Command{
 		Use:   "merge -o DIR SHARD-DIR...",
 		Short: "Join the directories of a sharded scan into one, and evaluate it",

@@ -29,19 +29,34 @@ type outputFlags struct {
 	outs  []output
 	// noShort leaves -o to the command (scan's -o is its directory).
 	noShort bool
+	// scan is a command over a whole tenant (scan, merge): the summary on
+	// the terminal, what passed left out, -q for errors only.
+	scan bool
+	// listFiles names the files written after a report on stdout.
+	listFiles bool
 }
 
 func (o *outputFlags) register(fl *pflag.FlagSet) {
 	o.flags = fl
-	fl.StringVarP(&o.Format, "format", "f", "table", "report `format` on stdout: "+reports.FormatNames())
+	format := "table"
+	if o.scan {
+		format = "summary"
+	}
+	fl.StringVarP(&o.Format, "format", "f", format, "report `format` on stdout: "+reports.FormatNames())
 	short := "o"
 	if o.noShort {
 		short = ""
 	}
 	fl.StringArrayVarP(&o.Outputs, "output", short, nil, "write a report to a file: `[FORMAT=]PATH` (repeatable; without FORMAT= the extension says: "+extensionList()+"; mode 0600; - is stdout)")
 	fl.StringVar(&o.SARIFCategory, "sarif-category", "", "SARIF automationDetails.id, so two uploads to code scanning from one job do not replace each other (e.g. closeout/tenant-a)")
-	fl.BoolVarP(&o.Quiet, "quiet", "q", false, "print no verdict line on stderr when the reports go to files or stdout carries data")
-	fl.BoolVar(&o.OpenOnly, "open-only", false, "leave what passed out of the table and checklist formats")
+	if o.scan {
+		fl.BoolVarP(&o.Quiet, "quiet", "q", false, "print errors only: no summary, no progress, no statistics (results.json and the reports asked for are written)")
+		fl.BoolVar(&o.OpenOnly, "open-only", true, "leave what passed out of the human formats (table, checklist, markdown, html): an account with nothing open is counted, not listed; --open-only=false lists everything")
+		o.listFiles = true
+	} else {
+		fl.BoolVarP(&o.Quiet, "quiet", "q", false, "print no verdict line on stderr when the reports go to files or stdout carries data")
+		fl.BoolVar(&o.OpenOnly, "open-only", false, "leave what passed out of the human formats (table, checklist, markdown, html)")
+	}
 	fl.BoolVar(&o.Redact, "redact", false, "replace UPNs, emails, display names, IPs and phone numbers with pseudonyms in every output")
 }
 
@@ -182,7 +197,7 @@ func openReports(io *IOStreams, flags *outputFlags) (reports.Reporter, func(ok b
 }
 
 // humanFormats carry the verdict themselves when they go to stdout.
-var humanFormats = map[string]bool{"table": true, "checklist": true, "markdown": true}
+var humanFormats = map[string]bool{"table": true, "checklist": true, "markdown": true, "summary": true}
 
 // sayVerdict prints the verdict line on stderr unless a report on stdout
 // already carries it, or --quiet: whoever ran the command sees the verdict
@@ -192,13 +207,22 @@ func (o *outputFlags) sayVerdict(io *IOStreams, sum results.Summary) {
 		return
 	}
 	var files []string
+	onStdout := false
 	for _, out := range o.outs {
 		if out.path == "-" && humanFormats[out.format] {
-			return
+			onStdout = true
 		}
 		if out.path != "-" {
 			files = append(files, out.path)
 		}
+	}
+	if onStdout {
+		// The report on stdout said the verdict; a scan's summary does
+		// not list where everything went.
+		if o.listFiles && len(files) > 0 {
+			fmt.Fprintf(io.ErrOut, "closeout: written: %s\n", strings.Join(files, ", "))
+		}
+		return
 	}
 	line := reports.VerdictLine(sum)
 	if len(files) > 0 {

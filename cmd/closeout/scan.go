@@ -53,6 +53,7 @@ func newCmdScan(f *factory, runF func(*ScanOptions) error) *cobra.Command {
 	opts := &ScanOptions{IO: f.IO, factory: f}
 	opts.Check = CheckOptions{IO: f.IO, factory: f}
 	opts.Check.Output.noShort = true
+	opts.Check.Output.scan = true
 	cmd := &cobra.Command{
 		Use:   "scan -o DIR",
 		Short: "Scan every account of the tenant at Microsoft's throttle limit, resumably",
@@ -94,7 +95,6 @@ closeout scan --resume -o DIR reads only the accounts not yet written.`,
 	fl.IntVar(&opts.ExchangeRate, "exchange-budget", 0, "Exchange admin API `CMDLETS` per 10 s, a ceiling the pace never passes (default: start at 1000 and learn the budget in force, above or below: Microsoft documents none)")
 	opts.Check.registerEvaluation(fl)
 	opts.Check.Output.register(fl)
-	opts.Check.Output.Format = "table"
 	opts.Connection.register(cmd)
 	// A scan has no deadline of its own: a scheduler sets one.
 	opts.Connection.Timeout = 0
@@ -417,7 +417,13 @@ func evaluateScanDirs(check CheckOptions, out string, dirs ...string) error {
 	}
 	outputs := check.Output.Outputs
 	check.Output.Outputs = append([]string{"json=" + filepath.Join(out, "results.json")}, outputs...)
-	if len(outputs) == 0 {
+	toStdout := false
+	for _, o := range outputs {
+		toStdout = toStdout || o == "-" || strings.HasSuffix(o, "=-")
+	}
+	if !toStdout && !check.Output.Quiet {
+		// The terminal gets the summary (or the --format asked for)
+		// whatever files are written; every finding is in results.json.
 		check.Output.Outputs = append(check.Output.Outputs, "-")
 	}
 	return checkRun(&check)
