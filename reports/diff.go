@@ -87,9 +87,14 @@ func diffSpan(d *results.Diff, layout string) string {
 
 func diffTable(w io.Writer, d *results.Diff) error {
 	fmt.Fprintf(w, "closeout diff: %s\n", termSafe(diffSpan(d, "2006-01-02 15:04")))
+	fmt.Fprintln(w, diffHeadline(d))
+	if d.Blocking > 0 {
+		fmt.Fprintf(w, "%s newly failing %s\n", plural(d.Blocking, "finding"), gateWords(d.FailOn))
+	}
 	for _, n := range policyNote(d) {
 		fmt.Fprintf(w, "%s\n", termSafe(n))
 	}
+	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	if len(d.Entries) > 0 {
 		fmt.Fprintln(tw, "  CHANGE\tSEVERITY\tACCOUNT\tPOLICY\tWAS\tNOW\tFINDING")
@@ -107,12 +112,18 @@ func diffTable(w io.Writer, d *results.Diff) error {
 	for _, s := range d.RemovedSubjects {
 		fmt.Fprintf(w, "  removed account: %s\n", termSafe(s))
 	}
-	fmt.Fprintln(w, diffHeadline(d))
-	if d.Blocking > 0 {
-		fmt.Fprintf(w, "%s newly failing %s\n", plural(d.Blocking, "finding"), gateWords(d.FailOn))
+	if d.StillFailingOmitted > 0 && len(d.Entries) > 0 {
+		fmt.Fprintf(w, "(%s still failing not listed: --all lists them)\n", plural(d.StillFailingOmitted, "finding"))
 	}
 	return nil
 }
+
+// Bounds of a diff's Markdown: a step summary holds 1 MiB, a ticket less.
+const (
+	markdownDiffEntries  = 2000
+	markdownDiffAccounts = 500
+	markdownDiffWhy      = 200
+)
 
 func diffMarkdown(w io.Writer, d *results.Diff) error {
 	var b strings.Builder
@@ -126,6 +137,7 @@ func diffMarkdown(w io.Writer, d *results.Diff) error {
 		fmt.Fprintf(&b, "\n- %s", mdText(n))
 	}
 	b.WriteString("\n")
+	listed := 0
 	for _, section := range []struct {
 		change results.Change
 		title  string
@@ -133,26 +145,42 @@ func diffMarkdown(w io.Writer, d *results.Diff) error {
 		if !slices.ContainsFunc(d.Entries, func(e results.DiffEntry) bool { return e.Change == section.change }) {
 			continue
 		}
-		fmt.Fprintf(&b, "\n## %s\n\n| severity | account | policy | was | now | finding |\n|---|---|---|---|---|---|\n", section.title)
+		fmt.Fprintf(&b, "\n## %s (%d)\n\n| severity | account | policy | was | now | finding |\n|---|---|---|---|---|---|\n", section.title, d.Count(section.change))
+		left := 0
 		for _, e := range d.Entries {
 			if e.Change != section.change {
 				continue
 			}
+			if listed >= markdownDiffEntries {
+				left++
+				continue
+			}
+			listed++
 			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s |\n", e.Severity, mdText(e.Subject), mdCode(e.PolicyID),
-				orDash(string(e.Old)), orDash(string(e.New)), mdText(diffWhy(e, d)))
+				orDash(string(e.Old)), orDash(string(e.New)), mdText(truncate(diffWhy(e, d), markdownDiffWhy)))
+		}
+		if left > 0 {
+			fmt.Fprintf(&b, "\n… and %d more: closeout diff -f json lists every one.\n", left)
 		}
 	}
-	if len(d.NewSubjects) > 0 {
-		fmt.Fprintf(&b, "\n## New accounts\n\n")
-		for _, s := range d.NewSubjects {
+	for _, list := range []struct {
+		title    string
+		subjects []string
+	}{{"New accounts", d.NewSubjects}, {"Removed accounts", d.RemovedSubjects}} {
+		if len(list.subjects) == 0 {
+			continue
+		}
+		fmt.Fprintf(&b, "\n## %s (%d)\n\n", list.title, len(list.subjects))
+		for i, s := range list.subjects {
+			if i == markdownDiffAccounts {
+				fmt.Fprintf(&b, "- … and %d more\n", len(list.subjects)-i)
+				break
+			}
 			fmt.Fprintf(&b, "- %s\n", mdText(s))
 		}
 	}
-	if len(d.RemovedSubjects) > 0 {
-		fmt.Fprintf(&b, "\n## Removed accounts\n\n")
-		for _, s := range d.RemovedSubjects {
-			fmt.Fprintf(&b, "- %s\n", mdText(s))
-		}
+	if d.StillFailingOmitted > 0 {
+		fmt.Fprintf(&b, "\n%s still failing are not listed (closeout diff --all lists them).\n", plural(d.StillFailingOmitted, "finding"))
 	}
 	_, err := io.WriteString(w, b.String())
 	return err

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/closeout-dev/closeout/results"
 )
@@ -116,4 +117,70 @@ func TestReportsScaleToATenant(t *testing.T) {
 		t.Errorf("the Markdown does not lead with the exposures or bound its list:\n%.2000s", md)
 	}
 	t.Logf("10,000 accounts: summary %d lines, HTML %.2f MB, Markdown %d KB", strings.Count(summary, "\n"), float64(len(html))/(1<<20), len(md)>>10)
+}
+
+// The diff of two nights of 100,000 accounts, 1% of which changed, fits a
+// GitHub step summary (1 MiB) in Markdown, leading with its counts.
+func TestDiffMarkdownOfATenant(t *testing.T) {
+	if testing.Short() {
+		t.Skip("100,000 accounts twice: not in -short")
+	}
+	meta, subs, _ := loadFixture(t)
+	var fail, pass []results.Finding
+	for _, s := range subs {
+		for _, f := range s.Findings {
+			if f.Status == results.Fail && len(fail) < 2 && (len(fail) == 0 || fail[0].PolicyID != f.PolicyID) {
+				fail = append(fail, f)
+			}
+			if f.Status == results.Pass && len(pass) < 2 && (len(pass) == 0 || pass[0].PolicyID != f.PolicyID) {
+				pass = append(pass, f)
+			}
+		}
+	}
+	night := func(n int, at time.Time) *bytes.Buffer {
+		var buf bytes.Buffer
+		m := meta
+		m.GeneratedAt = at
+		r, _ := New("json", &buf, Options{})
+		r.Begin(m)
+		tally := results.NewTally(results.GateOf(m))
+		for i := range 100000 {
+			s := &results.Subject{Subject: fmt.Sprintf("user%06d@contoso.com", i), Tenant: "t1", Mode: "posture", Source: "s", SHA256: "x"}
+			s.Findings = append(s.Findings, pass...)
+			// 1% of the accounts change between the nights: the first
+			// night's failing ones are fixed, others start failing.
+			changed := i%100 == 7
+			if (i%10 == 0) != (changed && n == 2) {
+				s.Findings = append(s.Findings, fail...)
+			}
+			tally.Add(s)
+			r.Subject(s)
+		}
+		r.End(tally.Summary)
+		return &buf
+	}
+	t0 := time.Date(2026, 11, 1, 2, 0, 0, 0, time.UTC)
+	d, err := results.Compare(night(1, t0), night(2, t0.Add(24*time.Hour)), results.High)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.OmitStillFailing()
+	var md bytes.Buffer
+	if err := WriteDiff(&md, d, "markdown"); err != nil {
+		t.Fatal(err)
+	}
+	if md.Len() > 1<<20 {
+		t.Errorf("the diff's Markdown is %d bytes, over 1 MiB", md.Len())
+	}
+	head, _, _ := strings.Cut(md.String(), "\n")
+	if !strings.Contains(head, "newly failing") || !strings.Contains(head, "still failing") {
+		t.Errorf("the Markdown does not lead with the counts: %q", head)
+	}
+	if strings.Contains(md.String(), "Still failing") {
+		t.Error("the Markdown lists what still fails")
+	}
+	if got := d.Count(results.NewlyFailing) + d.Count(results.Fixed); got != 2*1000 {
+		t.Errorf("%d findings changed, want 2,000 (1,000 accounts, two policies)", got)
+	}
+	t.Logf("%d changes, Markdown %d KB", len(d.Entries), md.Len()>>10)
 }

@@ -71,6 +71,20 @@ type Diff struct {
 	FailOn   Severity `json:"failOn"`
 }
 
+// OmitStillFailing leaves the findings that failed in both runs out of
+// Entries, counting them: what a night changed, not what it kept.
+func (d *Diff) OmitStillFailing() {
+	kept := d.Entries[:0]
+	for _, e := range d.Entries {
+		if e.Change == StillFailing {
+			d.StillFailingOmitted++
+			continue
+		}
+		kept = append(kept, e)
+	}
+	d.Entries = kept
+}
+
 // Count is the number of entries of one kind.
 func (d *Diff) Count(c Change) int {
 	n := 0
@@ -212,7 +226,7 @@ func compare(oldDoc, newDoc io.Reader, failOn Severity, bySource bool) (*Diff, e
 		return a.PolicyID < b.PolicyID
 	})
 	for _, e := range d.Entries {
-		if e.Change == NewlyFailing && (e.New == Error || e.Severity.Rank() >= failOn.Rank()) {
+		if e.Change == NewlyFailing && (e.New == Error || (failOn != NoFailures && e.Severity.Rank() >= failOn.Rank())) {
 			d.Blocking++
 		}
 	}

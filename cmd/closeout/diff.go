@@ -20,6 +20,7 @@ type DiffOptions struct {
 	Format  string
 	Output  string
 	FailOn  string
+	All     bool
 	factory *factory
 }
 
@@ -29,9 +30,12 @@ func newCmdDiff(f *factory, runF func(*DiffOptions) error) *cobra.Command {
 		Use:   "diff OLD NEW",
 		Short: "Say what changed between two runs: newly failing, fixed, still failing, accounts added and removed",
 		Long: `Compare two closeout.results/v1 documents, or two scan directories (their
-results.json): findings newly failing, fixed, still failing (since at least
-the older run) and otherwise changed; accounts new and removed; policies
-added, removed or changed, with the findings they moved labelled.
+results.json): the counts first, then the findings newly failing, fixed and
+otherwise changed; accounts new and removed; policies added, removed or
+changed, with the findings they moved labelled. The findings still failing
+are counted (--all lists them, each failing since at least the older run).
+The Markdown (for a step summary or a ticket) lists at most 2,000 changes,
+and says how many more the JSON holds.
 
 Exit 1 when something newly fails at or above --fail-on (an error at any
 severity).`,
@@ -54,7 +58,8 @@ severity).`,
 	fl := cmd.Flags()
 	fl.StringVarP(&opts.Format, "format", "f", "table", "`format`: "+strings.Join(reports.DiffFormats, "|"))
 	fl.StringVarP(&opts.Output, "output", "o", "", "write to `FILE` (mode 0600) instead of stdout")
-	fl.StringVar(&opts.FailOn, "fail-on", "high", "exit 1 when a finding at or above this `severity` newly fails")
+	fl.StringVar(&opts.FailOn, "fail-on", "high", "exit 1 when a finding at or above this `severity` newly fails (none: never; an error still does)")
+	fl.BoolVar(&opts.All, "all", false, "list the findings still failing too (by default they are counted: the diff lists what changed)")
 	return cmd
 }
 
@@ -89,6 +94,9 @@ func diffRun(opts *DiffOptions) error {
 	d, err := results.Compare(oldF, newF, failOn)
 	if err != nil {
 		return &exitError{code: exitInput, err: err}
+	}
+	if !opts.All {
+		d.OmitStillFailing()
 	}
 	if opts.Output != "" {
 		err = writeFileAtomic(opts.Output, func(f *os.File) error { return reports.WriteDiff(f, d, opts.Format) })
