@@ -198,6 +198,12 @@ func (s *Store) Record(doc io.Reader) (Run, bool, error) {
 		if sub.Tenant != "" {
 			tenants[sub.Tenant] = true
 		}
+		if sub.Mode == "tenant" && sub.Tenant != "" && sub.Subject != "" {
+			// A tenant document's subject is the tenant's default domain.
+			if _, err := conn.ExecContext(ctx, "INSERT OR REPLACE INTO tenant_domains VALUES (?, ?)", sub.Tenant, sub.Subject); err != nil {
+				return err
+			}
+		}
 		for _, f := range sub.Findings {
 			if _, err := stmt.ExecContext(ctx, id, sub.Tenant, sub.Subject, f.PolicyID, string(f.Severity), f.Checklist, string(f.Status)); err != nil {
 				return err
@@ -265,6 +271,7 @@ func (s *Store) Runs() ([]Run, error) {
 // Finding is one finding's history: its open streak, or its last fix.
 type Finding struct {
 	Tenant    string     `json:"tenant,omitempty"`
+	Domain    string     `json:"tenantDomain,omitempty"` // the tenant's default domain, when a run had its tenant document
 	Subject   string     `json:"subject"`
 	PolicyID  string     `json:"policyId"`
 	Severity  string     `json:"severity"`
@@ -278,7 +285,9 @@ type Finding struct {
 // Report is what the history says: what is open (oldest first) and how
 // long fixes took, per checklist item and severity.
 type Report struct {
-	Runs   []Run     `json:"runs"`
+	Runs []Run `json:"runs"`
+	// Open is what fails in the latest run that judged it: most severe
+	// first, then oldest first.
 	Open   []Finding `json:"open"`
 	Fixed  []Finding `json:"fixed"`
 	Fixes  []FixStat `json:"timeToFix"`
@@ -296,11 +305,56 @@ type FixStat struct {
 
 func failingStatus(s string) bool { return s == "fail" || s == "error" }
 
+// Filter narrows a Report to some findings.
+type Filter struct {
+	// Checklist keeps one checklist item's findings.
+	Checklist string
+	// MinSeverity keeps findings at or above a severity.
+	MinSeverity results.Severity
+	// Tenant keeps one tenant's findings, by id or domain.
+	Tenant string
+}
+
+func (f Filter) keeps(x *Finding) bool {
+	switch {
+	case f.Checklist != "" && !strings.EqualFold(x.Checklist, f.Checklist):
+		return false
+	case f.MinSeverity != "" && results.Severity(x.Severity).Rank() < f.MinSeverity.Rank():
+		return false
+	case f.Tenant != "" && !strings.EqualFold(x.Tenant, f.Tenant) && !strings.EqualFold(x.Domain, f.Tenant):
+		return false
+	}
+	return true
+}
+
+// Domains maps each tenant id to its domain, as the runs' tenant
+// documents named it.
+func (s *Store) Domains() (map[string]string, error) {
+	rs, err := s.db.Query("SELECT tenant, domain FROM tenant_domains")
+	if err != nil {
+		return nil, err
+	}
+	defer rs.Close()
+	out := map[string]string{}
+	for rs.Next() {
+		var id, domain string
+		if err := rs.Scan(&id, &domain); err != nil {
+			return nil, err
+		}
+		out[id] = domain
+	}
+	return out, rs.Err()
+}
+
 // Report reads every finding's runs in order and works out the streaks.
 // A finding absent from a run of its tenant is neither failing nor fixed
 // in it: only a run that judged it says so.
-func (s *Store) Report() (*Report, error) {
+func (s *Store) Report(filter Filter) (*Report, error) {
 	runs, err := s.Runs()
+	if err != nil {
+		return nil, err
+	}
+	domains, err := s.Domains()
 	if err != nil {
 		return nil, err
 	}
@@ -319,7 +373,7 @@ func (s *Store) Report() (*Report, error) {
 	var key string
 	open := false
 	flush := func() {
-		if cur != nil && open {
+		if cur != nil && open && filter.keeps(cur) {
 			c := *cur
 			c.AgeDays = rep.Latest.Sub(c.FirstSeen).Hours() / 24
 			rep.Open = append(rep.Open, c)
@@ -332,6 +386,7 @@ func (s *Store) Report() (*Report, error) {
 			return nil, err
 		}
 		when, _ := time.Parse(time.RFC3339, at)
+		f.Domain = domains[f.Tenant]
 		k := f.Tenant + "\x00" + f.Subject + "\x00" + f.PolicyID
 		if k != key {
 			flush()
@@ -350,14 +405,25 @@ func (s *Store) Report() (*Report, error) {
 			open = false
 			fixed := *cur
 			fixed.FixedAt = &when
-			rep.Fixed = append(rep.Fixed, fixed)
+			if filter.keeps(&fixed) {
+				rep.Fixed = append(rep.Fixed, fixed)
+			}
 		}
 	}
 	flush()
 	if err := rs.Err(); err != nil {
 		return nil, err
 	}
-	sort.SliceStable(rep.Open, func(i, j int) bool { return rep.Open[i].FirstSeen.Before(rep.Open[j].FirstSeen) })
+	sort.SliceStable(rep.Open, func(i, j int) bool {
+		a, b := &rep.Open[i], &rep.Open[j]
+		if ra, rb := results.Severity(a.Severity).Rank(), results.Severity(b.Severity).Rank(); ra != rb {
+			return ra > rb
+		}
+		if !a.FirstSeen.Equal(b.FirstSeen) {
+			return a.FirstSeen.Before(b.FirstSeen)
+		}
+		return a.Subject+a.PolicyID < b.Subject+b.PolicyID
+	})
 	rep.Fixes = fixStats(rep.Fixed)
 	return rep, nil
 }
@@ -401,7 +467,7 @@ func findingKey(tenant, subject, policy string) string {
 
 // Annotator reads what the next run needs from the history.
 func (s *Store) Annotator() (*Annotator, error) {
-	rep, err := s.Report()
+	rep, err := s.Report(Filter{})
 	if err != nil {
 		return nil, err
 	}

@@ -62,7 +62,7 @@ func TestFirstSeenAgeAndTimeToFix(t *testing.T) {
 	if _, added, err := s.Record(doc(t, day(6), "sha256:p", runs[2])); err != nil || added {
 		t.Fatalf("re-recording: added %v, %v", added, err)
 	}
-	rep, err := s.Report()
+	rep, err := s.Report(Filter{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -91,10 +91,15 @@ func historyAnnotator(path string, now time.Time) ([]results.TrendPoint, func(*r
 
 // HistoryOptions are the inputs of `closeout history`.
 type HistoryOptions struct {
-	IO      *IOStreams
-	Path    string
-	Format  string
-	factory *factory
+	IO        *IOStreams
+	Path      string
+	Format    string
+	Checklist string
+	Severity  string
+	Tenant    string
+	Limit     int
+	RunsShown int
+	factory   *factory
 }
 
 func newCmdHistory(f *factory, runF func(*HistoryOptions) error) *cobra.Command {
@@ -104,10 +109,15 @@ func newCmdHistory(f *factory, runF func(*HistoryOptions) error) *cobra.Command 
 		Short: "What the recorded runs say: the runs, what is open (oldest first) and how long fixes take",
 		Long: `Read a history file that check --history and scan --history record into
 (SQLite, one file; the stock sqlite3 shell reads it too). It lists the runs,
-the findings still open with when each was first seen and its age, oldest
-first, and the time fixes took per checklist item and severity.`,
+the findings still open, most severe first and then oldest first, with when
+each was first seen and its age, and the time fixes took per checklist item
+and severity. Tenants are named by their domain where a run had the tenant's
+document. --checklist, --severity and --tenant narrow what is listed;
+--limit bounds the open findings printed (-f json has them all).`,
 		Example: `  closeout scan -o out/scan --history out/history.db
   closeout history out/history.db
+  closeout history out/history.db --severity critical --tenant contoso.com
+  closeout history out/history.db --checklist forwarding-removed --limit 0
   closeout history out/history.db -f json`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 1 {
@@ -123,7 +133,13 @@ first, and the time fixes took per checklist item and severity.`,
 			return historyRun(opts)
 		},
 	}
-	cmd.Flags().StringVarP(&opts.Format, "format", "f", "table", "`format`: table|json")
+	fl := cmd.Flags()
+	fl.StringVarP(&opts.Format, "format", "f", "table", "`format`: table|json")
+	fl.StringVar(&opts.Checklist, "checklist", "", "only this checklist `ITEM`'s findings")
+	fl.StringVar(&opts.Severity, "severity", "", "only findings at or above this `severity`")
+	fl.StringVar(&opts.Tenant, "tenant", "", "only this tenant's findings, by `ID or domain`")
+	fl.IntVar(&opts.Limit, "limit", 50, "open findings printed in the table (`N`; 0: all)")
+	fl.IntVar(&opts.RunsShown, "runs", 20, "runs printed in the table, the latest (`N`; 0: all)")
 	return cmd
 }
 
@@ -139,7 +155,17 @@ func historyRun(opts *HistoryOptions) error {
 		return &exitError{code: exitInput, err: err}
 	}
 	defer store.Close()
-	rep, err := store.Report()
+	filter := history.Filter{Checklist: opts.Checklist, Tenant: opts.Tenant}
+	if opts.Severity != "" {
+		if filter.MinSeverity, err = results.ParseSeverity(opts.Severity); err != nil {
+			return usageErrorf("--severity: %v", err)
+		}
+	}
+	rep, err := store.Report(filter)
+	if err != nil {
+		return &exitError{code: exitInput, err: err}
+	}
+	domains, err := store.Domains()
 	if err != nil {
 		return &exitError{code: exitInput, err: err}
 	}
@@ -152,14 +178,42 @@ func historyRun(opts *HistoryOptions) error {
 	// as every report shows it (an escape sequence in a display name does
 	// not drive the terminal).
 	t := reports.TermSafe
-	w := tabwriter.NewWriter(opts.IO.Out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(w, "RUN\tWHEN\tTENANT\tACCOUNTS\tFAILING\tPOLICY SET")
-	for _, r := range rep.Runs {
-		fmt.Fprintf(w, "%d\t%s\t%s\t%d\t%d\t%s\n", r.ID, r.GeneratedAt.Format("2006-01-02 15:04"), t(orNone(r.Tenant)), r.Subjects, r.Failing, t(shortDigest(r.PolicyDigest)))
+	tenantName := func(ids string) string {
+		var names []string
+		for _, id := range strings.Split(ids, ",") {
+			if d := domains[id]; d != "" {
+				id = d
+			}
+			names = append(names, id)
+		}
+		return orNone(strings.Join(names, ","))
 	}
-	fmt.Fprintf(w, "\nOPEN (oldest first)\tFIRST SEEN\tAGE\tSEVERITY\tCHECKLIST\t\n")
+	w := tabwriter.NewWriter(opts.IO.Out, 0, 4, 2, ' ', 0)
+	runs := rep.Runs
+	if opts.RunsShown > 0 && len(runs) > opts.RunsShown {
+		fmt.Fprintf(w, "(%d earlier runs not shown: --runs 0 shows all)\n", len(runs)-opts.RunsShown)
+		runs = runs[len(runs)-opts.RunsShown:]
+	}
+	fmt.Fprintln(w, "RUN\tWHEN\tTENANT\tACCOUNTS\tFAILING\tPOLICY SET")
+	for _, r := range runs {
+		fmt.Fprintf(w, "%d\t%s\t%s\t%d\t%d\t%s\n", r.ID, r.GeneratedAt.Format("2006-01-02 15:04"), t(tenantName(r.Tenant)), r.Subjects, r.Failing, t(shortDigest(r.PolicyDigest)))
+	}
+	accounts := map[string]bool{}
 	for _, o := range rep.Open {
-		fmt.Fprintf(w, "%s %s\t%s\t%.1f days\t%s\t%s\t\n", t(o.Subject), t(o.PolicyID), o.FirstSeen.Format("2006-01-02"), o.AgeDays, t(o.Severity), t(o.Checklist))
+		accounts[o.Tenant+"\x00"+o.Subject] = true
+	}
+	fmt.Fprintf(w, "\n%d open findings on %d accounts or tenants, most severe first, then oldest\n", len(rep.Open), len(accounts))
+	fmt.Fprintf(w, "SEVERITY\tAGE\tFIRST SEEN\tTENANT\tACCOUNT\tPOLICY\tCHECKLIST\n")
+	for i, o := range rep.Open {
+		if opts.Limit > 0 && i == opts.Limit {
+			fmt.Fprintf(w, "… and %d more (--limit 0 lists all; -f json has every one)\n", len(rep.Open)-i)
+			break
+		}
+		tenant := o.Domain
+		if tenant == "" {
+			tenant = o.Tenant
+		}
+		fmt.Fprintf(w, "%s\t%.1f days\t%s\t%s\t%s\t%s\t%s\n", t(o.Severity), o.AgeDays, o.FirstSeen.Format("2006-01-02"), t(orNone(tenant)), t(o.Subject), t(o.PolicyID), t(o.Checklist))
 	}
 	fmt.Fprintf(w, "\nTIME TO FIX\tSEVERITY\tFIXED\tMEDIAN\tLONGEST\t\n")
 	for _, s := range rep.Fixes {
