@@ -24,6 +24,10 @@ help: ## Show this help
 build: ## Build bin/closeout
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/closeout ./cmd/closeout
 
+.PHONY: release
+release: ## Release artefacts in dist/ for VERSION=vX.Y.Z: binaries per platform, checksums, pinned Kubernetes manifests with IMAGE_DIGEST
+	VERSION=$(VERSION) tools/release.sh
+
 .PHONY: test
 test: lint ## Run every test: Go, Rego (OPA tester, in-process) and CLI scripts; lists the checks skipped for a missing tool
 	@mkdir -p out && rm -f out/test-skips.txt

@@ -82,7 +82,7 @@ closeout scan --resume -o DIR reads only the accounts not yet written.`,
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVarP(&opts.Dir, "dir", "o", "", "the scan's `DIR`: snapshots, results and checkpoint (required)")
+	fl.StringVarP(&opts.Dir, "dir", "o", "", "the scan's `DIR`: snapshots, results and checkpoint (required; {date} in it, and in --output and --history, is today's date, UTC)")
 	fl.BoolVar(&opts.Resume, "resume", false, "finish a scan that was stopped, reading only the accounts not yet written")
 	fl.StringVar(&opts.Tenants, "tenants", "", "scan every tenant in the YAML `FILE` (id, label, and how to authenticate: clientId with certificatePath or secretEnv, or tokenEnv), side by side, each within its own budgets, into DIR/LABEL")
 	fl.StringVar(&opts.UsersFrom, "users-from", "", "scan only the accounts in `FILE` (UPNs or object ids, one a line)")
@@ -109,6 +109,8 @@ func scanRun(opts *ScanOptions) error {
 	if opts.Dir == "" {
 		return usageErrorf("scan needs -o DIR for its snapshots, results and checkpoint")
 	}
+	opts.Dir = expandDate(opts.Dir, f.Now())
+	opts.Check.expandDate(f.Now())
 	if opts.Workers < 1 || opts.Workers > 1024 {
 		return usageErrorf("--workers must be between 1 and 1024")
 	}
@@ -335,6 +337,21 @@ func labelPrefix(l string) string {
 	return l + ": "
 }
 
+// expandDate puts the day, UTC, where a path says {date}: a scheduled scan
+// writes each night into a directory of its own
+// (-o /data/nights/{date}/shard-0), and a retry the same day finds it.
+func expandDate(path string, now time.Time) string {
+	return strings.ReplaceAll(path, "{date}", now.UTC().Format("2006-01-02"))
+}
+
+// expandDate expands {date} in the report and history paths.
+func (opts *CheckOptions) expandDate(now time.Time) {
+	for i, o := range opts.Output.Outputs {
+		opts.Output.Outputs[i] = expandDate(o, now)
+	}
+	opts.History = expandDate(opts.History, now)
+}
+
 // errFinished is --resume on a finished scan: said, and nothing else done.
 var errFinished = errors.New("the scan had finished")
 
@@ -372,6 +389,9 @@ func resumeCommand(opts *ScanOptions) string {
 	opts.flags.Visit(func(fl *pflag.Flag) {
 		switch {
 		case fl.Name == "resume":
+			return
+		case fl.Name == "dir":
+			args = append(args, "-o", shellQuote(opts.Dir)) // {date} as it was expanded
 			return
 		case fl.Name == "token":
 			args = append(args, "--token", `"$CLOSEOUT_TOKEN"`)
