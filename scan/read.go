@@ -563,6 +563,7 @@ func (s *scanner) accounts(ctx context.Context) error {
 	defer batcher.close()
 	var listErr error
 	listed := map[string]bool{} // every account of the tenant's listing, wanted or not
+	found := map[string]bool{}  // the names of --users-from the listing holds
 	s.setListing(true)
 	go func() {
 		defer close(jobs)
@@ -572,6 +573,11 @@ func (s *scanner) accounts(ctx context.Context) error {
 				return err
 			}
 			listed[u.ID] = true
+			for _, k := range []string{strings.ToLower(u.ID), strings.ToLower(u.UserPrincipalName)} {
+				if only[k] {
+					found[k] = true
+				}
+			}
 			if !s.wanted(u, only) {
 				return nil
 			}
@@ -588,6 +594,11 @@ func (s *scanner) accounts(ctx context.Context) error {
 				return ctx.Err()
 			}
 		})
+		if listErr == nil {
+			s.mu.Lock()
+			s.progress.Total = s.progress.Enumerated // the listing is whole: exact
+			s.mu.Unlock()
+		}
 		s.setListing(false)
 	}()
 	var writeErr error
@@ -644,6 +655,13 @@ func (s *scanner) accounts(ctx context.Context) error {
 		return graph.Fatal("users", listErr)
 	case ctx.Err() != nil:
 		return ctx.Err()
+	}
+	if s.opts.Group == "" {
+		for _, u := range s.opts.Users {
+			if k := strings.ToLower(strings.TrimSpace(u)); k != "" && !found[k] {
+				s.usersNotFound = append(s.usersNotFound, u)
+			}
+		}
 	}
 	return s.cp.notListed(s.opts.Dir, listed)
 }

@@ -13,6 +13,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -102,6 +103,9 @@ type Result struct {
 	Progress
 	Requests map[string]int // Graph reads and Exchange cmdlets by budget
 	Budgets  []Budget
+	// UsersNotFound are the accounts Users named that the tenant does not
+	// hold (as they were spelt).
+	UsersNotFound []string
 	// OutageCount and OutageTime are the outages of Graph and Exchange the
 	// scan waited out.
 	OutageCount int
@@ -221,10 +225,25 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		return nil, err
 	}
 	if n, err := s.graph.Count(ctx, "/users/$count"); err == nil {
-		s.progress.Total = n
 		if opts.IdentityUnitsPer10s <= 0 {
 			s.identityB.resize(identityBudgetFor(n) / max(opts.Shards, 1))
 		}
+		// The progress counts what this scan will read: members only
+		// unless guests are asked for, this shard's part, the accounts
+		// named; the listing makes it exact when it ends.
+		total := n
+		if !opts.IncludeGuests {
+			if m, err := s.graph.Count(ctx, "/users/$count?$filter="+url.QueryEscape("userType eq 'Member'")); err == nil {
+				total = m
+			}
+		}
+		if opts.Shards > 1 {
+			total = (total + opts.Shards - 1) / opts.Shards
+		}
+		if len(opts.Users) > 0 {
+			total = min(total, len(opts.Users))
+		}
+		s.progress.Total = total
 	}
 	if opts.Exchange != nil {
 		ex := *opts.Exchange
@@ -241,7 +260,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	stopTicker := s.tick(ctx)
 	err = s.accounts(ctx)
 	stopTicker()
-	res := &Result{Progress: s.snapshotProgress(), Requests: map[string]int{},
+	res := &Result{Progress: s.snapshotProgress(), Requests: map[string]int{}, UsersNotFound: s.usersNotFound,
 		Budgets: []Budget{s.identityB.use(), s.protectionB.use(), s.reportsB.use(), s.exchangeB.use()}}
 	for k, v := range s.requests {
 		res.Requests[k] = int(v.Load())
@@ -288,14 +307,15 @@ func exchangeBudget(opts Options) *budget {
 }
 
 type scanner struct {
-	opts        Options
-	start       time.Time
-	collectedAt time.Time
-	sections    map[string]bool
-	unread      map[string]bool // sections a policy needs that the scan does not read
-	graph       *graph.Reader
-	exClient    *exchange.Client
-	cp          *checkpoint
+	opts          Options
+	usersNotFound []string // names of Users the listing did not hold
+	start         time.Time
+	collectedAt   time.Time
+	sections      map[string]bool
+	unread        map[string]bool // sections a policy needs that the scan does not read
+	graph         *graph.Reader
+	exClient      *exchange.Client
+	cp            *checkpoint
 
 	identityB, protectionB, reportsB, exchangeB *budget
 	requests                                    map[string]*atomic.Int64

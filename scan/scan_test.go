@@ -407,9 +407,20 @@ func TestShardsMergeToTheWholeScan(t *testing.T) {
 		dir := t.TempDir()
 		opts := options(srv, dir)
 		opts.Shard, opts.Shards = i, 3
+		first := -1
+		opts.Progress = func(p Progress) {
+			if first < 0 && p.Total > 0 {
+				first = p.Total
+			}
+		}
 		res, err := Run(context.Background(), opts)
 		if err != nil {
 			t.Fatal(err)
+		}
+		// The progress counts this shard's members, not the tenant (about
+		// a third of its members; exact once listed).
+		if third := len(members(tenant)) / 3; first < third*2/3 || first > third*4/3 || res.Total != res.Done {
+			t.Errorf("shard %d: progress total %d at first (about %d), %d at the end for %d written", i, first, third, res.Total, res.Done)
 		}
 		total += res.Done
 		dirs = append(dirs, dir)

@@ -17,6 +17,7 @@ import (
 	"github.com/closeout-dev/closeout/internal/inputfile"
 	"github.com/closeout-dev/closeout/internal/safefile"
 	"github.com/closeout-dev/closeout/policies"
+	"github.com/closeout-dev/closeout/reports"
 	"github.com/closeout-dev/closeout/scan"
 	"github.com/closeout-dev/closeout/snapshot"
 	"github.com/schollz/progressbar/v3"
@@ -111,6 +112,9 @@ func scanRun(opts *ScanOptions) error {
 	}
 	opts.Dir = expandDate(opts.Dir, f.Now())
 	opts.Check.expandDate(f.Now())
+	if _, err := os.Stat(opts.Dir); err != nil && isReportPath(opts.Dir) {
+		return usageErrorf("-o %s names the scan's directory, not a report: for a report, --output %s (the scan's directory is -o DIR)", opts.Dir, opts.Dir)
+	}
 	if opts.Workers < 1 || opts.Workers > 1024 {
 		return usageErrorf("--workers must be between 1 and 1024")
 	}
@@ -237,6 +241,17 @@ func scanTenant(opts *ScanOptions, conn *connectionFlags, so scan.Options, label
 	if err != nil {
 		return &exitError{code: exitCollection, err: err}
 	}
+	if missing := res.UsersNotFound; len(missing) > 0 {
+		shown := missing[:min(len(missing), 10)]
+		more := ""
+		if len(missing) > len(shown) {
+			more = fmt.Sprintf(" and %d more", len(missing)-len(shown))
+		}
+		if res.Done+res.Resumed == 0 {
+			return &exitError{code: exitInput, err: fmt.Errorf("%snone of the %d accounts of --users-from %s is in the tenant: %s%s", prefix, len(missing), opts.UsersFrom, reports.TermSafe(strings.Join(shown, ", ")), more)}
+		}
+		fmt.Fprintf(opts.IO.ErrOut, "%s%d accounts of --users-from are not in the tenant (not scanned): %s%s\n", prefix, len(missing), reports.TermSafe(strings.Join(shown, ", ")), more)
+	}
 	if !opts.Check.Output.Quiet {
 		fmt.Fprintf(opts.IO.ErrOut, "%sscanned %d accounts (%d this run, %d before), %d with a section not collected, in %s; %d throttled answers\n",
 			prefix, res.Done+res.Resumed, res.Done, res.Resumed, res.Incomplete, res.Elapsed.Round(time.Millisecond), res.Throttled)
@@ -350,6 +365,13 @@ func (opts *CheckOptions) expandDate(now time.Time) {
 		opts.Output.Outputs[i] = expandDate(o, now)
 	}
 	opts.History = expandDate(opts.History, now)
+}
+
+// isReportPath says a path names a report file by its extension
+// (out/scan.html), which -o DIR of a scan never should.
+func isReportPath(path string) bool {
+	_, ok := formatForPath(path, "table")
+	return ok
 }
 
 // errFinished is --resume on a finished scan: said, and nothing else done.

@@ -240,8 +240,22 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, path string) {
 			writeError(w, http.StatusBadRequest, "Request_BadRequest", "$count requires the ConsistencyLevel header set to eventual.")
 			return
 		}
+		n := len(t.Users)
+		switch f := r.URL.Query().Get("$filter"); f {
+		case "":
+		case "userType eq 'Member'":
+			n = 0
+			for _, u := range t.Users {
+				if u["userType"] != "Guest" {
+					n++
+				}
+			}
+		default:
+			badFilter(w, f)
+			return
+		}
 		w.Header().Set("Content-Type", "text/plain")
-		fmt.Fprint(w, len(t.Users))
+		fmt.Fprint(w, n)
 	case path == "/users":
 		if f := r.URL.Query().Get("$filter"); f != "" {
 			badFilter(w, f)

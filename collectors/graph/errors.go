@@ -125,6 +125,10 @@ func fatal(what string, err error) error {
 		fix = "the credentials were refused (" + code + "): check the token or the app registration's secret or certificate"
 	case status == 403:
 		fix = "the application lacks " + permissionFor(what) + ": run 'closeout permissions' for the full list"
+	case status == 404 && strings.HasPrefix(what, "group"):
+		fix = "no such group in this tenant: check the group's object id"
+	case status == 404 && what == "users":
+		fix = "Graph answered 404 for the tenant's users: check --graph-url"
 	case status == 404:
 		fix = "no such user in this tenant: check the UPN or object id"
 	case status == 0:
