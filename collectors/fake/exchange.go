@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -220,12 +221,7 @@ var filterTerm = regexp.MustCompile(`^\(\s*(\w+)\s+-eq\s+'((?:[^']|'')*)'\s*\)$`
 // -Identity, -RecipientTypeDetails or an OPATH -Filter of `-eq` terms
 // joined by -or (the only form closeout sends).
 func (t *Tenant) getRecipient(params map[string]any) ([]map[string]any, error) {
-	t.index()
-	all := make([]map[string]any, 0, len(t.upns)+len(t.Recipients))
-	for _, upn := range t.upns {
-		all = append(all, recipientRow(t.Exchange[upn].Mailbox))
-	}
-	all = append(all, t.Recipients...)
+	all, byKey := t.recipients()
 	type term struct{ field, value string }
 	var terms []term
 	if f, _ := params["Filter"].(string); f != "" {
@@ -242,8 +238,30 @@ func (t *Tenant) getRecipient(params map[string]any) ([]map[string]any, error) {
 	for _, v := range anyList(params["RecipientTypeDetails"]) {
 		types[strings.ToLower(fmt.Sprint(v))] = true
 	}
+	// The recipients an identity or filter can match, from the index (a
+	// tenant of 100,000 mailboxes answers at once), in their order.
+	candidates := all
+	indexed := true
+	for _, tm := range terms {
+		indexed = indexed && (tm.field == "EmailAddresses" || slices.Contains(identityFields, tm.field))
+	}
+	if indexed && (identity != "" || len(terms) > 0) {
+		var at []int
+		if identity != "" {
+			at = append(at, byKey[recipientKey("", identity)]...)
+		}
+		for _, tm := range terms {
+			at = append(at, byKey[recipientKey(tm.field, tm.value)]...)
+		}
+		slices.Sort(at)
+		at = slices.Compact(at)
+		candidates = make([]map[string]any, len(at))
+		for i, n := range at {
+			candidates[i] = all[n]
+		}
+	}
 	var out []map[string]any
-	for _, rec := range all {
+	for _, rec := range candidates {
 		if len(types) > 0 && !types[strings.ToLower(fmt.Sprint(rec["RecipientTypeDetails"]))] {
 			continue
 		}
@@ -264,13 +282,51 @@ func (t *Tenant) getRecipient(params map[string]any) ([]map[string]any, error) {
 	return out, nil
 }
 
+// identityFields are the fields a recipient answers to by -Identity.
+var identityFields = []string{"Name", "DisplayName", "Alias", "PrimarySmtpAddress", "LegacyExchangeDN", "WindowsLiveID", "Identity", "Guid", "ExternalDirectoryObjectId"}
+
+func recipientKey(field, value string) string { return field + "\x00" + strings.ToLower(value) }
+
+// recipients are every recipient Get-Recipient knows (mailboxes, then the
+// others), with an index from field and value (or "" and any identity) to
+// their positions, built once.
+func (t *Tenant) recipients() ([]map[string]any, map[string][]int) {
+	t.index()
+	t.recipientsOnce.Do(func() {
+		all := make([]map[string]any, 0, len(t.upns)+len(t.Recipients))
+		for _, upn := range t.upns {
+			all = append(all, recipientRow(t.Exchange[upn].Mailbox))
+		}
+		all = append(all, t.Recipients...)
+		byKey := map[string][]int{}
+		add := func(k string, i int) {
+			if n := byKey[k]; len(n) == 0 || n[len(n)-1] != i {
+				byKey[k] = append(n, i)
+			}
+		}
+		for i, rec := range all {
+			for _, f := range identityFields {
+				if v, ok := rec[f].(string); ok && v != "" {
+					add(recipientKey(f, v), i)
+					add(recipientKey("", v), i)
+				}
+			}
+			for _, proxy := range anyList(rec["EmailAddresses"]) {
+				add(recipientKey("EmailAddresses", fmt.Sprint(proxy)), i)
+			}
+		}
+		t.allRecipients, t.recipientIndex = all, byKey
+	})
+	return t.allRecipients, t.recipientIndex
+}
+
 // answersTo says whether a recipient has value in field (case-insensitive;
 // EmailAddresses holds prefixed proxies), or, with no field, in any of
 // its identities.
 func answersTo(rec map[string]any, field, value string) bool {
 	fields := []string{field}
 	if field == "" {
-		fields = []string{"Name", "DisplayName", "Alias", "PrimarySmtpAddress", "LegacyExchangeDN", "WindowsLiveID", "Identity", "Guid", "ExternalDirectoryObjectId"}
+		fields = identityFields
 	}
 	for _, f := range fields {
 		if f == "EmailAddresses" {

@@ -68,7 +68,10 @@ type Tenant struct {
 	indexOnce                   sync.Once
 	byKey                       map[string]map[string]any
 	mailboxes                   map[string]*ExchangeMailbox
-	upns                        []string         // mailbox UPNs, sorted, for paging the bulk cmdlets
+	upns                        []string // mailbox UPNs, sorted, for paging the bulk cmdlets
+	recipientsOnce              sync.Once
+	allRecipients               []map[string]any
+	recipientIndex              map[string][]int
 	ConditionalAccessPolicies   []map[string]any `json:"conditionalAccessPolicies"`
 	AuthorizationPolicy         map[string]any   `json:"authorizationPolicy"`
 	AuthenticationMethodsPolicy map[string]any   `json:"authenticationMethodsPolicy"`
