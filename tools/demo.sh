@@ -62,7 +62,7 @@ done
 echo "== closeout diff: what changed between the nights"
 "$bin/closeout" diff "$out/nights/1" "$out/nights/2" || true
 echo "== closeout history: open exposures and time to fix"
-"$bin/closeout" history "$out/nights/history.db" | head -20
+"$bin/closeout" history "$out/nights/history.db" --limit 10
 echo
 echo "reports written:"
 ls -1 "$out"/INC-5000-*/report.html "$out"/*.html "$out"/nights/*.html | sed 's/^/  /'
