@@ -237,15 +237,7 @@ func (o *outputFlags) sayVerdict(io *IOStreams, sum results.Summary) {
 // refused.
 func createAtomic(path string) (*safefile.Atomic, error) { return safefile.CreateAtomic(path, true) }
 
-// writeFileAtomic writes one file the user named through createAtomic.
+// writeFileAtomic writes one file the user named as createAtomic does.
 func writeFileAtomic(path string, write func(*os.File) error) error {
-	f, err := createAtomic(path)
-	if err != nil {
-		return err
-	}
-	if err := write(f.File); err != nil {
-		f.Finish(false)
-		return err
-	}
-	return f.Finish(true)
+	return safefile.Write(path, true, write)
 }

@@ -163,7 +163,12 @@ func (f *Atomic) Finish(ok bool) error {
 // WriteAtomic writes path whole through an Atomic file: a regular file of
 // closeout's own, never a link or a device.
 func WriteAtomic(path string, write func(*os.File) error) error {
-	f, err := CreateAtomic(path, false)
+	return Write(path, false, write)
+}
+
+// Write writes path whole through CreateAtomic(path, stream).
+func Write(path string, stream bool, write func(*os.File) error) error {
+	f, err := CreateAtomic(path, stream)
 	if err != nil {
 		return err
 	}
