@@ -140,7 +140,7 @@ func scanRun(opts *ScanOptions) error {
 		Dir: opts.Dir, Resume: opts.Resume, Sections: sections, Users: users, Group: opts.Group, Exclude: opts.Exclude, Shard: shard, Shards: shards, PolicySet: set.Digest,
 		IncludeGuests: opts.IncludeGuests, Workers: opts.Workers, IdentityUnitsPer10s: opts.IdentityUnits, ExchangePer10s: opts.ExchangeRate,
 		ExchangeCeiling: opts.exchangeGiven, Version: version, Now: f.Now,
-		Progress: progressPrinter(opts.IO, ""),
+		Progress: progressPrinter(opts.IO, "", opts.Check.Output.Quiet),
 	}
 	opts.Check.loaded = set // evaluated with the set compiled above
 	if opts.Tenants != "" {
@@ -509,7 +509,10 @@ func readUsersFile(path string) ([]string, error) {
 // progressPrinter shows a scan's progress: a live bar on a terminal
 // (accounts done of the tenant's count, rate, ETA), a line every 10
 // seconds otherwise (CI logs).
-func progressPrinter(io *IOStreams, label string) func(scan.Progress) {
+func progressPrinter(io *IOStreams, label string, quiet bool) func(scan.Progress) {
+	if quiet {
+		return nil // -q: errors only
+	}
 	prefix := "scan: "
 	if label != "" {
 		prefix = "scan " + label + ": "

@@ -236,7 +236,7 @@ func scanTenants(opts *ScanOptions, so scan.Options) error {
 				// plain lines, each with its tenant's label.
 				plain := *opts.IO
 				plain.ErrTTY = false
-				tso.Progress = progressPrinter(&plain, t.Label)
+				tso.Progress = progressPrinter(&plain, t.Label, opts.Check.Output.Quiet)
 				err = scanTenant(opts, &conn, tso, t.Label)
 			}
 			mu.Lock()
