@@ -4,12 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"runtime/metrics"
+	"slices"
 	"sort"
 	"sync"
 	"time"
 
 	"github.com/open-policy-agent/opa/v1/ast"
+	"github.com/open-policy-agent/opa/v1/topdown"
 )
 
 // The sandbox every policy runs in, embedded or custom: a reviewed set of
@@ -41,6 +44,12 @@ var deniedBuiltins = map[string]string{
 	"graph.reachable_paths":                                  "output grows exponentially with the graph in one call",
 	"strings.render_template":                                "nested ranges grow exponentially in one call",
 	"json.patch":                                             "copy operations double a value per operation",
+	"graphql.is_valid":                                       "parses recursively with no depth bound: a deeply nested query overflows the stack and kills the process",
+	"graphql.parse":                                          "parses recursively with no depth bound: a deeply nested query overflows the stack and kills the process",
+	"graphql.parse_and_verify":                               "parses recursively with no depth bound: a deeply nested query overflows the stack and kills the process",
+	"graphql.parse_query":                                    "parses recursively with no depth bound: a deeply nested query overflows the stack and kills the process",
+	"graphql.parse_schema":                                   "parses recursively with no depth bound: a deeply nested query overflows the stack and kills the process",
+	"graphql.schema_is_valid":                                "parses recursively with no depth bound: a deeply nested query overflows the stack and kills the process",
 }
 
 // allowedBuiltins were reviewed: pure functions of their arguments whose
@@ -56,7 +65,6 @@ var allowedBuiltins = []string{
 	"crypto.md5", "crypto.parse_private_keys", "crypto.sha1", "crypto.sha256",
 	"crypto.x509.parse_certificate_request", "crypto.x509.parse_certificates", "crypto.x509.parse_keypair", "crypto.x509.parse_rsa_private_key",
 	"div", "endswith", "eq", "equal", "floor", "format_int", "glob.match", "glob.quote_meta", "graph.reachable",
-	"graphql.is_valid", "graphql.parse", "graphql.parse_and_verify", "graphql.parse_query", "graphql.parse_schema", "graphql.schema_is_valid",
 	"gt", "gte", "hex.decode", "hex.encode", "indexof", "indexof_n",
 	"internal.member_2", "internal.member_3", "internal.print", "internal.template_string", "internal.test_case", "intersection",
 	"io.jwt.decode", "io.jwt.verify_eddsa", "io.jwt.verify_es256", "io.jwt.verify_es384", "io.jwt.verify_es512",
@@ -194,4 +202,62 @@ func (g *heapGuard) poll() {
 		}
 		g.mu.Unlock()
 	}
+}
+
+// Pattern builtins compile their pattern and match it in one call the
+// evaluation's deadline cannot interrupt; their cost grows with the
+// pattern's size times the input's. closeout bounds both, so that no call
+// runs for more than a fraction of a second: a larger one is an error
+// (the policy's finding is error, the others are judged).
+const (
+	maxPatternBytes      = 2 << 10
+	maxPatternInputBytes = 64 << 10
+)
+
+// patternOperands are, for each pattern builtin, which operands are
+// patterns (the others are inputs).
+var patternOperands = map[string][]int{
+	"regex.match": {0}, "re_match": {0}, "regex.is_valid": {0}, "regex.find_all_string_submatch_n": {0},
+	"regex.template_match": {0}, "regex.split": {0}, "regex.find_n": {0}, "regex.replace": {1},
+	"regex.globs_match": {0, 1}, "glob.match": {0},
+}
+
+func init() {
+	for name, patterns := range patternOperands {
+		inner := topdown.GetBuiltin(name)
+		if inner == nil {
+			continue
+		}
+		topdown.RegisterBuiltinFunc(name, func(bctx topdown.BuiltinContext, operands []*ast.Term, iter func(*ast.Term) error) error {
+			for i, op := range operands {
+				s, ok := op.Value.(ast.String)
+				if !ok {
+					continue
+				}
+				limit, what := maxPatternInputBytes, "an input"
+				if slices.Contains(patterns, i) {
+					limit, what = maxPatternBytes, "a pattern"
+				}
+				if len(s) > limit {
+					// Halt, not a plain error: OPA would take a plain one
+					// for "undefined" and the policy would pass.
+					return topdown.Halt{Err: fmt.Errorf("%s: %s of %d bytes, over closeout's bound of %d (a pattern builtin cannot be interrupted once it runs)", name, what, len(s), limit)}
+				}
+			}
+			return inner(bctx, operands, iter)
+		})
+	}
+}
+
+var undefinedFunction = regexp.MustCompile(`^undefined function (\S+)$`)
+
+// sandboxMessage words a compile error about a builtin the sandbox takes
+// away as what it is: a refusal, with why, not a typo.
+func sandboxMessage(msg string) string {
+	if m := undefinedFunction.FindStringSubmatch(msg); m != nil {
+		if why, denied := deniedBuiltins[m[1]]; denied {
+			return fmt.Sprintf("%s is not allowed in closeout policies: %s", m[1], why)
+		}
+	}
+	return msg
 }

@@ -78,6 +78,8 @@ func TestSandboxRefusesBuiltins(t *testing.T) {
 		"io.jwt.decode_verify":                      `deny contains "x" if io.jwt.decode_verify("x", {})[0]`,
 		"crypto.x509.parse_and_verify_certificates": `deny contains "x" if crypto.x509.parse_and_verify_certificates("x")[0]`,
 		"providers.aws.sign_req":                    `deny contains "x" if providers.aws.sign_req({}, {}, 0) != {}`,
+		"graphql.parse_query":                       `deny contains "x" if graphql.parse_query(concat("", ["{a", "}"])) != {}`,
+		"graphql.is_valid":                          `deny contains "x" if graphql.is_valid("{a}", "type Query {a: Int}")`,
 	}
 	for builtin, rule := range cases {
 		t.Run(builtin, func(t *testing.T) {
@@ -85,8 +87,8 @@ func TestSandboxRefusesBuiltins(t *testing.T) {
 			dir := t.TempDir()
 			writePolicy(t, dir, "c.rego", header("X-1", "custom-x", "[user]", "[posture, incident]")+"package custom.c\n\n"+rule+"\n")
 			_, err := Load(ctx, Options{Dirs: []string{dir}})
-			if err == nil || !strings.Contains(err.Error(), "undefined function "+builtin) || !strings.Contains(err.Error(), filepath.Join(dir, "c.rego")) {
-				t.Fatalf("err = %v, want undefined function %s in %s", err, builtin, dir)
+			if err == nil || !strings.Contains(err.Error(), builtin+" is not allowed in closeout policies: ") || !strings.Contains(err.Error(), filepath.Join(dir, "c.rego")) {
+				t.Fatalf("err = %v, want %s refused by the sandbox in %s", err, builtin, dir)
 			}
 		})
 	}
@@ -225,4 +227,48 @@ deny contains "big" if total < 0
 		}
 	}
 	t.Fatal("no X-BIG finding")
+}
+
+// A pattern builtin cannot be interrupted once it runs: a pattern or an
+// input past closeout's bounds is an error finding at once (here a
+// 100,000-character pattern, which ran for minutes before), the process
+// goes on and the other policies are judged.
+func TestPatternBuiltinsAreBounded(t *testing.T) {
+	dir := t.TempDir()
+	writePolicy(t, dir, "regex.rego", header("X-REGEX", "custom-x", "[user]", "[posture, incident]")+`package custom.regex
+
+deny contains "matched" if regex.match(concat("|", [sprintf("%0100000d", [0]), "x"]), input.user.userPrincipalName)
+`)
+	writePolicy(t, dir, "glob.rego", header("X-GLOB", "custom-x", "[user]", "[posture, incident]")+`package custom.glob
+
+deny contains "matched" if glob.match(sprintf("%05000d", [0]), [], input.user.userPrincipalName)
+`)
+	writePolicy(t, dir, "small.rego", header("X-SMALL", "custom-x", "[user]", "[posture, incident]")+`package custom.small
+
+deny contains "a contoso account" if regex.match("@contoso\\.com$", input.user.userPrincipalName)
+`)
+	set, err := Load(ctx, Options{Dirs: []string{dir}, EvalTimeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	sub := set.Evaluate(ctx, loadDoc(t, filepath.Join("..", "testdata", "snapshots", "compromised-unremediated.json")))
+	if took := time.Since(start); took > 2*time.Second {
+		t.Errorf("evaluation took %s, past the timeout and a second", took)
+	}
+	byID := map[string]results.Finding{}
+	for _, f := range sub.Findings {
+		byID[f.PolicyID] = f
+	}
+	for _, id := range []string{"X-REGEX", "X-GLOB"} {
+		if f := byID[id]; f.Status != results.Error || !strings.Contains(f.Message, "over closeout's bound") {
+			t.Errorf("%s = %s %q, want an error naming the bound", id, f.Status, f.Message)
+		}
+	}
+	if got := byID["X-SMALL"].Status; got != results.Fail {
+		t.Errorf("a pattern within bounds: %s, want fail", got)
+	}
+	if got := byID["CO-SESS-001"].Status; got != results.Fail {
+		t.Errorf("CO-SESS-001 = %s: the other policies are judged", got)
+	}
 }

@@ -136,7 +136,7 @@ func compileError(errs ast.Errors) error {
 	if first.Location != nil {
 		file = fmt.Sprintf("%s:%d", first.Location.File, first.Location.Row)
 	}
-	reason := first.Code + ": " + first.Message
+	reason := first.Code + ": " + sandboxMessage(first.Message)
 	if len(errs) > 1 {
 		reason += fmt.Sprintf(" (and %d more errors)", len(errs)-1)
 	}
