@@ -12,10 +12,12 @@ import (
 	"io/fs"
 	"os"
 	"path"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
 
+	"github.com/closeout-dev/closeout/internal/safefile"
 	"github.com/closeout-dev/closeout/results"
 	"github.com/closeout-dev/closeout/snapshot"
 	"github.com/open-policy-agent/opa/v1/ast"
@@ -108,52 +110,130 @@ func readSources(dirs []string, withEmbedded bool) ([]moduleFile, error) {
 		}
 	}
 	for _, dir := range dirs {
-		st, err := os.Stat(dir)
+		tree, err := readTree(dir, dir, true)
 		if err != nil {
-			return nil, &LoadError{File: dir, Reason: "cannot read policy directory: " + strings.TrimPrefix(err.Error(), "stat "+dir+": ")}
+			return nil, err
 		}
-		if !st.IsDir() {
-			return nil, &LoadError{File: dir, Reason: "is not a directory"}
-		}
-		if err := collect(os.DirFS(dir), dir, true); err != nil {
-			return nil, &LoadError{File: dir, Reason: err.Error()}
-		}
+		files = append(files, tree...)
 	}
 	sort.Slice(files, func(i, j int) bool { return files[i].name < files[j].name })
+	return files, nil
+}
+
+// Bounds of a policy directory: a policy file is a few KiB, a library a
+// few hundred.
+const (
+	maxPolicyFileBytes = 1 << 20
+	maxPolicyTreeBytes = 64 << 20
+)
+
+// readTree reads the .rego files under root, named prefix/relative-path:
+// regular files only, never through a link (a link or a device in a policy
+// directory is refused by name, its target never read), within the size
+// bounds.
+func readTree(root, prefix string, custom bool) ([]moduleFile, error) {
+	// The directory the user named may itself be a link; what lies
+	// under it may not.
+	named := root
+	if real, err := filepath.EvalSymlinks(root); err == nil {
+		root = real
+	}
+	st, err := os.Stat(root)
+	if err != nil {
+		return nil, &LoadError{File: named, Reason: "cannot read policy directory: " + strings.TrimPrefix(err.Error(), "stat "+root+": ")}
+	}
+	if !st.IsDir() {
+		return nil, &LoadError{File: named, Reason: "is not a directory"}
+	}
+	var files []moduleFile
+	total := 0
+	err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return &LoadError{File: p, Reason: strings.TrimPrefix(err.Error(), "open "+p+": ")}
+		}
+		rel, _ := filepath.Rel(root, p)
+		name := path.Join(prefix, filepath.ToSlash(rel))
+		switch {
+		case p == root:
+			return nil
+		case d.Type()&fs.ModeSymlink != 0:
+			return &LoadError{File: name, Reason: "is a symbolic link: refused (a policy directory holds regular files only; its target is not read)"}
+		case d.IsDir() || !strings.HasSuffix(p, ".rego"):
+			return nil
+		case !d.Type().IsRegular():
+			return &LoadError{File: name, Reason: "is not a regular file: refused"}
+		}
+		src, err := safefile.ReadFile(p, maxPolicyFileBytes)
+		if err != nil {
+			return &LoadError{File: name, Reason: strings.TrimPrefix(strings.TrimPrefix(err.Error(), p+" "), p+": ")}
+		}
+		if total += len(src); total > maxPolicyTreeBytes {
+			return &LoadError{File: named, Reason: fmt.Sprintf("holds more than %d MiB of policies", maxPolicyTreeBytes>>20)}
+		}
+		files = append(files, moduleFile{name: name, src: src, custom: custom})
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
 	return files, nil
 }
 
 // sources reads the library (embedded, or LibraryDir) and the custom
 // directories.
 func (o Options) sources() ([]moduleFile, error) {
+	files, _, err := o.sourcesWithBundle()
+	return files, err
+}
+
+// sourcesWithBundle is sources, and where a bundle's library came from.
+func (o Options) sourcesWithBundle() ([]moduleFile, *BundleSource, error) {
 	files, err := readSources(o.Dirs, !o.NoEmbedded && o.LibraryDir == "" && o.Bundle == "")
+	var src *BundleSource
 	if err == nil && o.Bundle != "" {
 		var lib []moduleFile
-		if lib, err = readBundle(o.Bundle, o.Verify); err == nil {
+		if lib, src, err = readBundle(o.Bundle, o.Verify); err == nil {
 			files = append(files, lib...)
-			sort.Slice(files, func(i, j int) bool { return files[i].name < files[j].name })
 		}
-		return files, err
+	} else {
+		files, err = o.withLibraryDir(files, err)
 	}
+	if err != nil {
+		return nil, nil, err
+	}
+	sort.Slice(files, func(i, j int) bool { return files[i].name < files[j].name })
+	return files, src, uniqueNames(files)
+}
+
+// uniqueNames refuses two modules of one name: a custom file never stands
+// in for a library one, whatever its directory is called (a directory
+// named policies holding mail/legacy_protocols.rego).
+func uniqueNames(files []moduleFile) error {
+	for i := 1; i < len(files); i++ {
+		if a, b := files[i-1], files[i]; a.name == b.name {
+			custom, builtin := a, b
+			if !a.custom {
+				custom, builtin = b, a
+			}
+			why := "two files of one name"
+			if custom.custom && !builtin.custom {
+				why = "has the name of the library's module " + builtin.name + ": a custom file never replaces a library one; rename the file or its directory"
+			}
+			return &LoadError{File: custom.name, Reason: why}
+		}
+	}
+	return nil
+}
+
+func (o Options) withLibraryDir(files []moduleFile, err error) ([]moduleFile, error) {
 	if err != nil || o.LibraryDir == "" {
 		return files, err
 	}
-	if st, err := os.Stat(o.LibraryDir); err != nil || !st.IsDir() {
-		return nil, &LoadError{File: o.LibraryDir, Reason: "is not a policy directory"}
-	}
-	err = fs.WalkDir(os.DirFS(o.LibraryDir), ".", func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".rego") {
-			return err
-		}
-		src, err := fs.ReadFile(os.DirFS(o.LibraryDir), p)
-		if err == nil {
-			files = append(files, moduleFile{name: path.Join("policies", p), src: src})
-		}
-		return err
-	})
+	lib, err := readTree(o.LibraryDir, "policies", false)
 	if err != nil {
-		return nil, &LoadError{File: o.LibraryDir, Reason: err.Error()}
+		return nil, err
 	}
+	files = append(files, lib...)
 	sort.Slice(files, func(i, j int) bool { return files[i].name < files[j].name })
 	return files, nil
 }
@@ -383,7 +463,14 @@ func policyFromAnnotations(pkgPath, file string, a *ast.Annotations) (*Policy, e
 func oneLine(s string) string {
 	s = strings.TrimSpace(s)
 	s = strings.ReplaceAll(s, "\n\t", " ")
-	return strings.ReplaceAll(s, "\n", "; ")
+	s = strings.ReplaceAll(s, "\n", "; ")
+	// A parser quotes the offending line: a file that is not Rego (one
+	// long line of anything) is named, not printed.
+	const max = 300
+	if r := []rune(s); len(r) > max {
+		s = string(r[:max]) + "… (cut)"
+	}
+	return s
 }
 
 // CustomNamespace is the package root custom policies and their helper

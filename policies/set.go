@@ -46,6 +46,8 @@ type Set struct {
 	Policies []*Policy
 	Digest   string
 	LoadTime time.Duration
+	// Bundle says where the library came from when a bundle held it.
+	Bundle *BundleSource
 
 	compiler *ast.Compiler
 	modules  map[string]*ast.Module
@@ -77,7 +79,7 @@ func newCompiler() *ast.Compiler {
 // Load reads, checks and compiles the policies, and prepares their queries.
 func Load(ctx context.Context, opts Options) (*Set, error) {
 	start := time.Now()
-	files, err := opts.sources()
+	files, bundleSrc, err := opts.sourcesWithBundle()
 	if err != nil {
 		return nil, err
 	}
@@ -105,7 +107,7 @@ func Load(ctx context.Context, opts Options) (*Set, error) {
 		return nil, compileError(c.Errors)
 	}
 	requireWhatIsRead(c, pols)
-	s := &Set{Policies: pols, Digest: digest(files), compiler: c, modules: mods, tests: tests, byMode: map[string]*modeQuery{},
+	s := &Set{Policies: pols, Digest: digest(files), Bundle: bundleSrc, compiler: c, modules: mods, tests: tests, byMode: map[string]*modeQuery{},
 		evalTimeout: opts.EvalTimeout, guard: newHeapGuard(opts.EvalHeapLimit)}
 	if s.evalTimeout <= 0 {
 		s.evalTimeout = DefaultEvalTimeout

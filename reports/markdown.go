@@ -54,6 +54,9 @@ func renderMarkdown(w io.Writer, doc *document) error {
 	}
 	fmt.Fprintf(&b, "%s. closeout %s, policy set `%s` (%d policies).\n",
 		gate, doc.Meta.Tool.Version, doc.Meta.PolicySet.Digest, doc.Meta.PolicySet.Count)
+	if bundle := doc.Meta.PolicySet.Bundle; bundle != nil {
+		fmt.Fprintf(&b, "\nPolicies from %s.\n", mdText(bundle.Describe()))
+	}
 	if sum.InputErrorCount > 0 {
 		fmt.Fprintf(&b, "\n**%d inputs could not be read:**\n\n", sum.InputErrorCount)
 		for _, e := range sum.InputErrors {

@@ -164,6 +164,36 @@ type PolicySet struct {
 	Count    int      `json:"count"`
 	Custom   []string `json:"customDirs,omitempty"`
 	Embedded bool     `json:"embedded"`
+	// Bundle is the OPA bundle the library came from, when one did.
+	Bundle *BundleInfo `json:"bundle,omitempty"`
+}
+
+// BundleInfo records a policy bundle: which file, which revision, and
+// whether a signature was checked.
+type BundleInfo struct {
+	File     string `json:"file"`
+	SHA256   string `json:"sha256"`
+	Revision string `json:"revision,omitempty"`
+	Signed   bool   `json:"signed"`
+	Verified bool   `json:"verified"`
+	KeyID    string `json:"keyId,omitempty"`
+}
+
+// Describe says, in words, where a bundle's policies come from.
+func (b *BundleInfo) Describe() string {
+	s := "bundle " + b.File
+	if b.Revision != "" {
+		s += " (revision " + b.Revision + ")"
+	}
+	switch {
+	case b.Verified:
+		s += ", signature verified with key " + b.KeyID
+	case b.Signed:
+		s += ", signed but not verified (no --verification-key)"
+	default:
+		s += ", unsigned"
+	}
+	return s
 }
 
 // PolicyInfo describes one policy of the evaluated set, so a results

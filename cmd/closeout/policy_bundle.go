@@ -1,9 +1,11 @@
 package main
 
 import (
+	"fmt"
 	"os"
 
 	"github.com/closeout-dev/closeout/policies"
+	"github.com/closeout-dev/closeout/results"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 )
@@ -12,6 +14,7 @@ import (
 // evaluate.
 type bundleFlags struct {
 	File, Key, Alg, KeyID string
+	RequireSigned         bool
 }
 
 func registerBundle(fl *pflag.FlagSet, b *bundleFlags) {
@@ -19,12 +22,16 @@ func registerBundle(fl *pflag.FlagSet, b *bundleFlags) {
 	fl.StringVar(&b.Key, "verification-key", "", "refuse a --bundle not signed with this public key (or HS256 secret) `FILE`, or changed since")
 	fl.StringVar(&b.Alg, "verification-alg", "RS256", "the signature's `ALGORITHM` (RS256, ES256, HS256, ...)")
 	fl.StringVar(&b.KeyID, "verification-key-id", "default", "the key `ID` the bundle was signed with")
+	fl.BoolVar(&b.RequireSigned, "require-signed", false, "refuse a --bundle whose signature is not verified with --verification-key (also $CLOSEOUT_REQUIRE_SIGNED=1)")
 }
 
 // apply puts the bundle into the policy options.
 func (b bundleFlags) apply(o policies.Options) (policies.Options, error) {
 	if b.Key != "" && b.File == "" {
 		return o, usageErrorf("--verification-key needs --bundle")
+	}
+	if (b.RequireSigned || os.Getenv("CLOSEOUT_REQUIRE_SIGNED") == "1") && b.File != "" && b.Key == "" {
+		return o, usageErrorf("--bundle %s: a signed bundle is required (--require-signed): give --verification-key", b.File)
 	}
 	o.Bundle = b.File
 	if b.Key != "" {
@@ -88,4 +95,19 @@ func policyBundleRun(opts *PolicyBundleOptions) error {
 		return &exitError{code: exitInput, err: err}
 	}
 	return nil
+}
+
+// bundleInfo is the results' record of a bundle the set was loaded from,
+// and a warning on stderr when its signature was not checked: whoever can
+// write the file chooses the policies.
+func bundleInfo(set *policies.Set, io *IOStreams) *results.BundleInfo {
+	b := set.Bundle
+	if b == nil {
+		return nil
+	}
+	info := &results.BundleInfo{File: b.File, SHA256: b.SHA256, Revision: b.Revision, Signed: b.Signed, Verified: b.Verified, KeyID: b.KeyID}
+	if !b.Verified {
+		fmt.Fprintf(io.ErrOut, "closeout: warning: the policies come from %s: whoever can write that file chooses them; give --verification-key (or --require-signed to refuse such a bundle)\n", info.Describe())
+	}
+	return info
 }
