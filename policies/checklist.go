@@ -60,3 +60,12 @@ func validChecklistKey(key string) bool {
 		(strings.HasPrefix(key, tenantChecklistPrefix) && len(key) > len(tenantChecklistPrefix)) ||
 		(strings.HasPrefix(key, customChecklistPrefix) && len(key) > len(customChecklistPrefix))
 }
+
+// checklistKeys are the checklist's keys, in its order.
+func checklistKeys() []string {
+	keys := make([]string, len(Checklist))
+	for i, c := range Checklist {
+		keys[i] = c.Key
+	}
+	return keys
+}

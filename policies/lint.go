@@ -24,6 +24,7 @@ type LintFinding struct {
 // LintRules names and describes each lint rule, for SARIF and --help.
 var LintRules = []struct{ ID, Description string }{
 	{"compile", "the policies compile in strict mode against the sandbox's builtins"},
+	{"sandbox", "a policy calls no builtin the sandbox takes away (http.send, net.*, opa.runtime, ...): policies read the snapshot, nothing else"},
 	{"opa-fmt", "the file is formatted as opa fmt formats it"},
 	{"metadata", "package METADATA gives title, description and custom id, severity, checklist, requires, modes, remediation, valid"},
 	{"id-pattern", "a policy id is upper-case words joined by dashes (CO-MAIL-001, ACME-001)"},
@@ -39,9 +40,10 @@ var LintRules = []struct{ ID, Description string }{
 
 var idPattern = regexp.MustCompile(`^[A-Z][A-Z0-9]*(-[A-Z0-9]+)+$`)
 
-// Lint checks the embedded library (unless NoEmbedded) and the custom
-// directories the way CI gates a policy change, and returns every problem
-// found, not only the first.
+// Lint checks the library and the custom directories the way CI gates a
+// policy change, and returns every problem found, not only the first.
+// With NoEmbedded only the custom files' problems are reported; the
+// library is compiled with them all the same, as everywhere they run.
 func Lint(ctx context.Context, opts Options) ([]LintFinding, error) {
 	files, err := opts.sources()
 	if err != nil {
@@ -89,13 +91,34 @@ func Lint(ctx context.Context, opts Options) ([]LintFinding, error) {
 			if e.Location != nil {
 				file, line = e.Location.File, e.Location.Row
 			}
-			add("compile", file, line, "%s: %s", e.Code, e.Message)
+			if msg := sandboxMessage(e.Message); msg != e.Message {
+				add("sandbox", file, line, "%s", msg)
+			} else {
+				add("compile", file, line, "%s: %s", e.Code, e.Message)
+			}
 		}
 	} else {
 		lintNegations(c, isTestFile, add)
 		reads = lintInputFields(c, isTestFile, add)
 	}
-	lintPackages(mods, tests, reads, add)
+	srcs := map[string][]byte{}
+	for _, f := range files {
+		srcs[f.name] = f.src
+	}
+	lintPackages(mods, tests, srcs, reads, add)
+	if opts.NoEmbedded {
+		mine := map[string]bool{}
+		for _, f := range files {
+			mine[f.name] = f.custom
+		}
+		kept := out[:0]
+		for _, f := range out {
+			if mine[f.File] {
+				kept = append(kept, f)
+			}
+		}
+		out = kept
+	}
 	sort.SliceStable(out, func(i, j int) bool {
 		if out[i].File != out[j].File {
 			return out[i].File < out[j].File
@@ -107,7 +130,7 @@ func Lint(ctx context.Context, opts Options) ([]LintFinding, error) {
 
 // lintPackages checks each policy package's metadata, results, tests and
 // helper rules.
-func lintPackages(mods, tests map[string]*ast.Module, reads map[string]map[string]int, add func(rule, file string, line int, format string, args ...any)) {
+func lintPackages(mods, tests map[string]*ast.Module, srcs map[string][]byte, reads map[string]map[string]int, add func(rule, file string, line int, format string, args ...any)) {
 	names := make([]string, 0, len(mods))
 	for n := range mods {
 		names = append(names, n)
@@ -141,18 +164,22 @@ func lintPackages(mods, tests map[string]*ast.Module, reads map[string]map[strin
 		if len(finding) == 0 {
 			continue // a helper library
 		}
-		p, err := policyFromAnnotations(pkg, name, ann)
 		line := m.Package.Location.Row
-		if err != nil {
-			add("metadata", name, line, "%s", lintReason(err))
-		} else {
+		p, problems := readMetadata(pkg, name, ann)
+		problems = append(problems, unknownMetadataKeys(ann)...)
+		for _, pr := range problems {
+			add("metadata", name, metadataLine(srcs[name], ann, pr.Key, line), "%s", pr.Msg)
+		}
+		if p != nil && p.ID != "" {
 			if !idPattern.MatchString(p.ID) {
-				add("id-pattern", name, line, "policy id %q is not upper-case words joined by dashes (such as ACME-001)", p.ID)
+				add("id-pattern", name, metadataLine(srcs[name], ann, "custom.id", line), "policy id %q is not upper-case words joined by dashes (such as ACME-001)", p.ID)
 			}
 			if other, dup := ids[p.ID]; dup {
-				add("id-unique", name, line, "policy id %s is already used by %s", p.ID, other)
+				add("id-unique", name, metadataLine(srcs[name], ann, "custom.id", line), "policy id %s is already used by %s", p.ID, other)
 			}
 			ids[p.ID] = name
+		}
+		if len(problems) == 0 {
 			lintRequires(p, name, reads[name], add)
 		}
 		lintTests(name, pkg, finding, tests, add, line)
@@ -321,4 +348,50 @@ func unrequired(p *Policy, reads map[string]int) []string {
 	}
 	slices.Sort(missing)
 	return missing
+}
+
+// metadataLine is the line of key ("title", "custom.severity", "custom")
+// in the METADATA block of src, or fallback when it is not written there
+// (a missing key is reported at the block, or at custom:).
+func metadataLine(src []byte, ann *ast.Annotations, key string, fallback int) int {
+	if ann == nil || ann.Location == nil {
+		return fallback
+	}
+	lines := strings.Split(string(src), "\n")
+	first := ann.Location.Row // the # METADATA line
+	parent, child, nested := key, "", false
+	if p, c, ok := strings.Cut(key, "."); ok {
+		parent, child, nested = p, c, true
+	}
+	if key == "" {
+		return first
+	}
+	at := 0
+	for i := first; i < len(lines); i++ { // lines[i] is line i+1
+		l := strings.TrimSpace(lines[i])
+		if !strings.HasPrefix(l, "#") {
+			break
+		}
+		body := strings.TrimPrefix(l, "#")
+		indented := strings.HasPrefix(body, "  ") || strings.HasPrefix(body, "\t")
+		name, _, hasColon := strings.Cut(strings.TrimSpace(body), ":")
+		if !hasColon {
+			continue
+		}
+		switch {
+		case !indented && name == parent:
+			at = i + 1
+			if !nested {
+				return at
+			}
+		case !indented && at > 0 && nested:
+			return at // past the parent's block: the key is not written
+		case indented && at > 0 && nested && name == child:
+			return i + 1
+		}
+	}
+	if at > 0 {
+		return at
+	}
+	return first
 }

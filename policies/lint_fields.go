@@ -37,6 +37,22 @@ func (f *field) child(key string) (*field, bool) {
 	return f.values, true
 }
 
+// names are the keys f may have, for a suggestion.
+func (f *field) names() []string {
+	if f == nil {
+		return nil
+	}
+	if f.props != nil {
+		out := make([]string, 0, len(f.props))
+		for k := range f.props {
+			out = append(out, k)
+		}
+		slices.Sort(out)
+		return out
+	}
+	return f.keys
+}
+
 func (f *field) element() *field {
 	if f == nil {
 		return nil
@@ -250,7 +266,7 @@ func (l *fieldLinter) expr(expr *ast.Expr, env map[ast.Var]place) {
 			for _, key := range path {
 				next, ok := p.key(key)
 				if !ok {
-					l.report(expr, key)
+					l.report(expr, key, p.f.names())
 					return
 				}
 				p = next
@@ -276,8 +292,8 @@ func (l *fieldLinter) compare(expr *ast.Expr, field, value *ast.Term, env map[as
 		return
 	}
 	l.add("unknown-value", expr.Location.File, expr.Location.Row,
-		"%s compares %s with %q, which it never is (it is one of %s): the comparison has the same answer on every snapshot",
-		sourceOf(expr), strings.Join(p.path, "."), string(s), strings.Join(p.f.enum, ", "))
+		"%s compares %s with %q, which it never is (it is one of %s)%s: the comparison has the same answer on every snapshot",
+		sourceOf(expr), strings.Join(p.path, "."), string(s), strings.Join(p.f.enum, ", "), didYouMean(string(s), p.f.enum))
 }
 
 // once reports whether a finding about key at expr's line is the first.
@@ -339,8 +355,9 @@ func (l *fieldLinter) resolve(ref ast.Ref, env map[ast.Var]place, expr *ast.Expr
 			p.path = append(slices.Clip(p.path), string(key))
 			continue // a leaf, or a place the schema leaves open
 		}
+		parent := p.f
 		if p, ok = p.key(string(key)); !ok {
-			l.report(expr, string(key))
+			l.report(expr, string(key), parent.names())
 			return
 		}
 	}
@@ -382,7 +399,7 @@ func sectionOf(path []string) string {
 	return ""
 }
 
-func (l *fieldLinter) report(expr *ast.Expr, key string) {
+func (l *fieldLinter) report(expr *ast.Expr, key string, siblings []string) {
 	if !l.once(expr, key) {
 		return
 	}
@@ -391,5 +408,5 @@ func (l *fieldLinter) report(expr *ast.Expr, key string) {
 		what = what[:77] + "..."
 	}
 	l.add("unknown-field", expr.Location.File, expr.Location.Row,
-		"%s reads %q, a field no closeout snapshot has there: the read is undefined on every snapshot, so what depends on it never happens", what, key)
+		"%s reads %q, a field no closeout snapshot has there%s: the read is undefined on every snapshot, so what depends on it never happens", what, key, didYouMean(key, siblings))
 }

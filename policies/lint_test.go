@@ -1,6 +1,7 @@
 package policies
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -54,7 +55,7 @@ func TestLintFindsEachDefect(t *testing.T) {
 	}
 	want := map[string]string{ // rule → file:line
 		"opa-fmt":       "unformatted.rego:13",
-		"id-pattern":    "badid.rego:11",
+		"id-pattern":    "badid.rego:5",
 		"result-msg":    "nomsg.rego:15",
 		"tests":         "notests.rego:11",
 		"unused-rule":   "unused.rego:13",
@@ -100,4 +101,67 @@ func TestLintFindsEachDefect(t *testing.T) {
 	}
 	f.Close()
 	testtool.ValidateSARIF(t, out)
+}
+
+// One lint run reports every METADATA problem of a file, each at the line
+// of its key, with a suggestion for a misspelling; a builtin the sandbox
+// takes away is named as a refusal; a custom policy that imports the
+// library compiles with --no-embedded, whose findings are the custom
+// files' only.
+func TestLintReportsEveryProblemAtItsLine(t *testing.T) {
+	dir := t.TempDir()
+	writePolicy(t, dir, "six.rego", `# METADATA
+# title: Six problems
+# description: A policy whose METADATA has six problems.
+# related_resources:
+#   - ref: http://example.com/runbook
+# custom:
+#   id: ACME-006
+#   severity: hgih
+#   checklist: forwarding-remove
+#   requires: [mailbx]
+#   modes: [postur]
+#   remediation: Fix {user}.
+#   fails_on_partal_data: true
+package custom.six
+
+import data.closeout.lib
+
+deny contains "x" if lib.guest_form(input.user.userPrincipalName)
+
+warn contains "y" if {
+	r := http.send({"method": "GET", "url": "https://example.com"})
+	r.status_code == 200
+}
+`)
+	writePolicy(t, dir, "six_test.rego", "package custom.six_test\n\nimport data.custom.six\n\ntest_x if six.deny\n\ntest_y if six.warn\n")
+	findings, err := Lint(ctx, Options{Dirs: []string{dir}, NoEmbedded: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, f := range findings {
+		if !strings.HasPrefix(f.File, dir+"/") {
+			t.Errorf("--no-embedded reported a library file: %+v", f)
+		}
+		got = append(got, fmt.Sprintf("%d %s %s", f.Line, f.Rule, f.Message))
+	}
+	want := []string{
+		`4 metadata related_resources ref "http://example.com/runbook" is not an https URL`,
+		`8 metadata custom.severity: unknown severity "hgih"`, `did you mean "high"?`,
+		`9 metadata custom.checklist "forwarding-remove"`, `did you mean "forwarding-removed"?`,
+		`10 metadata custom.requires names unknown section "mailbx"`,
+		`11 metadata custom.modes names unknown mode "postur"`, `did you mean "posture"?`,
+		`13 metadata custom.fails_on_partal_data is not a key closeout reads`, `did you mean "fails_on_partial_data"?`,
+		`21 sandbox http.send is not allowed in closeout policies`,
+	}
+	all := strings.Join(got, "\n")
+	for _, w := range want {
+		if !strings.Contains(all, w) {
+			t.Errorf("lint did not report %q; it reported:\n%s", w, all)
+		}
+	}
+	if strings.Contains(all, "undefined function data.closeout.lib") {
+		t.Errorf("the library was not available to the custom policy:\n%s", all)
+	}
 }

@@ -13,6 +13,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -187,22 +188,52 @@ func (o Options) sources() ([]moduleFile, error) {
 }
 
 // sourcesWithBundle is sources, and where a bundle's library came from.
+// A bundle or a directory that defines no closeout.* package is not a
+// library but custom policies: they are read as custom (under custom.*,
+// never shadowing) beside the embedded library they build on.
 func (o Options) sourcesWithBundle() ([]moduleFile, *BundleSource, error) {
-	files, err := readSources(o.Dirs, !o.NoEmbedded && o.LibraryDir == "" && o.Bundle == "")
+	var other []moduleFile
 	var src *BundleSource
-	if err == nil && o.Bundle != "" {
-		var lib []moduleFile
-		if lib, src, err = readBundle(o.Bundle, o.Verify); err == nil {
-			files = append(files, lib...)
+	var err error
+	switch {
+	case o.Bundle != "":
+		other, src, err = readBundle(o.Bundle, o.Verify)
+	case o.LibraryDir != "":
+		other, err = readTree(o.LibraryDir, "policies", false)
+		if err == nil && !isLibrary(other) {
+			other, err = readTree(o.LibraryDir, o.LibraryDir, true)
 		}
-	} else {
-		files, err = o.withLibraryDir(files, err)
 	}
 	if err != nil {
 		return nil, nil, err
 	}
+	replaces := isLibrary(other)
+	if !replaces {
+		for i := range other {
+			other[i].custom = true
+		}
+	}
+	files, err := readSources(o.Dirs, !replaces)
+	if err != nil {
+		return nil, nil, err
+	}
+	files = append(files, other...)
 	sort.Slice(files, func(i, j int) bool { return files[i].name < files[j].name })
 	return files, src, uniqueNames(files)
+}
+
+// libraryPackage matches a package of closeout's own library.
+var libraryPackage = regexp.MustCompile(`(?m)^[ \t]*package[ \t]+closeout(\.|[ \t]*$)`)
+
+// isLibrary says whether files are a version of closeout's library (they
+// define a closeout.* package) rather than custom policies.
+func isLibrary(files []moduleFile) bool {
+	for _, f := range files {
+		if libraryPackage.Match(f.src) {
+			return true
+		}
+	}
+	return false
 }
 
 // uniqueNames refuses two modules of one name: a custom file never stands
@@ -223,19 +254,6 @@ func uniqueNames(files []moduleFile) error {
 		}
 	}
 	return nil
-}
-
-func (o Options) withLibraryDir(files []moduleFile, err error) ([]moduleFile, error) {
-	if err != nil || o.LibraryDir == "" {
-		return files, err
-	}
-	lib, err := readTree(o.LibraryDir, "policies", false)
-	if err != nil {
-		return nil, err
-	}
-	files = append(files, lib...)
-	sort.Slice(files, func(i, j int) bool { return files[i].name < files[j].name })
-	return files, nil
 }
 
 func isTestFile(name string) bool { return strings.HasSuffix(name, "_test.rego") }
@@ -351,113 +369,154 @@ func policiesOf(mods map[string]*ast.Module, custom map[string]bool) ([]*Policy,
 }
 
 func policyFromAnnotations(pkgPath, file string, a *ast.Annotations) (*Policy, error) {
-	bad := func(format string, args ...any) error {
-		return &LoadError{File: file, Reason: fmt.Sprintf("package %s: ", pkgPath) + fmt.Sprintf(format, args...)}
+	p, problems := readMetadata(pkgPath, file, a)
+	if len(problems) > 0 {
+		return nil, &LoadError{File: file, Reason: fmt.Sprintf("package %s: ", pkgPath) + problems[0].Msg}
+	}
+	return p, nil
+}
+
+// MetadataProblem is one thing wrong with a policy's METADATA: the key it
+// is about ("title", "custom.severity"; "" for the block) and what.
+type MetadataProblem struct {
+	Key string
+	Msg string
+}
+
+// metadataKeys are the custom keys a policy's METADATA may hold.
+var metadataKeys = []string{"id", "severity", "checklist", "requires", "modes", "remediation", "fails_on_partial_data", "library"}
+
+// readMetadata reads a policy from its package METADATA, and every
+// problem of it, not only the first.
+func readMetadata(pkgPath, file string, a *ast.Annotations) (*Policy, []MetadataProblem) {
+	var problems []MetadataProblem
+	bad := func(key, format string, args ...any) {
+		problems = append(problems, MetadataProblem{Key: key, Msg: fmt.Sprintf(format, args...)})
 	}
 	if a == nil {
-		return nil, bad("defines deny, warn, manual or unknown rules but has no package-scope METADATA (title, description, custom.id, severity, checklist, requires, modes, remediation)")
+		bad("", "defines deny, warn, manual or unknown rules but has no package-scope METADATA (title, description, custom.id, severity, checklist, requires, modes, remediation)")
+		return nil, problems
 	}
 	p := &Policy{Package: pkgPath, File: file, Title: strings.TrimSpace(a.Title), Description: strings.TrimSpace(a.Description)}
 	if p.Title == "" {
-		return nil, bad("METADATA has no title")
+		bad("title", "METADATA has no title")
 	}
 	if p.Description == "" {
-		return nil, bad("METADATA has no description")
+		bad("description", "METADATA has no description")
 	}
-	str := func(key string) (string, error) {
+	str := func(key string) string {
 		v, ok := a.Custom[key]
 		if !ok {
-			return "", bad("METADATA has no custom.%s", key)
+			bad("custom", "METADATA has no custom.%s", key)
+			return ""
 		}
 		s, ok := v.(string)
 		if !ok || strings.TrimSpace(s) == "" {
-			return "", bad("custom.%s must be a non-empty string", key)
+			bad("custom."+key, "custom.%s must be a non-empty string", key)
+			return ""
 		}
-		return strings.TrimSpace(s), nil
+		return strings.TrimSpace(s)
 	}
-	list := func(key string) ([]string, error) {
+	list := func(key string) ([]string, bool) {
 		v, ok := a.Custom[key]
 		if !ok {
-			return nil, bad("METADATA has no custom.%s (a list; [] for none)", key)
+			bad("custom", "METADATA has no custom.%s (a list; [] for none)", key)
+			return nil, false
 		}
 		items, ok := v.([]any)
 		if !ok {
-			return nil, bad("custom.%s must be a list of strings", key)
+			bad("custom."+key, "custom.%s must be a list of strings", key)
+			return nil, false
 		}
 		out := make([]string, 0, len(items))
 		for _, it := range items {
 			s, ok := it.(string)
 			if !ok {
-				return nil, bad("custom.%s must be a list of strings", key)
+				bad("custom."+key, "custom.%s must be a list of strings", key)
+				return nil, false
 			}
 			out = append(out, s)
 		}
-		return out, nil
+		return out, true
 	}
-	var err error
-	if p.ID, err = str("id"); err != nil {
-		return nil, err
-	}
-	sev, err := str("severity")
-	if err != nil {
-		return nil, err
-	}
-	if p.Severity, err = results.ParseSeverity(sev); err != nil {
-		return nil, bad("custom.severity: %v", err)
-	}
-	if p.Checklist, err = str("checklist"); err != nil {
-		return nil, err
-	}
-	if !validChecklistKey(p.Checklist) {
-		return nil, bad("custom.checklist %q is not a checklist key (see DESIGN.md; custom policies may use custom-<name>)", p.Checklist)
-	}
-	if p.Modes, err = list("modes"); err != nil {
-		return nil, err
-	}
-	if len(p.Modes) == 0 {
-		return nil, bad("custom.modes is empty; want incident, posture or both")
-	}
-	for _, m := range p.Modes {
-		if !slices.Contains(knownModes, m) {
-			return nil, bad("custom.modes names unknown mode %q (want incident, posture or tenant)", m)
+	p.ID = str("id")
+	if sev := str("severity"); sev != "" {
+		var err error
+		if p.Severity, err = results.ParseSeverity(sev); err != nil {
+			bad("custom.severity", "custom.severity: %v%s", err, didYouMean(sev, []string{"critical", "high", "medium", "low", "info"}))
 		}
 	}
-	if slices.Contains(p.Modes, snapshot.ModeTenant) && len(p.Modes) > 1 {
-		return nil, bad("custom.modes: a tenant policy reads tenant documents only; it cannot also be incident or posture")
+	if p.Checklist = str("checklist"); p.Checklist != "" && !validChecklistKey(p.Checklist) {
+		bad("custom.checklist", "custom.checklist %q is not a checklist key (docs/reference.md lists them; custom policies may use custom-<name>)%s", p.Checklist, didYouMean(p.Checklist, checklistKeys()))
 	}
-	if p.Requires, err = list("requires"); err != nil {
-		return nil, err
-	}
-	known := snapshot.Sections
-	if slices.Contains(p.Modes, snapshot.ModeTenant) {
-		known = snapshot.TenantSections
-	}
-	for _, s := range p.Requires {
-		if !slices.Contains(known, s) {
-			return nil, bad("custom.requires names unknown section %q (known: %s)", s, strings.Join(known, ", "))
+	modesOK := false
+	if p.Modes, modesOK = list("modes"); modesOK {
+		if len(p.Modes) == 0 {
+			bad("custom.modes", "custom.modes is empty; want incident, posture or both")
+		}
+		for _, m := range p.Modes {
+			if !slices.Contains(knownModes, m) {
+				bad("custom.modes", "custom.modes names unknown mode %q (want incident, posture or tenant)%s", m, didYouMean(m, knownModes))
+			}
+		}
+		if slices.Contains(p.Modes, snapshot.ModeTenant) && len(p.Modes) > 1 {
+			bad("custom.modes", "custom.modes: a tenant policy reads tenant documents only; it cannot also be incident or posture")
 		}
 	}
-	if p.Remediation, err = str("remediation"); err != nil {
-		return nil, err
+	if reqs, ok := list("requires"); ok {
+		p.Requires = reqs
+		known := snapshot.Sections
+		if slices.Contains(p.Modes, snapshot.ModeTenant) {
+			known = snapshot.TenantSections
+		}
+		for _, s := range p.Requires {
+			if !slices.Contains(known, s) {
+				hint := didYouMean(s, known)
+				if hint == "" {
+					hint = " (known: " + strings.Join(known, ", ") + ")"
+				}
+				bad("custom.requires", "custom.requires names unknown section %q%s", s, hint)
+			}
+		}
 	}
-	if unknown := badPlaceholders(p.Remediation); len(unknown) > 0 {
-		return nil, bad("custom.remediation has placeholder %s: the placeholders are {user} (a PowerShell argument, quoted), {user:url} (in a URL) and {user:text} (in prose)", unknown[0])
+	if p.Remediation = str("remediation"); p.Remediation != "" {
+		if unknown := badPlaceholders(p.Remediation); len(unknown) > 0 {
+			bad("custom.remediation", "custom.remediation has placeholder %s: the placeholders are {user} (a PowerShell argument, quoted), {user:url} (in a URL) and {user:text} (in prose)", unknown[0])
+		}
 	}
 	if v, ok := a.Custom["fails_on_partial_data"]; ok {
 		b, isBool := v.(bool)
 		if !isBool {
-			return nil, bad("custom.fails_on_partial_data must be true or false")
+			bad("custom.fails_on_partial_data", "custom.fails_on_partial_data must be true or false")
 		}
 		p.FailsOnPartialData = b
 	}
 	for _, r := range a.RelatedResources {
 		// Reports make links of references: https only, no credentials.
 		if r.Ref.Scheme != "https" || r.Ref.Host == "" || r.Ref.User != nil {
-			return nil, bad("related_resources ref %q is not an https URL: reports link to references, and only to https", r.Ref.String())
+			bad("related_resources", "related_resources ref %q is not an https URL: reports link to references, and only to https", r.Ref.String())
+			continue
 		}
 		p.References = append(p.References, r.Ref.String())
 	}
-	return p, nil
+	return p, problems
+}
+
+// unknownMetadataKeys are the custom keys closeout does not read, with a
+// suggestion: a misspelt optional key (fails_on_partal_data) is otherwise
+// silently ignored.
+func unknownMetadataKeys(a *ast.Annotations) []MetadataProblem {
+	if a == nil {
+		return nil
+	}
+	var out []MetadataProblem
+	for k := range a.Custom {
+		if !slices.Contains(metadataKeys, k) {
+			out = append(out, MetadataProblem{Key: "custom." + k, Msg: fmt.Sprintf("custom.%s is not a key closeout reads (it reads %s)%s", k, strings.Join(metadataKeys[:7], ", "), didYouMean(k, metadataKeys))})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
+	return out
 }
 
 func oneLine(s string) string {

@@ -28,14 +28,20 @@ func (r *TestReport) Failed() int {
 }
 
 // RunTests runs the _test.rego files loaded with the set, in-process with
-// OPA's tester, compiled with the same restricted capabilities and strict mode.
+// OPA's tester, compiled with the same restricted capabilities and strict
+// mode. When the set holds custom files, only their tests run and only
+// they are measured: the library's coverage is closeout's business, and
+// counting it would hide an untested custom file.
 func (s *Set) RunTests(ctx context.Context, withCoverage bool) (*TestReport, error) {
+	mine := s.HasCustom()
 	mods := make(map[string]*ast.Module, len(s.modules)+len(s.tests))
 	for name, m := range s.modules {
 		mods[name] = m.Copy()
 	}
 	for name, m := range s.tests {
-		mods[name] = m.Copy()
+		if !mine || s.custom[name] {
+			mods[name] = m.Copy()
+		}
 	}
 	runner := tester.NewRunner().
 		SetCompiler(newCompiler()).
@@ -64,10 +70,37 @@ func (s *Set) RunTests(ctx context.Context, withCoverage bool) (*TestReport, err
 	if cov != nil {
 		policyMods := make(map[string]*ast.Module, len(s.modules))
 		for name, m := range s.modules {
-			policyMods[name] = m
+			if !mine || s.custom[name] {
+				policyMods[name] = m
+			}
 		}
 		r := cov.Report(policyMods)
+		// The tracer also marks the lines of the tests it ran: measure
+		// the policies only.
+		r.CoveredLines, r.NotCoveredLines = 0, 0
+		for name, fr := range r.Files {
+			if policyMods[name] == nil {
+				delete(r.Files, name)
+				continue
+			}
+			r.CoveredLines += fr.CoveredLines
+			r.NotCoveredLines += fr.NotCoveredLines
+		}
+		r.Coverage = 0
+		if n := r.CoveredLines + r.NotCoveredLines; n > 0 {
+			r.Coverage = 100 * float64(r.CoveredLines) / float64(n)
+		}
 		rep.Coverage = &r
 	}
 	return rep, nil
+}
+
+// HasCustom says whether the set holds files a user wrote.
+func (s *Set) HasCustom() bool {
+	for _, c := range s.custom {
+		if c {
+			return true
+		}
+	}
+	return false
 }

@@ -23,7 +23,8 @@ type Options struct {
 	// Dirs are custom policy directories (--policy-dir), loaded beside the
 	// embedded library.
 	Dirs []string
-	// NoEmbedded leaves the embedded library out (for testing custom policies).
+	// NoEmbedded, for Lint, reports on the custom policies only. The
+	// library is compiled with them all the same: they build on it.
 	NoEmbedded bool
 	// LibraryDir, when set, is read as the library in place of the
 	// embedded one: another version of it (policy diff's base or head).
@@ -52,6 +53,7 @@ type Set struct {
 	compiler *ast.Compiler
 	modules  map[string]*ast.Module
 	tests    map[string]*ast.Module
+	custom   map[string]bool // the files a user wrote, by module name
 	byMode   map[string]*modeQuery
 
 	evalTimeout time.Duration
@@ -107,7 +109,7 @@ func Load(ctx context.Context, opts Options) (*Set, error) {
 		return nil, compileError(c.Errors)
 	}
 	requireWhatIsRead(c, pols)
-	s := &Set{Policies: pols, Digest: digest(files), Bundle: bundleSrc, compiler: c, modules: mods, tests: tests, byMode: map[string]*modeQuery{},
+	s := &Set{Policies: pols, Digest: digest(files), Bundle: bundleSrc, compiler: c, modules: mods, tests: tests, custom: custom, byMode: map[string]*modeQuery{},
 		evalTimeout: opts.EvalTimeout, guard: newHeapGuard(opts.EvalHeapLimit)}
 	if s.evalTimeout <= 0 {
 		s.evalTimeout = DefaultEvalTimeout

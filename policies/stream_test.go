@@ -136,7 +136,7 @@ func loadFirstSlice(b *testing.B) *Set {
 			b.Fatal(err)
 		}
 	}
-	set, err := Load(ctx, Options{Dirs: []string{dir}, NoEmbedded: true})
+	set, err := Load(ctx, Options{LibraryDir: dir})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -88,7 +88,7 @@ func diffSpan(d *results.Diff, layout string) string {
 func diffTable(w io.Writer, d *results.Diff) error {
 	fmt.Fprintf(w, "closeout diff: %s\n", termSafe(diffSpan(d, "2006-01-02 15:04")))
 	fmt.Fprintln(w, diffHeadline(d))
-	if d.Blocking > 0 {
+	if d.Blocking > 0 && !d.PolicyChange {
 		fmt.Fprintf(w, "%s newly failing %s\n", plural(d.Blocking, "finding"), gateWords(d.FailOn))
 	}
 	for _, n := range policyNote(d) {
@@ -113,7 +113,7 @@ func diffTable(w io.Writer, d *results.Diff) error {
 		fmt.Fprintf(w, "  removed account: %s\n", termSafe(s))
 	}
 	if d.StillFailingOmitted > 0 && len(d.Entries) > 0 {
-		fmt.Fprintf(w, "(%s still failing not listed: --all lists them)\n", plural(d.StillFailingOmitted, "finding"))
+		fmt.Fprintf(w, "(%s)\n", omittedNote(d))
 	}
 	return nil
 }
@@ -180,7 +180,7 @@ func diffMarkdown(w io.Writer, d *results.Diff) error {
 		}
 	}
 	if d.StillFailingOmitted > 0 {
-		fmt.Fprintf(&b, "\n%s still failing are not listed (closeout diff --all lists them).\n", plural(d.StillFailingOmitted, "finding"))
+		fmt.Fprintf(&b, "\n%s.\n", omittedNote(d))
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
@@ -191,4 +191,12 @@ func orDash(s string) string {
 		return "-"
 	}
 	return s
+}
+
+// omittedNote says what the listing leaves out, and how to see it.
+func omittedNote(d *results.Diff) string {
+	if d.PolicyChange {
+		return plural(d.StillFailingOmitted, "finding") + " failing under both policy sets, with the same status and policy, not listed: not the change's doing"
+	}
+	return plural(d.StillFailingOmitted, "finding") + " still failing not listed: closeout diff --all lists them"
 }

@@ -50,6 +50,9 @@ type Diff struct {
 	// runs in time (policy diff: the base and head policies).
 	OldLabel string `json:"oldLabel,omitempty"`
 	NewLabel string `json:"newLabel,omitempty"`
+	// PolicyChange says the two sides are two policy sets over one corpus
+	// (policy diff), not two runs: every flip is the change's doing.
+	PolicyChange bool `json:"policyChange,omitempty"`
 	// StillFailingOmitted counts findings failing on both sides that were
 	// left out of Entries (policy diff lists only what the change did).
 	StillFailingOmitted int `json:"stillFailingOmitted,omitempty"`
@@ -221,9 +224,9 @@ func compare(oldDoc, newDoc io.Reader, failOn Severity, bySource bool) (*Diff, e
 			return a.Severity.Rank() > b.Severity.Rank()
 		}
 		if a.Subject != b.Subject {
-			return a.Subject < b.Subject
+			return NaturalLess(a.Subject, b.Subject)
 		}
-		return a.PolicyID < b.PolicyID
+		return NaturalLess(a.PolicyID, b.PolicyID)
 	})
 	for _, e := range d.Entries {
 		if e.Change == NewlyFailing && (e.New == Error || (failOn != NoFailures && e.Severity.Rank() >= failOn.Rank())) {
@@ -284,4 +287,36 @@ func orNone(s string) string {
 		return "(none)"
 	}
 	return s
+}
+
+// NaturalLess orders strings with their runs of digits compared as
+// numbers: "corpus.jsonl:105" before "corpus.jsonl:1007".
+func NaturalLess(a, b string) bool {
+	for a != "" && b != "" {
+		da, db := digitRun(a), digitRun(b)
+		if da > 0 && db > 0 {
+			na, nb := strings.TrimLeft(a[:da], "0"), strings.TrimLeft(b[:db], "0")
+			if len(na) != len(nb) {
+				return len(na) < len(nb)
+			}
+			if na != nb {
+				return na < nb
+			}
+			a, b = a[da:], b[db:]
+			continue
+		}
+		if a[0] != b[0] {
+			return a[0] < b[0]
+		}
+		a, b = a[1:], b[1:]
+	}
+	return len(a) < len(b)
+}
+
+func digitRun(s string) int {
+	n := 0
+	for n < len(s) && s[n] >= '0' && s[n] <= '9' {
+		n++
+	}
+	return n
 }

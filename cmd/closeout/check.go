@@ -56,22 +56,28 @@ func newCmdCheck(f *factory, runF func(*CheckOptions) error) *cobra.Command {
 		Long: `Evaluate one or more snapshots against the policy set, with no tenant access.
 
 A SNAPSHOT is a closeout.snapshot/v1 JSON file, a JSON Lines file with one
-snapshot per line (.jsonl), or - for standard input. Many accounts stream
+snapshot per line (.jsonl), a directory (its .json and .jsonl files, in
+name order), or - for standard input. Many accounts stream
 through in constant memory. Findings are printed as a table on a terminal;
 use --format json for the closeout.results/v1 document.`,
 		Example: `  closeout check testdata/snapshots/compromised-remediated.json
   closeout check --format json -o results.json snapshots.jsonl
+  closeout check snapshots/
   closeout check -o json=results.json -o html=report.html -o sarif=closeout.sarif snap.json
   closeout check --redact -f markdown snap.json
   closeout check --fail-on critical --strict --policy-dir ./our-policies snap.json`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
-				return usageErrorf("check needs at least one snapshot file (or - for stdin)")
+				return usageErrorf("check needs at least one snapshot file, a directory of them, or - for stdin")
 			}
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Snapshots = args
+			files, err := snapshotFiles("", args)
+			if err != nil {
+				return err
+			}
+			opts.Snapshots = files
 			if runF != nil {
 				return runF(opts)
 			}

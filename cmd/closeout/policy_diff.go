@@ -78,7 +78,7 @@ func policyDiffRun(opts *PolicyDiffOptions) error {
 	if !slices.Contains(reports.DiffFormats, opts.Format) {
 		return usageErrorf("--format %q: want one of %s", opts.Format, strings.Join(reports.DiffFormats, ", "))
 	}
-	corpus, err := corpusFiles(opts.Corpus)
+	corpus, err := snapshotFiles("--corpus", opts.Corpus)
 	if err != nil {
 		return err
 	}
@@ -121,6 +121,7 @@ func policyDiffRun(opts *PolicyDiffOptions) error {
 	d.Entries = kept
 	// Both sides are evaluated now: the labels, not the times, tell them apart.
 	d.OldGeneratedAt, d.NewGeneratedAt = time.Time{}, time.Time{}
+	d.PolicyChange = true
 	d.OldLabel = "base " + opts.Base
 	d.NewLabel = "head " + cmp.Or(opts.Head, "(the library built into closeout "+version+")")
 	write := func(w io.Writer) error { return reports.WriteDiff(w, d, opts.Format) }
@@ -162,30 +163,46 @@ func evaluateCorpus(opts *PolicyDiffOptions, set *policies.Set, corpus []string)
 	return &buf, nil
 }
 
-// corpusFiles expands directories into their .json and .jsonl files.
-func corpusFiles(paths []string) ([]string, error) {
+// snapshotFiles expands each directory of paths into its .json and .jsonl
+// files, in name order (a link inside is refused by name, never
+// followed); files and - are kept as given. flag names the option in
+// errors ("--corpus", or "" for check's arguments).
+func snapshotFiles(flag string, paths []string) ([]string, error) {
+	prefix := ""
+	if flag != "" {
+		prefix = flag + ": "
+	}
 	var out []string
 	for _, p := range paths {
-		st, err := os.Stat(p)
-		if err != nil {
-			return nil, &exitError{code: exitInput, err: fmt.Errorf("--corpus: %w", err)}
-		}
-		if !st.IsDir() {
+		// A file, or what is not there, is the snapshot reader's to open
+		// and to name in its error.
+		if st, err := os.Stat(p); p == "-" || err != nil || !st.IsDir() {
 			out = append(out, p)
 			continue
 		}
-		err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
-			if err == nil && !d.IsDir() && (strings.HasSuffix(path, ".json") || strings.HasSuffix(path, ".jsonl")) {
-				out = append(out, path)
+		n := len(out)
+		root := p // the directory named may be a link; what is inside may not
+		if real, err := filepath.EvalSymlinks(p); err == nil {
+			root = real
+		}
+		err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+			switch {
+			case err != nil:
+				return err
+			case d.IsDir() || !(strings.HasSuffix(path, ".json") || strings.HasSuffix(path, ".jsonl")):
+				return nil
+			case !d.Type().IsRegular():
+				return fmt.Errorf("%s is not a regular file (a link is never followed)", filepath.Join(p, strings.TrimPrefix(path, root)))
 			}
-			return err
+			out = append(out, filepath.Join(p, strings.TrimPrefix(path, root)))
+			return nil
 		})
 		if err != nil {
-			return nil, &exitError{code: exitInput, err: err}
+			return nil, &exitError{code: exitInput, err: fmt.Errorf("%s%w", prefix, err)}
 		}
-	}
-	if len(out) == 0 {
-		return nil, usageErrorf("--corpus names no snapshot")
+		if len(out) == n {
+			return nil, &exitError{code: exitInput, err: fmt.Errorf("%s%s holds no .json or .jsonl snapshot", prefix, p)}
+		}
 	}
 	return out, nil
 }

@@ -90,7 +90,11 @@ func policyLintRun(opts *PolicyLintOptions) error {
 		if err := tw.Flush(); err != nil {
 			return err
 		}
-		_, err := fmt.Fprintf(w, "%d problems\n", len(findings))
+		noun := "problems"
+		if len(findings) == 1 {
+			noun = "problem"
+		}
+		_, err := fmt.Fprintf(w, "%d %s\n", len(findings), noun)
 		return err
 	}
 	if opts.Output != "" {

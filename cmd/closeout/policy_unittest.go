@@ -17,6 +17,7 @@ type PolicyTestOptions struct {
 	PolicyDirs  []string
 	Coverage    bool
 	MinCoverage float64
+	MinPerFile  float64
 	Verbose     bool
 	factory     *factory
 }
@@ -28,8 +29,12 @@ func newCmdPolicyTest(f *factory, runF func(*PolicyTestOptions) error) *cobra.Co
 		Short: "Run the policies' Rego unit tests in-process",
 		Long: `Run every _test.rego of the policy set with OPA's tester, compiled exactly as
 the policies are evaluated (strict mode, restricted builtins). Exit 1 when a
-test fails or, with --min-coverage, when line coverage is below it.`,
-		Example: "  closeout policy test --coverage\n  closeout policy test --policy-dir ./our-policies --min-coverage 90",
+test fails or, with --min-coverage, when line coverage is below it.
+
+With --policy-dir, only your files' tests run and only your files are
+measured, named as you have them: the built-in library is compiled with
+them (import data.closeout.lib) but neither tested nor counted.`,
+		Example: "  closeout policy test --coverage\n  closeout policy test --policy-dir ./our-policies --min-coverage 90 --min-coverage-per-file 80",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if runF != nil {
@@ -42,6 +47,7 @@ test fails or, with --min-coverage, when line coverage is below it.`,
 	fl.StringArrayVar(&opts.PolicyDirs, "policy-dir", nil, "also load custom policies and their tests from `DIR` (repeatable)")
 	fl.BoolVar(&opts.Coverage, "coverage", false, "report line coverage of the policies by their tests")
 	fl.Float64Var(&opts.MinCoverage, "min-coverage", 0, "fail when line coverage is below `PERCENT` (implies --coverage)")
+	fl.Float64Var(&opts.MinPerFile, "min-coverage-per-file", 0, "fail when any one file's line coverage is below `PERCENT` (implies --coverage)")
 	fl.BoolVarP(&opts.Verbose, "verbose", "v", false, "list every test, not only failures")
 	return cmd
 }
@@ -51,7 +57,7 @@ func policyTestRun(opts *PolicyTestOptions) error {
 	if err != nil {
 		return err
 	}
-	withCoverage := opts.Coverage || opts.MinCoverage > 0
+	withCoverage := opts.Coverage || opts.MinCoverage > 0 || opts.MinPerFile > 0
 	rep, err := set.RunTests(opts.factory.Context, withCoverage)
 	if err != nil {
 		return &exitError{code: exitInput, err: err}
@@ -77,6 +83,7 @@ func policyTestRun(opts *PolicyTestOptions) error {
 		fmt.Fprintln(w)
 	}
 	failed := rep.Failed()
+	var below []string
 	if withCoverage {
 		files := make([]string, 0, len(rep.Coverage.Files))
 		for name := range rep.Coverage.Files {
@@ -84,18 +91,31 @@ func policyTestRun(opts *PolicyTestOptions) error {
 		}
 		sort.Strings(files)
 		for _, name := range files {
-			if fr := rep.Coverage.Files[name]; fr.Coverage < 100 || opts.Verbose {
+			fr := rep.Coverage.Files[name]
+			if fr.Coverage < 100 || opts.Verbose {
 				fmt.Fprintf(w, "coverage %5.1f%%  %s (not covered: %s)\n", fr.Coverage, name, notCovered(fr.NotCovered))
 			}
+			if fr.Coverage < opts.MinPerFile {
+				below = append(below, fmt.Sprintf("%s (%.1f%%)", name, fr.Coverage))
+			}
 		}
-		fmt.Fprintf(w, "line coverage: %.1f%%\n", rep.Coverage.Coverage)
+		what := "the built-in library"
+		if set.HasCustom() {
+			what = fmt.Sprintf("your policies (%d files)", len(files))
+		}
+		fmt.Fprintf(w, "line coverage of %s: %.1f%%\n", what, rep.Coverage.Coverage)
 	}
 	fmt.Fprintf(w, "policy tests: %d passed, %d failed\n", len(rep.Results)-failed, failed)
-	switch {
-	case failed > 0:
-		return &exitError{code: exitBlocking}
-	case withCoverage && rep.Coverage.Coverage < opts.MinCoverage:
+	blocked := failed > 0
+	if withCoverage && rep.Coverage.Coverage < opts.MinCoverage {
 		fmt.Fprintf(opts.IO.ErrOut, "closeout: line coverage %.1f%% is below --min-coverage %.1f%%\n", rep.Coverage.Coverage, opts.MinCoverage)
+		blocked = true
+	}
+	if len(below) > 0 {
+		fmt.Fprintf(opts.IO.ErrOut, "closeout: below --min-coverage-per-file %.1f%%: %s\n", opts.MinPerFile, strings.Join(below, ", "))
+		blocked = true
+	}
+	if blocked {
 		return &exitError{code: exitBlocking}
 	}
 	return nil
