@@ -49,9 +49,10 @@ fmt: ## Format Go (gofmt) and Rego (opa fmt)
 	$(OPA) fmt -w policies
 
 .PHONY: docs
-docs: build ## Regenerate docs/policies.md from the policies' METADATA
+docs: build ## Regenerate docs/policies.md (the policies' METADATA) and docs/reference.md (the schemas, checklist, statuses, exit codes)
 	$(BIN)/closeout policy doc -o docs/policies.md
 	chmod 644 docs/policies.md
+	UPDATE_GOLDEN=1 go test ./docs -run TestReferenceIsCurrent
 
 .PHONY: corpus
 corpus: ## Regenerate testdata/corpus (the policy-diff corpus) from the scenario snapshots

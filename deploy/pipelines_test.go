@@ -30,21 +30,8 @@ func TestPipelinesRun(t *testing.T) {
 	if _, err := exec.LookPath("git"); err != nil {
 		t.Skip("git is not installed: the pipelines read the base policies with git")
 	}
-	bin := t.TempDir()
-	build := exec.Command("go", "build", "-o", filepath.Join(bin, "closeout"), "../cmd/closeout")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	for _, c := range []struct {
-		name    string
-		file    string
-		steps   func(t *testing.T, raw []byte, out string) []pipelineStep
-		summary string // where the step writes the diff, under out
-	}{
-		{"github", "github/policy-pr.yml", githubSteps, "summary.md"},
-		{"gitlab", "gitlab/.gitlab-ci.yml", gitlabSteps, ""},
-		{"azure", "azure/azure-pipelines.yml", azureSteps, "policy-diff.md"},
-	} {
+	bin := buildCloseout(t)
+	for _, c := range pipelines {
 		t.Run(c.name, func(t *testing.T) {
 			raw, err := os.ReadFile(filepath.Join("..", "examples", "ci", c.file))
 			if err != nil {
@@ -93,6 +80,94 @@ func TestPipelinesRun(t *testing.T) {
 			}
 		})
 	}
+}
+
+// The pipelines' gates measure the user's own policies: a pull request
+// that adds a policy (building on the library) without tests fails lint
+// and the coverage gate, each naming the file, in all three pipelines.
+// (Counting the built-in library's coverage, a file at 0% once passed a
+// 90% gate.)
+func TestPipelinesFailOnAnUntestedPolicy(t *testing.T) {
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Skip("git is not installed: the pipelines read the base policies with git")
+	}
+	bin := buildCloseout(t)
+	for _, c := range pipelines {
+		t.Run(c.name, func(t *testing.T) {
+			raw, err := os.ReadFile(filepath.Join("..", "examples", "ci", c.file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			work := pullRequestClone(t)
+			if err := os.WriteFile(filepath.Join(work, "policies", "untested.rego"), []byte(untestedPolicy), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			out := t.TempDir()
+			failed := map[string]string{}
+			for _, s := range c.steps(t, raw, out) {
+				cmd := exec.Command("bash", "-e", "-o", "pipefail", "-c", s.script)
+				cmd.Dir = work
+				cmd.Env = append(os.Environ(), "PATH="+bin+string(os.PathListSeparator)+os.Getenv("PATH"))
+				cmd.Env = append(cmd.Env, s.env...)
+				b, err := cmd.CombinedOutput()
+				for _, gate := range []string{"policy lint", "policy test", "policy diff"} {
+					if strings.Contains(s.script, gate) && err != nil {
+						failed[gate] = string(b)
+					}
+				}
+			}
+			if !strings.Contains(failed["policy lint"], "policies/untested.rego") {
+				t.Errorf("%s: lint did not fail naming policies/untested.rego: %q", c.file, failed["policy lint"])
+			}
+			if !strings.Contains(failed["policy test"], "policies/untested.rego (0.0%)") {
+				t.Errorf("%s: the coverage gate did not fail naming policies/untested.rego: %q", c.file, failed["policy test"])
+			}
+			if out, bad := failed["policy diff"]; bad {
+				t.Errorf("%s: policy diff failed: %s", c.file, out)
+			}
+		})
+	}
+}
+
+const untestedPolicy = `# METADATA
+# title: Guests forward no mail outside
+# description: A custom policy that has no tests yet.
+# custom:
+#   id: ACME-003
+#   severity: high
+#   checklist: custom-guest-forwarding
+#   requires: [user, mailbox.forwarding]
+#   modes: [posture]
+#   remediation: Remove the forwarding of {user}.
+package custom.acme.untested
+
+import data.closeout.lib
+
+deny contains "a guest forwards mail outside" if {
+	lib.guest_form(input.user.userPrincipalName)
+	lib.external_address(input.mailbox.forwardingSmtpAddress)
+}
+`
+
+var pipelines = []struct {
+	name    string
+	file    string
+	steps   func(t *testing.T, raw []byte, out string) []pipelineStep
+	summary string // where the step writes the diff, under out
+}{
+	{"github", "github/policy-pr.yml", githubSteps, "summary.md"},
+	{"gitlab", "gitlab/.gitlab-ci.yml", gitlabSteps, ""},
+	{"azure", "azure/azure-pipelines.yml", azureSteps, "policy-diff.md"},
+}
+
+func buildCloseout(t *testing.T) string {
+	t.Helper()
+	bin := t.TempDir()
+	build := exec.Command("go", "build", "-o", filepath.Join(bin, "closeout"), "../cmd/closeout")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
 }
 
 // pullRequestClone makes an upstream repository with policies/ (the
@@ -236,4 +311,76 @@ func azureSteps(t *testing.T, raw []byte, out string) []pipelineStep {
 		steps = append(steps, pipelineStep{s.DisplayName, script, []string{"SYSTEM_PULLREQUEST_TARGETBRANCH=refs/heads/main"}})
 	}
 	return steps
+}
+
+// The action's run step, as written, splits args on spaces and expands a
+// glob as the shell would: check-action.yml's `check --policy-dir
+// policies snapshots/*.json` checks every snapshot (it used to pass the
+// pattern itself, and check refused it).
+func TestActionExpandsGlobs(t *testing.T) {
+	bin := buildCloseout(t)
+	raw, err := os.ReadFile(filepath.Join("..", "action.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var action struct {
+		Runs struct {
+			Steps []struct {
+				ID  string `json:"id"`
+				Run string `json:"run"`
+			} `json:"steps"`
+		} `json:"runs"`
+	}
+	if err := yaml.Unmarshal(raw, &action); err != nil {
+		t.Fatal(err)
+	}
+	script := ""
+	for _, s := range action.Runs.Steps {
+		if s.ID == "run" {
+			script = s.Run
+		}
+	}
+	if script == "" {
+		t.Fatal("action.yml has no step with id run")
+	}
+	work := t.TempDir()
+	for _, dir := range []string{"snapshots", "policies"} {
+		if err := os.MkdirAll(filepath.Join(work, dir), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for name, src := range map[string]string{"a.json": "clean-hardened.json", "b.json": "compromised-unremediated.json"} {
+		b, err := os.ReadFile(filepath.Join("..", "testdata", "snapshots", src))
+		if err == nil {
+			err = os.WriteFile(filepath.Join(work, "snapshots", name), b, 0o644)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, f := range []string{"guest_admin.rego", "guest_admin_test.rego"} {
+		b, err := os.ReadFile(filepath.Join("..", "examples", "policies", f))
+		if err == nil {
+			err = os.WriteFile(filepath.Join(work, "policies", f), b, 0o644)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	output := filepath.Join(work, "github-output")
+	cmd := exec.Command("bash", "-e", "-c", script)
+	cmd.Dir = work
+	cmd.Env = append(os.Environ(), "PATH="+bin+string(os.PathListSeparator)+os.Getenv("PATH"),
+		"ARGS=check --policy-dir policies snapshots/*.json", "SARIF=check.sarif", "GITHUB_OUTPUT="+output)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("the run step: %v\n%s", err, b)
+	}
+	got, _ := os.ReadFile(output)
+	if strings.TrimSpace(string(got)) != "exit-code=1" {
+		t.Errorf("GITHUB_OUTPUT %q, want exit-code=1 (b.json has blocking findings)", got)
+	}
+	sarif, _ := os.ReadFile(filepath.Join(work, "check.sarif"))
+	if !strings.Contains(string(sarif), "snapshots/b.json") {
+		t.Errorf("check.sarif does not name snapshots/b.json: the glob was not expanded")
+	}
 }

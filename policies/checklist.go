@@ -8,7 +8,7 @@ type ChecklistItem struct {
 	Item string `json:"item"`
 }
 
-// Checklist is the close-out checklist from DESIGN.md, in the order a
+// Checklist is the close-out checklist (docs/reference.md), in the order a
 // responder works through it. Findings are reported in this order.
 var Checklist = []ChecklistItem{
 	{"sessions-revoked", "all active sessions revoked after the compromise began"},

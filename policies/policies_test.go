@@ -336,7 +336,7 @@ func TestCleanAccountRaisesNothing(t *testing.T) {
 	}
 }
 
-// Every account checklist key in DESIGN.md has at least one policy.
+// Every account checklist key has at least one policy.
 func TestEveryChecklistKeyCovered(t *testing.T) {
 	set := loadEmbedded(t)
 	have := map[string]bool{}

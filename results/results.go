@@ -15,7 +15,7 @@ const SchemaVersion = "closeout.results/v1"
 // Status is the outcome of one policy for one subject.
 type Status string
 
-// The finding statuses, from DESIGN.md.
+// The finding statuses (docs/reference.md lists them with their meaning).
 const (
 	Pass    Status = "pass"
 	Fail    Status = "fail"

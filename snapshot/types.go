@@ -20,7 +20,7 @@ const (
 )
 
 // Sections lists every coverage section of an account snapshot, in the order
-// DESIGN.md gives them.
+// docs/reference.md gives them.
 var Sections = []string{
 	"user", "authMethods", "registration", "roles", "risk", "oauthGrants",
 	"appRoleAssignments", "appCredentials", "devices", "mailbox.forwarding", "mailbox.protocols",
