@@ -23,6 +23,9 @@ type Redactor struct {
 	key     []byte
 	names   map[string]bool // display names and their words seen so far
 	domains map[string]bool // the domains of the addresses seen so far
+	// fixed: the names are learned before redacting (Snapshot), not
+	// from every displayName met on the way (a role's, an app's).
+	fixed bool
 }
 
 // NewRedactor uses key for the pseudonyms; a nil key draws a random one.
@@ -41,6 +44,9 @@ var (
 	ipv4Pattern  = regexp.MustCompile(`\b(?:\d{1,3}\.){3}\d{1,3}\b`)
 	ipv6Pattern  = regexp.MustCompile(`[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}`)
 	phonePattern = regexp.MustCompile(`\+\d[\d -]{6,}\d`)
+	// A guest's user principal name: the invited address, its @ turned
+	// into _, before #EXT#.
+	guestPattern = regexp.MustCompile(`(?i)[A-Za-z0-9._%+'-]+#EXT#@`)
 	// Keys whose values name people or their devices, whatever they contain.
 	personalKeys = map[string]bool{"displayName": true, "initiatedBy": true, "trustee": true}
 )
@@ -90,6 +96,9 @@ func (r *Redactor) learn(name string) {
 
 // String redacts every personal value in s.
 func (r *Redactor) String(s string) string {
+	s = guestPattern.ReplaceAllStringFunc(s, func(m string) string {
+		return "guest-" + r.token("guest", m) + m[len(m)-len("#EXT#@"):]
+	})
 	s = emailPattern.ReplaceAllStringFunc(s, r.email)
 	s = ipv4Pattern.ReplaceAllStringFunc(s, func(m string) string {
 		if net.ParseIP(m) == nil {
@@ -193,7 +202,7 @@ func (r *Redactor) study(key string, v any) {
 func (r *Redactor) value(key string, v any) any {
 	switch x := v.(type) {
 	case string:
-		if personalKeys[key] && x != "" {
+		if personalKeys[key] && x != "" && !r.fixed {
 			r.learn(x)
 		}
 		return r.String(x)

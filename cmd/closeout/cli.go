@@ -118,7 +118,7 @@ exactly what to do about it. It never changes anything in the tenant.`,
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return &exitError{code: exitInput, err: withFlagSuggestion(c, err)}
 	})
-	root.AddCommand(newCmdVerify(f, nil), newCmdAttest(f), newCmdEvidence(f), newCmdCollect(f, nil), newCmdCheck(f, nil), newCmdScan(f, nil), newCmdMerge(f, nil), newCmdDiff(f, nil), newCmdHistory(f, nil), newCmdReport(f, nil), newCmdPolicy(f), newCmdPermissions(f, nil), newCmdVersion(f, nil))
+	root.AddCommand(newCmdVerify(f, nil), newCmdAttest(f), newCmdEvidence(f), newCmdCollect(f, nil), newCmdCheck(f, nil), newCmdScan(f, nil), newCmdMerge(f, nil), newCmdDiff(f, nil), newCmdHistory(f, nil), newCmdReport(f, nil), newCmdRedact(f, nil), newCmdPolicy(f), newCmdPermissions(f, nil), newCmdVersion(f, nil))
 	return root
 }
 
