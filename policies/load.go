@@ -192,6 +192,13 @@ func (o Options) sources() ([]moduleFile, error) {
 // library but custom policies: they are read as custom (under custom.*,
 // never shadowing) beside the embedded library they build on.
 func (o Options) sourcesWithBundle() ([]moduleFile, *BundleSource, error) {
+	files, src, _, err := o.readAll()
+	return files, src, err
+}
+
+// readAll is sourcesWithBundle, and whether the embedded library is among
+// the files.
+func (o Options) readAll() ([]moduleFile, *BundleSource, bool, error) {
 	var other []moduleFile
 	var src *BundleSource
 	var err error
@@ -205,7 +212,7 @@ func (o Options) sourcesWithBundle() ([]moduleFile, *BundleSource, error) {
 		}
 	}
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, false, err
 	}
 	replaces := isLibrary(other)
 	if !replaces {
@@ -215,11 +222,11 @@ func (o Options) sourcesWithBundle() ([]moduleFile, *BundleSource, error) {
 	}
 	files, err := readSources(o.Dirs, !replaces)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, false, err
 	}
 	files = append(files, other...)
 	sort.Slice(files, func(i, j int) bool { return files[i].name < files[j].name })
-	return files, src, uniqueNames(files)
+	return files, src, !replaces, uniqueNames(files)
 }
 
 // libraryPackage matches a package of closeout's own library.

@@ -49,6 +49,9 @@ type Set struct {
 	LoadTime time.Duration
 	// Bundle says where the library came from when a bundle held it.
 	Bundle *BundleSource
+	// Embedded says the library built into closeout is in the set (a
+	// bundle or directory of custom policies is loaded beside it).
+	Embedded bool
 
 	compiler *ast.Compiler
 	modules  map[string]*ast.Module
@@ -81,7 +84,7 @@ func newCompiler() *ast.Compiler {
 // Load reads, checks and compiles the policies, and prepares their queries.
 func Load(ctx context.Context, opts Options) (*Set, error) {
 	start := time.Now()
-	files, bundleSrc, err := opts.sourcesWithBundle()
+	files, bundleSrc, embeddedLib, err := opts.readAll()
 	if err != nil {
 		return nil, err
 	}
@@ -109,7 +112,7 @@ func Load(ctx context.Context, opts Options) (*Set, error) {
 		return nil, compileError(c.Errors)
 	}
 	requireWhatIsRead(c, pols)
-	s := &Set{Policies: pols, Digest: digest(files), Bundle: bundleSrc, compiler: c, modules: mods, tests: tests, custom: custom, byMode: map[string]*modeQuery{},
+	s := &Set{Policies: pols, Digest: digest(files), Bundle: bundleSrc, Embedded: embeddedLib, compiler: c, modules: mods, tests: tests, custom: custom, byMode: map[string]*modeQuery{},
 		evalTimeout: opts.EvalTimeout, guard: newHeapGuard(opts.EvalHeapLimit)}
 	if s.evalTimeout <= 0 {
 		s.evalTimeout = DefaultEvalTimeout

@@ -136,7 +136,7 @@ func checkRun(opts *CheckOptions) error {
 		GeneratedAt: f.Now(),
 		Tool: results.Tool{Name: "closeout", Version: version, Commit: buildCommit(),
 			OPAVersion: opaversion.Version, SchemaInput: snapshot.SchemaVersion},
-		PolicySet:     results.PolicySet{Digest: set.Digest, Count: len(set.Policies), Custom: opts.PolicyDirs, Embedded: opts.Bundle.File == "", Bundle: bundleInfo(set, opts.IO)},
+		PolicySet:     results.PolicySet{Digest: set.Digest, Count: len(set.Policies), Custom: opts.PolicyDirs, Embedded: set.Embedded, Bundle: bundleInfo(set, opts.IO)},
 		FailOn:        failOn,
 		Strict:        opts.Strict,
 		Policies:      set.Info(),

@@ -132,7 +132,7 @@ func verifyRun(opts *VerifyOptions) error {
 	meta := results.Meta{
 		GeneratedAt: f.Now(),
 		Tool:        results.Tool{Name: "closeout", Version: version, Commit: buildCommit(), OPAVersion: opaversion.Version, SchemaInput: snapshot.SchemaVersion},
-		PolicySet:   results.PolicySet{Digest: set.Digest, Count: len(set.Policies), Custom: opts.PolicyDirs, Embedded: opts.Bundle.File == "", Bundle: bundleInfo(set, opts.IO)},
+		PolicySet:   results.PolicySet{Digest: set.Digest, Count: len(set.Policies), Custom: opts.PolicyDirs, Embedded: set.Embedded, Bundle: bundleInfo(set, opts.IO)},
 		FailOn:      failOn,
 		Strict:      !opts.AllowUnknown,
 		Manual:      true,
