@@ -22,7 +22,11 @@ elapsed() { # command... -> wall seconds
 
 files=("$dir"/*.json)
 ours=$(elapsed "$closeout" check --format json -o out/bench/conftest-closeout.json "${files[@]}")
+one=$(elapsed "$closeout" check --workers 1 --format json -o out/bench/conftest-closeout-1.json "${files[@]}")
 theirs=$(elapsed "$conftest" test --all-namespaces --no-fail --output json --policy policies "${files[@]}")
+echo "on $(nproc) cores ($(go env GOARCH)):"
 echo "closeout check:                 $n accounts in ${ours}s = $(rate "$ours") accounts/s"
+echo "closeout check --workers 1:     $n accounts in ${one}s = $(rate "$one") accounts/s"
 echo "conftest test --all-namespaces: $n accounts in ${theirs}s = $(rate "$theirs") accounts/s"
 awk -v a="$theirs" -v b="$ours" 'BEGIN { printf "closeout is %.1fx faster\n", a / b }'
+awk -v a="$theirs" -v b="$one" 'BEGIN { printf "closeout on one worker is %.1fx faster\n", a / b }'
