@@ -41,17 +41,25 @@ verified, and never printed.`,
 }
 
 func permissionsRun(opts *PermissionsOptions) error {
-	token := opts.Token
+	token, fromEnv := opts.Token, false
 	if token == "" {
-		token = os.Getenv("CLOSEOUT_TOKEN")
+		token, fromEnv = os.Getenv("CLOSEOUT_TOKEN"), true
 	}
 	var missing map[string]bool
+	unreadable := ""
 	if token != "" {
 		roles, err := graph.TokenRoles(token)
-		if err != nil {
+		switch {
+		case err != nil && !fromEnv:
 			return usageErrorf("--token: %v", err)
+		case err != nil:
+			// The environment's token is for collecting (an opaque
+			// token, such as the fake tenant's, works there); this
+			// command only reads permissions out of a JWT.
+			unreadable = fmt.Sprintf("The token in $CLOSEOUT_TOKEN cannot be judged (%v): the table says what a token needs.", err)
+		default:
+			missing = graph.Missing(roles)
 		}
-		missing = graph.Missing(roles)
 	}
 	tw := tabwriter.NewWriter(opts.IO.Out, 0, 4, 2, ' ', 0)
 	header := "SECTION\tPERMISSION\tALSO GRANTED BY\tLICENCE"
@@ -95,6 +103,9 @@ func permissionsRun(opts *PermissionsOptions) error {
 	fmt.Fprintln(opts.IO.Out, "The Exchange permission is on the Office 365 Exchange Online API; the role is assigned to the app's service principal in Exchange (New-ManagementRoleAssignment -App <id> -Role \"View-Only Recipients\").")
 	if missing != nil {
 		fmt.Fprintf(opts.IO.Out, "With this token %d section(s) will be forbidden and their policies unknown.\n", forbidden)
+	}
+	if unreadable != "" {
+		fmt.Fprintln(opts.IO.Out, unreadable)
 	}
 	return nil
 }
