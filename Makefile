@@ -60,7 +60,7 @@ corpus: ## Regenerate testdata/corpus (the policy-diff corpus) from the scenario
 	$(GO) run ./tools/gencorpus -sections -dir testdata/corpus testdata/snapshots/*.json testdata/snapshots/tenant/*.json
 
 .PHONY: demo
-demo: build ## closeout verify on two accounts of a fake tenant, and the tenant's posture; reports and evidence in out/demo
+demo: build ## The three jobs on a fake tenant: verify three accounts, two nights of scan with diff and history, a policy diff; reports in out/demo
 	$(GO) build -o $(BIN)/closeout-fake ./cmd/closeout-fake
 	BIN=$(BIN) DEMO_OUT=$(DEMO_OUT) tools/demo.sh
 

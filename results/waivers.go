@@ -3,6 +3,7 @@ package results
 import (
 	"errors"
 	"fmt"
+	"github.com/closeout-dev/closeout/internal/suggest"
 	"path"
 	"strings"
 	"time"
@@ -56,17 +57,11 @@ func ParseWaivers(raw []byte, file string) (*Waivers, error) {
 	}
 	list := root.Content[0]
 	if list.Kind != yaml.SequenceNode {
-		return nil, fmt.Errorf("%s:%d: expected a list of waivers", file, list.Line)
+		return nil, fmt.Errorf("%s:%d: expected a list of waivers, each a mapping of policy, subject, justification, approvedBy and expires (see the README, Waivers)", file, list.Line)
 	}
 	var errs []error
 	for _, n := range list.Content {
-		var item struct {
-			Policy        string `yaml:"policy"`
-			Subject       string `yaml:"subject"`
-			Justification string `yaml:"justification"`
-			ApprovedBy    string `yaml:"approvedBy"`
-			Expires       string `yaml:"expires"`
-		}
+		var item struct{ Policy, Subject, Justification, ApprovedBy, Expires string }
 		bad := func(format string, args ...any) {
 			errs = append(errs, fmt.Errorf("%s:%d: %s", file, n.Line, fmt.Sprintf(format, args...)))
 		}
@@ -74,15 +69,28 @@ func ParseWaivers(raw []byte, file string) (*Waivers, error) {
 			bad("expected a waiver (policy, subject, justification, approvedBy, expires)")
 			continue
 		}
+		fields := map[string]*string{"policy": &item.Policy, "subject": &item.Subject, "justification": &item.Justification,
+			"approvedBy": &item.ApprovedBy, "expires": &item.Expires}
+		malformed := false
 		for i := 0; i+1 < len(n.Content); i += 2 {
-			switch k := n.Content[i].Value; k {
-			case "policy", "subject", "justification", "approvedBy", "expires":
+			k, v := n.Content[i], n.Content[i+1]
+			field, known := fields[k.Value]
+			switch {
+			case !known:
+				hint := ""
+				if near := suggest.Nearest(k.Value, waiverKeys); near != "" {
+					hint = fmt.Sprintf(" (did you mean %q?)", near)
+				}
+				errs = append(errs, fmt.Errorf("%s:%d: unknown key %q%s: a waiver has %s", file, k.Line, k.Value, hint, strings.Join(waiverKeys, ", ")))
+				malformed = true
+			case v.Kind != yaml.ScalarNode:
+				errs = append(errs, fmt.Errorf("%s:%d: %s: expected a plain value, not a list or a mapping", file, v.Line, k.Value))
+				malformed = true
 			default:
-				errs = append(errs, fmt.Errorf("%s:%d: unknown key %q (want policy, subject, justification, approvedBy, expires)", file, n.Content[i].Line, k))
+				*field = v.Value
 			}
 		}
-		if err := n.Decode(&item); err != nil {
-			bad("%v", err)
+		if malformed {
 			continue
 		}
 		expires, err := time.Parse(time.RFC3339, item.Expires)
@@ -110,6 +118,9 @@ func ParseWaivers(raw []byte, file string) (*Waivers, error) {
 	}
 	return w, nil
 }
+
+// waiverKeys are the keys of a waiver, in the order the README gives them.
+var waiverKeys = []string{"policy", "subject", "justification", "approvedBy", "expires"}
 
 // Unknown lists, as "file:line: …" warnings, the waivers that name a policy
 // known reports is not in the evaluated set: they waive nothing, and a typo

@@ -72,3 +72,21 @@ func TestWaiversRefused(t *testing.T) {
 		}
 	}
 }
+
+// A mistyped waiver is named at its line in the file's words: a nested
+// value is not "unmarshal !!seq into string", a misspelt key gets a
+// suggestion.
+func TestWaiverErrorsInTheUsersWords(t *testing.T) {
+	_, err := ParseWaivers([]byte("- policy: [a]\n  subject: x\n- polcy: CO-MAIL-001\n  subject: y\n"), "w.yaml")
+	if err == nil {
+		t.Fatal("accepted")
+	}
+	for _, want := range []string{`w.yaml:1: policy: expected a plain value, not a list or a mapping`, `w.yaml:3: unknown key "polcy" (did you mean "policy"?)`} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not say %q", err, want)
+		}
+	}
+	if strings.Contains(err.Error(), "unmarshal") || strings.Contains(err.Error(), "!!") {
+		t.Errorf("error speaks Go/YAML internals: %q", err)
+	}
+}

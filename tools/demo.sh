@@ -55,7 +55,7 @@ for night in 1 2; do
 	grep -h '^night' "$out/nights/fake-$night.log" || true
 	echo "== night $night: closeout scan -o $out/nights/$night --history $out/nights/history.db --fail-on none"
 	"$bin/closeout" scan -o "$out/nights/$night" --history "$out/nights/history.db" --fail-on none \
-		--graph-url "http://127.0.0.1:$night_port" --token demo-token --output html="$out/nights/night-$night.html" -q
+		--graph-url "http://127.0.0.1:$night_port" --token demo-token --output html="$out/nights/night-$night.html"
 	kill "$nightly" 2>/dev/null || true
 	wait "$nightly" 2>/dev/null || true
 done
@@ -64,5 +64,22 @@ echo "== closeout diff: what changed between the nights"
 echo "== closeout history: open exposures and time to fix"
 "$bin/closeout" history "$out/nights/history.db" --limit 10
 echo
-echo "reports written:"
-ls -1 "$out"/INC-5000-*/report.html "$out"/*.html "$out"/nights/*.html | sed 's/^/  /'
+
+# A policy change under review: CO-PROTO-001 would stop judging POP.
+# policy diff evaluates last night's accounts under both libraries and
+# lists every account the change flips, before anyone merges it.
+rm -rf "$out/policy-change" && cp -r policies "$out/policy-change"
+sed -i '/"pop": "POP",/d' "$out/policy-change/mail/legacy_protocols.rego"
+echo "== closeout policy diff: what a change to CO-PROTO-001 (POP no longer judged) would flip"
+"$bin/closeout" policy diff --base policies --head "$out/policy-change" --corpus "$out/nights/2/snapshots.jsonl" \
+	--allow-changes -o "$out/policy-diff.txt"
+"$bin/closeout" policy diff --base policies --head "$out/policy-change" --corpus "$out/nights/2/snapshots.jsonl" \
+	--allow-changes -f markdown -o "$out/policy-diff.md"
+sed -n '2,3p;6,11p' "$out/policy-diff.txt"
+echo "  ... (the whole list: $out/policy-diff.txt)"
+echo
+echo "open these:"
+for f in "$out"/INC-5000-*/report.html "$out"/tenant.html "$out"/nights/night-2.html "$out"/policy-diff.md; do
+	echo "  $f"
+done
+echo "(verify's evidence and the other reports are beside them in $out)"

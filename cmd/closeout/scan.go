@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -10,6 +9,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -488,22 +488,53 @@ func readUsersFile(path string) ([]string, error) {
 	if path == "" {
 		return nil, nil
 	}
-	f, err := os.Open(path)
+	raw, err := inputfile.Read(path, maxUsersFile)
 	if err != nil {
-		return nil, &exitError{code: exitInput, err: fmt.Errorf("--users-from: %w", err)}
+		return nil, &exitError{code: exitInput, err: fmt.Errorf("--users-from %s: %v", path, err)}
 	}
-	defer f.Close()
-	var users []string
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if line := strings.TrimSpace(sc.Text()); line != "" && !strings.HasPrefix(line, "#") {
-			users = append(users, line)
-		}
+	users, err := parseUsers(path, string(raw))
+	if err != nil {
+		return nil, &exitError{code: exitInput, err: err}
 	}
 	if len(users) == 0 {
 		return nil, usageErrorf("--users-from %s names no account", path)
 	}
-	return users, sc.Err()
+	return users, nil
+}
+
+// maxUsersFile bounds --users-from: a million accounts at 64 bytes each.
+const maxUsersFile = 64 << 20
+
+var objectID = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+
+// parseUsers reads one account a line: a user principal name or an object
+// id; # starts a comment. A CSV export (the admin center's users list)
+// works too: the first column is read and its UserPrincipalName header
+// skipped. A line that is neither is refused with its line number.
+func parseUsers(path, text string) ([]string, error) {
+	var users []string
+	for i, line := range strings.Split(text, "\n") {
+		line = strings.TrimSpace(strings.TrimPrefix(line, "\ufeff"))
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		if first, _, csv := strings.Cut(line, ","); csv {
+			line = strings.Trim(strings.TrimSpace(first), `"`)
+		}
+		if i == 0 && strings.EqualFold(line, "UserPrincipalName") {
+			continue
+		}
+		at := strings.LastIndexByte(line, '@')
+		if !objectID.MatchString(line) && (at < 1 || at == len(line)-1 || strings.ContainsAny(line, " \t<>")) {
+			shown := line
+			if len(shown) > 80 {
+				shown = shown[:80] + "…"
+			}
+			return nil, fmt.Errorf("--users-from %s:%d: %s is neither a user principal name (name@domain) nor an object id (a GUID); one account a line, # for a comment", path, i+1, strconv.Quote(reports.TermSafe(shown)))
+		}
+		users = append(users, line)
+	}
+	return users, nil
 }
 
 // progressPrinter shows a scan's progress: a live bar on a terminal

@@ -73,6 +73,9 @@ func readTenants(path string) ([]tenantEntry, error) {
 			}
 		}
 	}
+	if list != nil && list.Kind != yaml.SequenceNode && len(errs) == 0 {
+		return nil, usageErrorf("--tenants %s:%d: tenants: expected a list, one item a tenant (- id: <tenant id>, label:, clientId:, and secretEnv, tokenEnv or certificatePath)", path, list.Line)
+	}
 	if list == nil || list.Kind != yaml.SequenceNode || len(list.Content) == 0 {
 		if len(errs) == 0 {
 			return nil, usageErrorf("--tenants %s lists no tenant: it holds tenants:, a list of id, label and how to authenticate", path)
