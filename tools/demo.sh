@@ -68,7 +68,7 @@ echo
 # A policy change under review: CO-PROTO-001 would stop judging POP.
 # policy diff evaluates last night's accounts under both libraries and
 # lists every account the change flips, before anyone merges it.
-rm -rf "$out/policy-change" && cp -r policies "$out/policy-change"
+rm -rf "$out/policy-change" && cp -r policies "$out/policy-change" && find "$out/policy-change" -type f ! -name "*.rego" -delete
 sed -i '/"pop": "POP",/d' "$out/policy-change/mail/legacy_protocols.rego"
 echo "== closeout policy diff: what a change to CO-PROTO-001 (POP no longer judged) would flip"
 "$bin/closeout" policy diff --base policies --head "$out/policy-change" --corpus "$out/nights/2/snapshots.jsonl" \
