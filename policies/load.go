@@ -263,13 +263,14 @@ func uniqueNames(files []moduleFile) error {
 	return nil
 }
 
-func isTestFile(name string) bool { return strings.HasSuffix(name, "_test.rego") }
+// IsTestFile says whether a file is a Rego test (name_test.rego).
+func IsTestFile(name string) bool { return strings.HasSuffix(name, "_test.rego") }
 
 // digest identifies a policy set: the names and contents of its evaluated files.
 func digest(files []moduleFile) string {
 	h := sha256.New()
 	for _, f := range files {
-		if isTestFile(f.name) {
+		if IsTestFile(f.name) {
 			continue
 		}
 		fmt.Fprintf(h, "%s\x00%d\x00", f.name, len(f.src))
@@ -287,7 +288,7 @@ func parseModules(files []moduleFile) (mods, tests map[string]*ast.Module, err e
 		if err != nil {
 			return nil, nil, &LoadError{File: f.name, Reason: oneLine(err.Error())}
 		}
-		if isTestFile(f.name) {
+		if IsTestFile(f.name) {
 			tests[f.name] = m
 		} else {
 			mods[f.name] = m
@@ -620,7 +621,7 @@ func checkModules(files []moduleFile, mods, tests map[string]*ast.Module) error 
 				}
 			}
 		}
-		if !custom[name] || isTestFile(name) {
+		if !custom[name] || IsTestFile(name) {
 			continue
 		}
 		library := false

@@ -63,7 +63,7 @@ func TestRegoUnitTests(t *testing.T) {
 // that is never run would hide a broken policy.
 func TestEveryPolicyFileHasTests(t *testing.T) {
 	err := fs.WalkDir(embedded, ".", func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".rego") || isTestFile(p) || strings.HasPrefix(p, "lib/fixtures") {
+		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".rego") || IsTestFile(p) || strings.HasPrefix(p, "lib/fixtures") {
 			return err
 		}
 		testFile := strings.TrimSuffix(p, ".rego") + "_test.rego"

@@ -482,9 +482,9 @@ func (s *Set) Stream(ctx context.Context, workers int, next func() (*snapshot.Do
 // and does not list (policy lint reports them), so that a policy that
 // forgot one is unknown, not passing, when that section is not collected.
 func requireWhatIsRead(c *ast.Compiler, pols []*Policy) {
-	reads := lintInputFields(c, isTestFile, func(string, string, int, string, ...any) {})
+	reads := InputReads(c, IsTestFile, func(string, string, int, string, ...any) {})
 	for _, p := range pols {
-		p.Requires = append(p.Requires, unrequired(p, reads[p.File])...)
+		p.Requires = append(p.Requires, Unrequired(p, reads[p.File])...)
 	}
 }
 

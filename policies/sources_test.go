@@ -55,7 +55,7 @@ func TestPolicyDirectoriesHoldRegularFilesOnly(t *testing.T) {
 	for name, load := range map[string]func() error{
 		"--policy-dir": func() error { _, err := Load(ctx, Options{Dirs: []string{dir}}); return err },
 		"library dir":  func() error { _, err := Load(ctx, Options{LibraryDir: dir}); return err },
-		"lint":         func() error { _, err := Lint(ctx, Options{Dirs: []string{dir}, NoEmbedded: true}); return err },
+		"sources":      func() error { _, err := Sources(Options{Dirs: []string{dir}}); return err },
 		"bundle":       func() error { return WriteBundle(&bytes.Buffer{}, dir, "r1", nil) },
 	} {
 		err := load()

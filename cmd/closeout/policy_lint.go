@@ -10,6 +10,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/closeout-dev/closeout/policies"
+	"github.com/closeout-dev/closeout/policies/lint"
 	"github.com/spf13/cobra"
 )
 
@@ -70,7 +71,7 @@ func policyLintRun(opts *PolicyLintOptions) error {
 	if opts.NoEmbedded && len(opts.PolicyDirs) == 0 {
 		return usageErrorf("--no-embedded needs a --policy-dir to lint")
 	}
-	findings, err := policies.Lint(opts.factory.Context, policies.Options{Dirs: opts.PolicyDirs, NoEmbedded: opts.NoEmbedded})
+	findings, err := lint.Run(opts.factory.Context, policies.Options{Dirs: opts.PolicyDirs, NoEmbedded: opts.NoEmbedded})
 	if err != nil {
 		return &exitError{code: exitInput, err: err}
 	}
@@ -81,7 +82,7 @@ func policyLintRun(opts *PolicyLintOptions) error {
 			enc.SetIndent("", "  ")
 			return enc.Encode(map[string]any{"findings": findings})
 		case "sarif":
-			return policies.WriteLintSARIF(w, findings, version)
+			return lint.WriteSARIF(w, findings, version)
 		}
 		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 		for _, f := range findings {
@@ -117,7 +118,7 @@ func policyLintRun(opts *PolicyLintOptions) error {
 // describes them with.
 func lintRulesHelp() string {
 	var b strings.Builder
-	for _, r := range policies.LintRules {
+	for _, r := range lint.Rules {
 		fmt.Fprintf(&b, "  %-14s %s\n", r.ID, r.Description)
 	}
 	return strings.TrimRight(b.String(), "\n")

@@ -1,6 +1,7 @@
-package policies
+package lint
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -9,11 +10,12 @@ import (
 	"testing"
 
 	"github.com/closeout-dev/closeout/internal/testtool"
+	"github.com/closeout-dev/closeout/policies"
 )
 
 // The shipped library is lint-clean.
 func TestLibraryIsLintClean(t *testing.T) {
-	findings, err := Lint(ctx, Options{})
+	findings, err := Run(ctx, policies.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,7 +51,7 @@ func TestLintFindsEachDefect(t *testing.T) {
 	// A value the field never takes (the type is spelt fido2).
 	writePolicy(t, dir, "enum.rego", header("ACME-009", "custom-x", "[authMethods]", "[posture]")+"package custom.enum\n\ndeny contains \"x\" if {\n\tsome m in input.authMethods\n\tm.type == \"Fido2\"\n}\n")
 	writePolicy(t, dir, "enum_test.rego", "package custom.enum_test\n\nimport data.custom.enum\n\ntest_x if enum.deny\n")
-	findings, err := Lint(ctx, Options{Dirs: []string{dir}, NoEmbedded: true})
+	findings, err := Run(ctx, policies.Options{Dirs: []string{dir}, NoEmbedded: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,7 +85,7 @@ func TestLintFindsEachDefect(t *testing.T) {
 	}
 	// The SARIF that annotates the pull request is valid SARIF 2.1.0, a
 	// result per finding.
-	rep := LintSARIF(findings, "test")
+	rep := SARIF(findings, "test")
 	if err := rep.Validate(); err != nil {
 		t.Errorf("lint SARIF does not validate: %v", err)
 	}
@@ -96,7 +98,7 @@ func TestLintFindsEachDefect(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := WriteLintSARIF(f, findings, "0.1.0"); err != nil {
+	if err := WriteSARIF(f, findings, "0.1.0"); err != nil {
 		t.Fatal(err)
 	}
 	f.Close()
@@ -135,7 +137,7 @@ warn contains "y" if {
 }
 `)
 	writePolicy(t, dir, "six_test.rego", "package custom.six_test\n\nimport data.custom.six\n\ntest_x if six.deny\n\ntest_y if six.warn\n")
-	findings, err := Lint(ctx, Options{Dirs: []string{dir}, NoEmbedded: true})
+	findings, err := Run(ctx, policies.Options{Dirs: []string{dir}, NoEmbedded: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -164,4 +166,30 @@ warn contains "y" if {
 	if strings.Contains(all, "undefined function data.closeout.lib") {
 		t.Errorf("the library was not available to the custom policy:\n%s", all)
 	}
+}
+
+var ctx = context.Background()
+
+func writePolicy(t *testing.T, dir, name, src string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, name), []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func header(id, checklist, requires, modes string) string {
+	return fmt.Sprintf(`# METADATA
+# title: Custom %[1]s
+# description: A custom policy used by the lint tests.
+# custom:
+#   id: %[1]s
+#   severity: high
+#   checklist: %[2]s
+#   requires: %[3]s
+#   modes: %[4]s
+#   remediation: Fix {user}.
+`, id, checklist, requires, modes)
 }

@@ -1,4 +1,4 @@
-package policies
+package lint
 
 import (
 	"io"
@@ -8,17 +8,17 @@ import (
 	"strings"
 
 	"github.com/closeout-dev/closeout/internal/sarifout"
-	"github.com/owenrumney/go-sarif/v3/pkg/report"
+	sarifreport "github.com/owenrumney/go-sarif/v3/pkg/report"
 	"github.com/owenrumney/go-sarif/v3/pkg/report/v210/sarif"
 )
 
 // LintSARIF is the lint findings as a SARIF 2.1.0 report, so that they
 // annotate the pull request that changed the policies.
-func LintSARIF(findings []LintFinding, version string) *sarif.Report {
-	rep := report.NewV210Report()
+func SARIF(findings []Finding, version string) *sarif.Report {
+	rep := sarifreport.NewV210Report()
 	run := sarif.NewRunWithInformationURI("closeout policy lint", "https://github.com/closeout-dev/closeout")
 	run.Tool.Driver.WithVersion(version)
-	for _, r := range LintRules {
+	for _, r := range Rules {
 		help := "closeout policy lint: " + r.Description + "."
 		run.AddRule(r.ID).WithName("Lint" + ruleName(r.ID)).
 			WithShortDescription(sarif.NewMultiformatMessageString().WithText(r.Description)).
@@ -38,8 +38,8 @@ func LintSARIF(findings []LintFinding, version string) *sarif.Report {
 }
 
 // WriteLintSARIF writes LintSARIF to w.
-func WriteLintSARIF(w io.Writer, findings []LintFinding, version string) error {
-	return sarifout.Write(w, LintSARIF(findings, version))
+func WriteSARIF(w io.Writer, findings []Finding, version string) error {
+	return sarifout.Write(w, SARIF(findings, version))
 }
 
 // ruleName is a rule id as a SARIF rule name: result-msg → ResultMsg.

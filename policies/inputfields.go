@@ -136,15 +136,18 @@ func merge(into, from *field) {
 	}
 }
 
-// lintInputFields finds reads of input fields the snapshot has no place
+// InputReads walks the compiled modules for what they read of the input.
+// It returns, by file, the coverage sections each module reads and the
+// first line that reads each: Load requires them of the policy, so a
+// policy is unknown, not passing, when one is not collected. On the way
+// it reports (through add, for policy lint's unknown-field and
+// unknown-value rules) reads of input fields the snapshot has no place
 // for: `input.user.accountEnabeld`, `rule.forwardTO` on an inbox rule,
 // `object.get(input.mailbox, "autoreply", {})`. Such a read is undefined
 // on every snapshot, so the rule that needs it never fires: a silent pass.
-// It reads the compiled modules, following the variables bound to parts
-// of the input (`some rule in input.mailbox.inboxRules`). It returns, by
-// file, the coverage sections each module reads and the first line that
-// reads each.
-func lintInputFields(c *ast.Compiler, skip func(file string) bool, add func(rule, file string, line int, format string, args ...any)) map[string]map[string]int {
+// It follows the variables bound to parts of the input (`some rule in
+// input.mailbox.inboxRules`).
+func InputReads(c *ast.Compiler, skip func(file string) bool, add func(rule, file string, line int, format string, args ...any)) map[string]map[string]int {
 	root := inputFields()
 	files := make([]string, 0, len(c.Modules))
 	for name := range c.Modules {
@@ -293,7 +296,7 @@ func (l *fieldLinter) compare(expr *ast.Expr, field, value *ast.Term, env map[as
 	}
 	l.add("unknown-value", expr.Location.File, expr.Location.Row,
 		"%s compares %s with %q, which it never is (it is one of %s)%s: the comparison has the same answer on every snapshot",
-		sourceOf(expr), strings.Join(p.path, "."), string(s), strings.Join(p.f.enum, ", "), didYouMean(string(s), p.f.enum))
+		ExprSource(expr), strings.Join(p.path, "."), string(s), strings.Join(p.f.enum, ", "), didYouMean(string(s), p.f.enum))
 }
 
 // once reports whether a finding about key at expr's line is the first.
@@ -403,10 +406,30 @@ func (l *fieldLinter) report(expr *ast.Expr, key string, siblings []string) {
 	if !l.once(expr, key) {
 		return
 	}
-	what := sourceOf(expr)
+	what := ExprSource(expr)
 	if len(what) > 80 {
 		what = what[:77] + "..."
 	}
 	l.add("unknown-field", expr.Location.File, expr.Location.Row,
 		"%s reads %q, a field no closeout snapshot has there%s: the read is undefined on every snapshot, so what depends on it never happens", what, key, didYouMean(key, siblings))
+}
+
+// ExprSource is an expression as its policy spells it, on one line; without
+// a source, its compiled form with the compiler's locals shown as "…".
+func ExprSource(e *ast.Expr) string {
+	if e.Location != nil && len(e.Location.Text) > 0 {
+		return strings.Join(strings.Fields(string(e.Location.Text)), " ")
+	}
+	s := e.String()
+	for {
+		i := strings.Index(s, "__local")
+		if i < 0 {
+			return s
+		}
+		j := strings.Index(s[i+2:], "__")
+		if j < 0 {
+			return s
+		}
+		s = s[:i] + "…" + s[i+2+j+2:]
+	}
 }

@@ -1,8 +1,9 @@
-package policies
+package lint
 
 import (
 	"strings"
 
+	"github.com/closeout-dev/closeout/policies"
 	"github.com/open-policy-agent/opa/v1/ast"
 )
 
@@ -19,7 +20,7 @@ import (
 // the case. References to rules that are always defined (a partial set or
 // object, a rule with a default, one with no condition) cannot be missing
 // and pass.
-func lintNegations(c *ast.Compiler, skip func(file string) bool, add func(rule, file string, line int, format string, args ...any)) {
+func negatedReads(c *ast.Compiler, skip func(file string) bool, add func(rule, file string, line int, format string, args ...any)) {
 	for _, m := range c.Modules {
 		if m.Package.Location == nil || skip(m.Package.Location.File) {
 			continue
@@ -46,7 +47,7 @@ func lintNegations(c *ast.Compiler, skip func(file string) bool, add func(rule, 
 						}
 						add("negated-read", loc.File, loc.Row,
 							"not %s reads %s before the negation: when it is missing the rule fails instead of the negation holding (bind it first, e.g. with object.get and a default)",
-							strings.TrimPrefix(sourceOf(expr), "not "), sourceOf(h))
+							strings.TrimPrefix(policies.ExprSource(expr), "not "), policies.ExprSource(h))
 					}
 					return false
 				})
@@ -101,24 +102,4 @@ func allGenerated(body ast.Body) bool {
 		}
 	}
 	return true
-}
-
-// sourceOf is an expression as its policy spells it, on one line; without
-// a source, its compiled form with the compiler's locals shown as "…".
-func sourceOf(e *ast.Expr) string {
-	if e.Location != nil && len(e.Location.Text) > 0 {
-		return strings.Join(strings.Fields(string(e.Location.Text)), " ")
-	}
-	s := e.String()
-	for {
-		i := strings.Index(s, "__local")
-		if i < 0 {
-			return s
-		}
-		j := strings.Index(s[i+2:], "__")
-		if j < 0 {
-			return s
-		}
-		s = s[:i] + "…" + s[i+2+j+2:]
-	}
 }
