@@ -17,8 +17,8 @@ func TestParseUsers(t *testing.T) {
 		t.Errorf("parseUsers = %v, want %v", got, want)
 	}
 	for text, want := range map[string]string{
-		"alice@contoso.com\nBob Smith\n":  `vips.txt:2: "Bob Smith" is neither a user principal name`,
-		"alice@\n":                        `vips.txt:1: "alice@" is neither`,
+		"alice@contoso.com\nBob Smith\n":   `vips.txt:2: "Bob Smith" is neither a user principal name`,
+		"alice@\n":                         `vips.txt:1: "alice@" is neither`,
 		"x@y\n" + strings.Repeat("z", 500): `vips.txt:2: "zzzz`,
 	} {
 		_, err := parseUsers("vips.txt", text)
