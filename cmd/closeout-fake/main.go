@@ -27,6 +27,8 @@ func main() {
 	throttle := flag.Bool("throttle", false, "enforce Microsoft's documented budgets: 3,500 identity units, 5 report requests and 10 Identity Protection requests per 10 s, 4 concurrent requests per mailbox; 1,000 Exchange cmdlets per 10 s")
 	identityBudget := flag.Int("identity-budget", 0, "enforce this many identity `UNITS` per 10 s (another app spending the rest, say); implies -throttle")
 	exchangeBudget := flag.Int("exchange-budget", 0, "enforce this many Exchange `CMDLETS` per 10 s (published values range from 25 per 5 s to 200 per 5 s); implies -throttle")
+	auditDelay := flag.Duration("audit-delay", 0, "the unified audit log's delay: a change is visible to Search-UnifiedAuditLog this long after it was made (Exchange's are typically 60 to 90 minutes)")
+	auditOff := flag.Bool("audit-off", false, "the tenant's unified audit log is off: nothing is recorded, and Get-AdminAuditLogConfig says so")
 	faults := flag.String("faults", "", "switch faults on: 503=SHARE, reset=SHARE, truncate=SHARE, storm=N, outage-graph=AFTER+FOR, outage-exchange=AFTER+FOR (comma-separated; e.g. 503=0.05,reset=0.01,outage-exchange=30s+60s)")
 	flag.Parse()
 	faultList, err := fake.ParseFaults(*faults)
@@ -52,6 +54,7 @@ func main() {
 	if *generate > 0 {
 		tenant = fake.Generate(tenant, *generate, *seed)
 	}
+	tenant.Audit.Delay, tenant.Audit.Off = *auditDelay, *auditOff
 	changes := tenant.Night(*night)
 	srv := fake.New(tenant)
 	if *throttle || *identityBudget > 0 || *exchangeBudget > 0 {

@@ -45,6 +45,9 @@ func (s *Server) invokeCommand(w http.ResponseWriter, r *http.Request, in *cmdle
 	params := in.CmdletInput.Parameters
 	name := in.CmdletInput.CmdletName
 	if org, ok := s.tenant.ExchangeOrganization[name]; ok {
+		if name == "Get-AdminAuditLogConfig" && s.tenant.Audit.Off {
+			org = auditLogOff(org)
+		}
 		s.cmdletOutput(w, r, params, org)
 		return
 	}
@@ -75,6 +78,14 @@ func (s *Server) invokeCommand(w http.ResponseWriter, r *http.Request, in *cmdle
 		return
 	case "Get-MailboxAuditBypassAssociation":
 		s.auditBypass(w, r, params)
+		return
+	case "Search-UnifiedAuditLog":
+		out, err := s.tenant.Audit.search(params)
+		if err != nil {
+			writeError(w, http.StatusBadRequest, "BadRequest", "Search-UnifiedAuditLog: "+err.Error())
+			return
+		}
+		s.cmdletOutput(w, r, params, out)
 		return
 	}
 	identity, _ := params["Identity"].(string)
@@ -352,4 +363,19 @@ func anyList(v any) []any {
 		return []any{x}
 	}
 	return nil
+}
+
+// auditLogOff is the organisation's audit configuration with unified
+// audit log ingestion off.
+func auditLogOff(rows []map[string]any) []map[string]any {
+	out := make([]map[string]any, len(rows))
+	for i, r := range rows {
+		c := make(map[string]any, len(r))
+		for k, v := range r {
+			c[k] = v
+		}
+		c["UnifiedAuditLogIngestionEnabled"] = false
+		out[i] = c
+	}
+	return out
 }

@@ -26,7 +26,8 @@ type NightChanges struct {
 // generated tenant's Truth in step.
 //
 // Night changes the tenant in place: call it between scans, never while
-// a scan is reading.
+// a scan is reading. Each change is written into the unified audit log
+// (t.Audit) as the cmdlet an administrator would have run.
 func (t *Tenant) Night(n int) NightChanges {
 	t.index()
 	var ch NightChanges
@@ -61,11 +62,13 @@ func (t *Tenant) Night(n int) NightChanges {
 		m := t.mailboxes[strings.ToLower(upn)]
 		m.Mailbox["ForwardingSmtpAddress"] = nil
 		m.Mailbox["DeliverToMailboxAndForward"] = false
+		t.Audit.Record("Set-Mailbox", upn, map[string]any{"Identity": upn, "ForwardingSmtpAddress": "", "DeliverToMailboxAndForward": false})
 		ch.Fixed = append(ch.Fixed, Change{upn, "CO-MAIL-001"})
 	}
 	for _, upn := range pick(legacy, 3) {
 		cas := t.mailboxes[strings.ToLower(upn)].CASMailbox
 		cas["ImapEnabled"], cas["PopEnabled"], cas["SmtpClientAuthenticationDisabled"] = false, false, true
+		t.Audit.Record("Set-CASMailbox", upn, map[string]any{"Identity": upn, "ImapEnabled": false, "PopEnabled": false, "SmtpClientAuthenticationDisabled": true})
 		ch.Fixed = append(ch.Fixed, Change{upn, "CO-PROTO-001"})
 	}
 	for _, upn := range pick(clean, 50) {
@@ -73,6 +76,7 @@ func (t *Tenant) Night(n int) NightChanges {
 		local, _, _ := strings.Cut(upn, "@")
 		m.Mailbox["ForwardingSmtpAddress"] = fmt.Sprintf("smtp:%s-night%d@exfil.example", local, n)
 		m.Mailbox["DeliverToMailboxAndForward"] = true
+		t.Audit.Record("Set-Mailbox", upn, map[string]any{"Identity": upn, "ForwardingSmtpAddress": m.Mailbox["ForwardingSmtpAddress"], "DeliverToMailboxAndForward": true})
 		ch.Introduced = append(ch.Introduced, Change{upn, "CO-MAIL-001"})
 	}
 	if t.Truth != nil {

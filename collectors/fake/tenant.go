@@ -62,6 +62,8 @@ type Tenant struct {
 	// Truth, for a generated tenant, names the accounts each mailbox policy
 	// must fail (policy id → UPN), for tests to check a scan against.
 	Truth map[string]map[string]bool `json:"-"`
+	// Audit is the unified audit log: Night records its changes there.
+	Audit AuditLog `json:"-"`
 
 	SecurityDefaults map[string]any `json:"securityDefaults"`
 	// indexes, built once on first use: a generated tenant has 100,000 users.
