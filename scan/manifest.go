@@ -39,6 +39,10 @@ type Manifest struct {
 	Finished  *time.Time `json:"finished"`
 	// Accounts is the accounts written (when finished).
 	Accounts int `json:"accounts"`
+	// Since is the previous scan an incremental scan built on.
+	Since string `json:"since,omitempty"`
+	// Incremental is what it read, carried and spent (when finished).
+	Incremental *Incremental `json:"incremental,omitempty"`
 	// Merged lists the shards a merge joined; Missing the shards it did not
 	// have (merged with --allow-partial), Unfinished those it took while
 	// unfinished.
@@ -223,6 +227,9 @@ func checkResume(m *Manifest, o Options) error {
 	if m.Filters.IncludeGuests != f.IncludeGuests {
 		differ("--include-guests", m.Filters.IncludeGuests, f.IncludeGuests)
 	}
+	if m.Since != sinceDir(o) {
+		differ("--since", orNone(m.Since), orNone(sinceDir(o)))
+	}
 	if !slices.Equal(sorted(m.Sections), sorted(o.Sections)) {
 		differ("the sections the policies need (the policy set changed)", strings.Join(sorted(m.Sections), ","), strings.Join(sorted(o.Sections), ","))
 	}
@@ -247,3 +254,10 @@ func sorted(s []string) []string {
 
 // isNotExist says a manifest is absent (as opposed to unreadable).
 func isNotExist(err error) bool { return errors.Is(err, fs.ErrNotExist) }
+
+func sinceDir(o Options) string {
+	if o.Since == nil {
+		return ""
+	}
+	return o.Since.Dir
+}

@@ -513,8 +513,10 @@ func (s *scanner) wanted(u snapshot.User, only map[string]bool) bool {
 }
 
 type written struct {
-	user  snapshot.User
-	line  []byte
+	user    snapshot.User
+	line    []byte
+	carried bool   // carried from the previous scan (--since)
+	why     string // why an incremental scan read it
 	ok    bool // every section asked for was collected
 	retry bool // a section failed on its own read: reading it again may help
 	lost  int  // sections asked for and not collected
@@ -615,6 +617,13 @@ func (s *scanner) accounts(ctx context.Context) error {
 		if !w.ok {
 			s.progress.Incomplete++
 		}
+		if s.inc != nil {
+			if w.carried {
+				s.inc.stats.Carried++
+			} else {
+				s.inc.stats.Read[reasonKind(w.why)]++
+			}
+		}
 		s.mu.Unlock()
 		s.report()
 	}
@@ -698,12 +707,25 @@ func (s *scanner) readAll(ctx context.Context, b *batcher, jobs <-chan snapshot.
 // read reads one account into the line the scan writes, saying what it
 // lost and whether reading it again may help.
 func (s *scanner) read(ctx context.Context, b *batcher, u snapshot.User) (written, error) {
+	why := ""
+	if s.inc != nil {
+		if why = s.inc.why(u); why == "" {
+			line, err := s.inc.carry(u, s.tenant)
+			if err == nil {
+				return written{user: u, line: line, ok: true, carried: true}, nil
+			}
+			why = "the previous snapshot could not be carried (" + err.Error() + ")"
+		}
+	}
 	snap := s.account(ctx, b, u)
+	if s.inc != nil {
+		snap.Provenance = &snapshot.Provenance{Reason: why}
+	}
 	line, err := json.Marshal(snap)
 	if err != nil {
 		return written{}, err
 	}
-	w := written{user: u, line: append(line, '\n'), ok: true}
+	w := written{user: u, line: append(line, '\n'), ok: true, why: why}
 	for sec := range s.sections {
 		c := snap.Coverage[sec]
 		if c.Status == snapshot.StatusCollected {

@@ -81,6 +81,8 @@ type Options struct {
 	Now func() time.Time
 	// Progress, when set, is called as accounts complete and every second.
 	Progress func(Progress)
+	// Since, when set, makes the scan incremental (--since DIR).
+	Since *Since
 }
 
 // Progress is where a scan stands.
@@ -110,6 +112,9 @@ type Result struct {
 	// scan waited out.
 	OutageCount int
 	OutageTime  time.Duration
+	// Incremental is what an incremental scan read, carried and spent on
+	// the change feeds; nil for a full scan.
+	Incremental *Incremental
 }
 
 // Outages is how many outages of Graph and Exchange the scan waited out,
@@ -216,9 +221,18 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	if man != nil && !strings.EqualFold(man.Tenant.ID, s.tenant.ID) {
 		return nil, &WrongTenantError{Want: man.Tenant.ID, Got: s.tenant.ID}
 	}
+	if opts.Since != nil {
+		if s.inc, err = openPrevious(*opts.Since, opts.Sections); err != nil {
+			return nil, err
+		}
+		defer s.inc.close()
+		if !strings.EqualFold(s.inc.man.Tenant.ID, s.tenant.ID) {
+			return nil, &WrongTenantError{Want: s.inc.man.Tenant.ID, Got: s.tenant.ID}
+		}
+	}
 	if man == nil {
 		man = &Manifest{Tenant: ManifestTenant{ID: s.tenant.ID, Domain: s.tenant.DefaultDomain}, Shard: shardOf(opts),
-			Filters: filtersOf(opts), Sections: opts.Sections, PolicySet: opts.PolicySet, Started: now().UTC()}
+			Filters: filtersOf(opts), Sections: opts.Sections, PolicySet: opts.PolicySet, Started: now().UTC(), Since: sinceDir(opts)}
 	}
 	man.Version = opts.Version
 	if err := writeManifest(opts.Dir, man); err != nil {
@@ -257,6 +271,11 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	if err := s.bulk(ctx); err != nil {
 		return nil, err
 	}
+	if s.inc != nil {
+		if err := s.readFeeds(ctx); err != nil {
+			return nil, err
+		}
+	}
 	stopTicker := s.tick(ctx)
 	err = s.accounts(ctx)
 	stopTicker()
@@ -269,6 +288,10 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	if s.exClient != nil {
 		n, d := s.exClient.Outages()
 		res.OutageCount, res.OutageTime = res.OutageCount+n, res.OutageTime+d
+	}
+	if s.inc != nil {
+		s.inc.stats.Full = s.inc.full
+		res.Incremental, man.Incremental = s.inc.stats, s.inc.stats
 	}
 	if err == nil {
 		finished := now().UTC()
@@ -316,6 +339,7 @@ type scanner struct {
 	graph         *graph.Reader
 	exClient      *exchange.Client
 	cp            *checkpoint
+	inc           *incremental // an incremental scan's previous scan and feeds (--since)
 
 	identityB, protectionB, reportsB, exchangeB *budget
 	requests                                    map[string]*atomic.Int64

@@ -53,8 +53,27 @@ type Snapshot struct {
 	// (`"Eve" [EX:/o=…]`, a display name, an address). A name missing here
 	// is judged by its form alone: an address by its domain, anything else
 	// is unknown.
-	Recipients map[string]Recipient    `json:"recipients,omitempty"`
+	Recipients map[string]Recipient `json:"recipients,omitempty"`
+	// Provenance says how a scan came by the snapshot; absent for one
+	// read by collect or verify.
+	Provenance *Provenance             `json:"provenance,omitempty"`
 	Coverage   map[string]CoverageItem `json:"coverage"`
+}
+
+// Provenance is how a scan came by a snapshot. An incremental scan
+// (--since) reads again the accounts the change feeds name and carries
+// the others from the previous scan unchanged: their collectedAt is still
+// when they were read.
+type Provenance struct {
+	// Carried says the snapshot was carried from an earlier scan, not
+	// read by this one.
+	Carried bool `json:"carried"`
+	// From is the scan directory it was carried from.
+	From string `json:"from,omitempty"`
+	// Reason says why an incremental scan read the account ("changed:
+	// Set-Mailbox", "new", "incomplete before", "due: read 30 days ago",
+	// "mailbox audit bypassed") or why the scan read everything.
+	Reason string `json:"reason,omitempty"`
 }
 
 // Source names the tool and collectors that produced a snapshot.

@@ -169,30 +169,31 @@ func (r *statusRecorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 }
 
 var (
-	reUser            = regexp.MustCompile(`^/users/([^/]+)$`)
-	reUserMethods     = regexp.MustCompile(`^/users/([^/]+)/authentication/methods$`)
-	reUserRules       = regexp.MustCompile(`^/users/([^/]+)/mailFolders/inbox/messageRules$`)
-	reUserMailbox     = regexp.MustCompile(`^/users/([^/]+)/mailboxSettings$`)
-	reUserFolder      = regexp.MustCompile(`^/users/([^/]+)/mailFolders/([^/]+)$`)
-	reUserCalendar    = regexp.MustCompile(`^/users/([^/]+)/calendar/calendarPermissions$`)
-	reUserAppRoles    = regexp.MustCompile(`^/users/([^/]+)/appRoleAssignments$`)
-	reUserGrants      = regexp.MustCompile(`^/users/([^/]+)/oauth2PermissionGrants$`)
-	reUserRoles       = regexp.MustCompile(`^/users/([^/]+)/transitiveMemberOf/(microsoft\.)?graph\.directoryRole$`)
-	reServicePrin     = regexp.MustCompile(`^/servicePrincipals/([^/]+)$`)
-	reRiskyUser       = regexp.MustCompile(`^/identityProtection/riskyUsers/([^/]+)$`)
-	reRegistration    = regexp.MustCompile(`^/reports/authenticationMethods/userRegistrationDetails/([^/]+)$`)
-	reSignInFilter    = regexp.MustCompile(`^userId eq '([^']+)' and createdDateTime ge (\S+)$`)
-	reAuditFilter     = regexp.MustCompile(`^targetResources/any\(t:\s*t/id eq '([^']+)'\) and activityDateTime ge (\S+)$`)
-	reAuditByFilter   = regexp.MustCompile(`^initiatedBy/user/id eq '([^']+)' and activityDateTime ge (\S+)$`)
-	rePrincipalFilter = regexp.MustCompile(`^principalId eq '([^']+)'$`)
-	reConsentFilter   = regexp.MustCompile(`^consentType eq '(\w+)'$`)
-	reClientFilter    = regexp.MustCompile(`^clientId eq '([^']+)' and consentType eq '(\w+)'$`)
-	reDevice          = regexp.MustCompile(`^/devices/([^/]+)$`)
-	reRoleMembers     = regexp.MustCompile(`^/directoryRoles/([^/]+)/members$`)
-	reGroupMembers    = regexp.MustCompile(`^/groups/([^/]+)/transitiveMembers/microsoft\.graph\.user$`)
-	reOwnedObjects    = regexp.MustCompile(`^/users/([^/]+)/ownedObjects/microsoft\.graph\.(application|servicePrincipal)$`)
-	reApplication     = regexp.MustCompile(`^/applications/([^/]+)$`)
-	reIDFilter        = regexp.MustCompile(`^id eq '([^']+)'$`)
+	reUser             = regexp.MustCompile(`^/users/([^/]+)$`)
+	reUserMethods      = regexp.MustCompile(`^/users/([^/]+)/authentication/methods$`)
+	reUserRules        = regexp.MustCompile(`^/users/([^/]+)/mailFolders/inbox/messageRules$`)
+	reUserMailbox      = regexp.MustCompile(`^/users/([^/]+)/mailboxSettings$`)
+	reUserFolder       = regexp.MustCompile(`^/users/([^/]+)/mailFolders/([^/]+)$`)
+	reUserCalendar     = regexp.MustCompile(`^/users/([^/]+)/calendar/calendarPermissions$`)
+	reUserAppRoles     = regexp.MustCompile(`^/users/([^/]+)/appRoleAssignments$`)
+	reUserGrants       = regexp.MustCompile(`^/users/([^/]+)/oauth2PermissionGrants$`)
+	reUserRoles        = regexp.MustCompile(`^/users/([^/]+)/transitiveMemberOf/(microsoft\.)?graph\.directoryRole$`)
+	reServicePrin      = regexp.MustCompile(`^/servicePrincipals/([^/]+)$`)
+	reRiskyUser        = regexp.MustCompile(`^/identityProtection/riskyUsers/([^/]+)$`)
+	reRegistration     = regexp.MustCompile(`^/reports/authenticationMethods/userRegistrationDetails/([^/]+)$`)
+	reSignInFilter     = regexp.MustCompile(`^userId eq '([^']+)' and createdDateTime ge (\S+)$`)
+	reAuditFilter      = regexp.MustCompile(`^targetResources/any\(t:\s*t/id eq '([^']+)'\) and activityDateTime ge (\S+)$`)
+	reAuditByFilter    = regexp.MustCompile(`^initiatedBy/user/id eq '([^']+)' and activityDateTime ge (\S+)$`)
+	reAuditSinceFilter = regexp.MustCompile(`^activityDateTime ge (\S+)$`)
+	rePrincipalFilter  = regexp.MustCompile(`^principalId eq '([^']+)'$`)
+	reConsentFilter    = regexp.MustCompile(`^consentType eq '(\w+)'$`)
+	reClientFilter     = regexp.MustCompile(`^clientId eq '([^']+)' and consentType eq '(\w+)'$`)
+	reDevice           = regexp.MustCompile(`^/devices/([^/]+)$`)
+	reRoleMembers      = regexp.MustCompile(`^/directoryRoles/([^/]+)/members$`)
+	reGroupMembers     = regexp.MustCompile(`^/groups/([^/]+)/transitiveMembers/microsoft\.graph\.user$`)
+	reOwnedObjects     = regexp.MustCompile(`^/users/([^/]+)/ownedObjects/microsoft\.graph\.(application|servicePrincipal)$`)
+	reApplication      = regexp.MustCompile(`^/applications/([^/]+)$`)
+	reIDFilter         = regexp.MustCompile(`^id eq '([^']+)'$`)
 )
 
 func (s *Server) route(w http.ResponseWriter, r *http.Request, path string) {
@@ -432,6 +433,9 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, path string) {
 			match = auditTargets
 		} else if m = reAuditByFilter.FindStringSubmatch(filter); m != nil {
 			match = auditInitiatedBy
+		} else if m = reAuditSinceFilter.FindStringSubmatch(filter); m != nil {
+			m = []string{m[0], "", m[1]} // the whole tenant's, since
+			match = func(map[string]any, string) bool { return true }
 		} else {
 			badFilter(w, filter)
 			return
