@@ -77,6 +77,16 @@ func (i *Incremental) ReadTotal() int {
 	return n
 }
 
+// PreviousError is a --since directory that cannot be built on: not a
+// finished scan of this tenant's accounts, unreadable, or a shard.
+type PreviousError struct{ Msg string }
+
+func (e *PreviousError) Error() string { return e.Msg }
+
+func previousErrorf(format string, args ...any) error {
+	return &PreviousError{Msg: fmt.Sprintf(format, args...)}
+}
+
 // prevAccount is an account of the previous scan: where its line is, when
 // it was read, and what decides whether it is read again.
 type prevAccount struct {
@@ -106,17 +116,17 @@ func openPrevious(opts Since, sections []string) (*incremental, error) {
 	opts = opts.withDefaults()
 	man, err := ReadManifest(opts.Dir)
 	if err != nil {
-		return nil, fmt.Errorf("--since %s: %w", opts.Dir, err)
+		return nil, previousErrorf("--since %s: %v", opts.Dir, err)
 	}
 	if man.Finished == nil {
-		return nil, fmt.Errorf("--since %s: that scan did not finish: finish it with scan --resume, or scan without --since", opts.Dir)
+		return nil, previousErrorf("--since %s: that scan did not finish: finish it with scan --resume, or scan without --since", opts.Dir)
 	}
 	if man.Shard != nil {
-		return nil, fmt.Errorf("--since %s: a shard (%d/%d): give a merged scan, or the same shard's previous scan to each shard", opts.Dir, man.Shard.Index, man.Shard.Count)
+		return nil, previousErrorf("--since %s: a shard (%d/%d): give a merged scan, or the same shard's previous scan to each shard", opts.Dir, man.Shard.Index, man.Shard.Count)
 	}
 	f, err := safefile.Open(filepath.Join(opts.Dir, snapshotsName), os.O_RDONLY)
 	if err != nil {
-		return nil, fmt.Errorf("--since %s: %w", opts.Dir, err)
+		return nil, previousErrorf("--since %s: %v", opts.Dir, err)
 	}
 	inc := &incremental{opts: opts, man: man, file: f, byID: map[string]prevAccount{}, changed: map[string]string{},
 		stats: &Incremental{From: opts.Dir, Read: map[string]int{}, FeedRequests: map[string]int{}}}
@@ -131,7 +141,7 @@ func openPrevious(opts Since, sections []string) (*incremental, error) {
 		if len(raw) > 0 && raw[len(raw)-1] == '\n' {
 			if err := inc.index(raw, off, want); err != nil {
 				f.Close()
-				return nil, fmt.Errorf("--since %s: %s:%d: %v", opts.Dir, snapshotsName, line, err)
+				return nil, previousErrorf("--since %s: %s:%d: %v", opts.Dir, snapshotsName, line, err)
 			}
 		}
 		off += int64(len(raw))
@@ -140,7 +150,7 @@ func openPrevious(opts Since, sections []string) (*incremental, error) {
 		}
 		if err != nil {
 			f.Close()
-			return nil, fmt.Errorf("--since %s: %w", opts.Dir, err)
+			return nil, previousErrorf("--since %s: %v", opts.Dir, err)
 		}
 	}
 	if !equalSets(man.Sections, sections) {

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -42,9 +43,11 @@ type ScanOptions struct {
 	identityGiven, exchangeGiven bool
 	Shard                        string
 	Tenants                      string
-	Check                        CheckOptions
-	Connection                   connectionFlags
-	factory                      *factory
+	// Since, MaxAge and Overlap make the scan incremental.
+	Since, MaxAge, Overlap string
+	Check                  CheckOptions
+	Connection             connectionFlags
+	factory                *factory
 	// flags are the command's flags, to tell given from defaulted and to
 	// print the command that resumes the scan.
 	flags *pflag.FlagSet
@@ -67,10 +70,25 @@ budgets. Only the sections the active posture policies need are read.
 DIR receives tenant.json, snapshots.jsonl (one account per line, written as
 accounts complete), results.json (closeout.results/v1, the same as
 closeout check over those snapshots) and a checkpoint: after a kill,
-closeout scan --resume -o DIR reads only the accounts not yet written.`,
+closeout scan --resume -o DIR reads only the accounts not yet written.
+
+--since PREVIOUS makes the scan incremental: it builds on PREVIOUS, the
+last finished scan of the tenant. The change feeds (Entra ID's directory
+audits, Identity Protection's risky users, Exchange's unified audit log)
+are read once each from PREVIOUS's start less --overlap; the accounts they
+name are read again, as are new accounts, accounts PREVIOUS read
+incompletely, accounts whose mailbox auditing is off or bypassed (their own
+changes go unlogged), accounts whose user record changed, and a rolling
+share so that nothing carried is older than --max-age. Every other account
+is carried from PREVIOUS as it was, marked carried, its collectedAt the time
+it was read. The results judge the whole tenant. When the feeds cannot vouch
+for the tenant (the unified audit log off or unreadable, PREVIOUS older than
+the logs keep, other sections asked for) every account is read, and the
+summary says why.`,
 		Example: `  closeout scan -o out/scan
   closeout scan -o out/scan --resume
-  closeout scan -o out/scan --users-from vips.txt --exclude 'svc-*' --output out/scan.html`,
+  closeout scan -o out/scan --users-from vips.txt --exclude 'svc-*' --output out/scan.html
+  closeout scan -o out/nights/2026-12-07 --since out/nights/2026-12-06 --max-age 7d`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			opts.identityGiven = cmd.Flags().Changed("identity-budget")
@@ -91,6 +109,9 @@ closeout scan --resume -o DIR reads only the accounts not yet written.`,
 	fl.StringArrayVar(&opts.Exclude, "exclude", nil, "leave out accounts whose UPN matches `PATTERN` (repeatable; * and ?)")
 	fl.BoolVar(&opts.IncludeGuests, "include-guests", false, "scan guest accounts too")
 	fl.IntVar(&opts.Workers, "workers", 64, "accounts read at once")
+	fl.StringVar(&opts.Since, "since", "", "scan incrementally: build on the previous finished scan `DIR` of the tenant, reading again only the accounts the change feeds name (and new, incomplete, unaudited and due ones) and carrying the rest")
+	fl.StringVar(&opts.MaxAge, "max-age", "7d", "with --since: the oldest a carried snapshot may be, `AGE` (7d, 36h); a share of the accounts is read again each night so none is older")
+	fl.StringVar(&opts.Overlap, "overlap", "24h", "with --since: read the change feeds from this long before the previous scan began, `AGE`: audit records appear late")
 	fl.StringVar(&opts.Shard, "shard", "", "read one shard of the accounts, `i/n` (0 ≤ i < n) by a stable hash; the shards share the tenant's Graph budget, so give each a part of --identity-budget; closeout merge joins them")
 	fl.IntVar(&opts.IdentityUnits, "identity-budget", 0, "Graph resource `UNITS` per 10 s for this app in this tenant (default: Microsoft's for the tenant's size, 3500, 5000 or 8000, divided among the shards); the pace never passes it")
 	fl.IntVar(&opts.ExchangeRate, "exchange-budget", 0, "Exchange admin API `CMDLETS` per 10 s, a ceiling the pace never passes (default: start at 1000 and learn the budget in force, above or below: Microsoft documents none)")
@@ -134,12 +155,16 @@ func scanRun(opts *ScanOptions) error {
 	if err != nil {
 		return err
 	}
+	since, err := opts.since()
+	if err != nil {
+		return err
+	}
 	// Read what the posture policies need, and nothing else.
 	sections := set.Requires(snapshot.ModePosture)
 	so := scan.Options{
 		Dir: opts.Dir, Resume: opts.Resume, Sections: sections, Users: users, Group: opts.Group, Exclude: opts.Exclude, Shard: shard, Shards: shards, PolicySet: set.Digest,
 		IncludeGuests: opts.IncludeGuests, Workers: opts.Workers, IdentityUnitsPer10s: opts.IdentityUnits, ExchangePer10s: opts.ExchangeRate,
-		ExchangeCeiling: opts.exchangeGiven, Version: version, Now: f.Now,
+		ExchangeCeiling: opts.exchangeGiven, Version: version, Now: f.Now, Since: since,
 		Progress: progressPrinter(opts.IO, "", opts.Check.Output.Quiet),
 	}
 	opts.Check.loaded = set // evaluated with the set compiled above
@@ -235,7 +260,8 @@ func scanTenant(opts *ScanOptions, conn *connectionFlags, so scan.Options, label
 	}
 	var conflict *scan.ConflictError
 	var tampered *scan.CheckpointError
-	if errors.As(err, &conflict) || errors.As(err, &tampered) {
+	var previous *scan.PreviousError
+	if errors.As(err, &conflict) || errors.As(err, &tampered) || errors.As(err, &previous) {
 		return &exitError{code: exitInput, err: err}
 	}
 	if err != nil {
@@ -280,6 +306,9 @@ func scanTenant(opts *ScanOptions, conn *connectionFlags, so scan.Options, label
 			prefix, strings.Join(uses, ", "), bind.Name, bind.Floor().Round(time.Millisecond), rate(bind.InForce()), res.Elapsed.Seconds()/max(bind.Floor().Seconds(), 0.001))
 		if n, d := res.Outages(); n > 0 {
 			fmt.Fprintf(opts.IO.ErrOut, "%swaited out %d outage(s) of Microsoft's services, %s in all\n", prefix, n, d.Round(time.Second))
+		}
+		if inc := res.Incremental; inc != nil {
+			fmt.Fprintf(opts.IO.ErrOut, "%s%s\n", prefix, incrementalSummary(inc))
 		}
 	}
 	return nil
@@ -397,6 +426,49 @@ func (opts *ScanOptions) fromManifest(so *scan.Options, m *scan.Manifest) {
 	if !given("include-guests") {
 		so.IncludeGuests = m.Filters.IncludeGuests
 	}
+	if !given("since") && m.Since != "" {
+		since := scan.Since{Dir: m.Since}
+		if so.Since != nil {
+			since = *so.Since
+			since.Dir = m.Since
+		}
+		so.Since = &since
+	}
+}
+
+// since is --since and its settings, or nil for a full scan.
+func (opts *ScanOptions) since() (*scan.Since, error) {
+	given := func(name string) bool { return opts.flags != nil && opts.flags.Changed(name) }
+	if opts.Since == "" {
+		if given("max-age") || given("overlap") {
+			return nil, usageErrorf("--max-age and --overlap go with --since PREVIOUS")
+		}
+		return nil, nil
+	}
+	maxAge, err := parseAge(opts.MaxAge)
+	if err != nil || maxAge < 24*time.Hour {
+		return nil, usageErrorf("--max-age %q: want an age of at least a day, such as 7d or 36h", opts.MaxAge)
+	}
+	overlap, err := parseAge(opts.Overlap)
+	if err != nil || overlap < 0 {
+		return nil, usageErrorf("--overlap %q: want an age such as 24h or 2d", opts.Overlap)
+	}
+	if filepath.Clean(opts.Since) == filepath.Clean(opts.Dir) {
+		return nil, usageErrorf("--since %s is the scan's own directory: build on the previous night's, into a new one", opts.Since)
+	}
+	return &scan.Since{Dir: opts.Since, MaxAge: maxAge, Overlap: overlap}, nil
+}
+
+// parseAge reads a duration that may be in days: 7d, 1.5d, 36h, 90m.
+func parseAge(s string) (time.Duration, error) {
+	if d, ok := strings.CutSuffix(strings.TrimSpace(s), "d"); ok {
+		n, err := strconv.ParseFloat(d, 64)
+		if err != nil || n < 0 {
+			return 0, fmt.Errorf("not a number of days")
+		}
+		return time.Duration(n * 24 * float64(time.Hour)), nil
+	}
+	return time.ParseDuration(s)
 }
 
 // resumeCommand is the command that finishes a stopped scan: this one, as
@@ -588,4 +660,32 @@ func progressPrinter(io *IOStreams, label string, quiet bool) func(scan.Progress
 		fmt.Fprintf(io.ErrOut, "%s%d/%s accounts, %.1f/s, eta %s, %d throttled, %d incomplete\n",
 			prefix, p.Done+p.Resumed, total, rate, eta, p.Throttled, p.Incomplete)
 	}
+}
+
+// incrementalSummary says what an incremental scan read and why, what it
+// carried, and what the change feeds cost.
+func incrementalSummary(inc *scan.Incremental) string {
+	var feeds []string
+	for _, name := range []string{"directoryAudits", "unifiedAuditLog"} {
+		if n, ok := inc.FeedRequests[name]; ok {
+			feeds = append(feeds, fmt.Sprintf("%s %d", name, n))
+		}
+	}
+	cost := "the change feeds cost " + strings.Join(feeds, ", ") + " requests"
+	if inc.Full != "" {
+		return fmt.Sprintf("read every account (%d), not incrementally: %s; %s", inc.ReadTotal(), inc.Full, cost)
+	}
+	var why []string
+	for _, k := range []string{"changed", "new", "incomplete before", "mailbox audit off or bypassed", "due"} {
+		if n := inc.Read[k]; n > 0 {
+			why = append(why, fmt.Sprintf("%d %s", n, k))
+		}
+	}
+	for k, n := range inc.Read {
+		if !slices.Contains([]string{"changed", "new", "incomplete before", "mailbox audit off or bypassed", "due"}, k) {
+			why = append(why, fmt.Sprintf("%d %s", n, k))
+		}
+	}
+	return fmt.Sprintf("incremental since %s: read %d accounts (%s), carried %d; the feeds named %d accounts; %s",
+		inc.From, inc.ReadTotal(), strings.Join(why, ", "), inc.Carried, inc.Changes, cost)
 }

@@ -234,6 +234,11 @@ func scanTenants(opts *ScanOptions, so scan.Options) error {
 			if err == nil {
 				tso := so
 				tso.Dir = filepath.Join(opts.Dir, t.Label)
+				if so.Since != nil {
+					since := *so.Since
+					since.Dir = filepath.Join(so.Since.Dir, t.Label) // each tenant builds on its own
+					tso.Since = &since
+				}
 				tso.Tenant = t.ID
 				// Several tenants' live bars would overwrite one another:
 				// plain lines, each with its tenant's label.
