@@ -517,9 +517,9 @@ type written struct {
 	line    []byte
 	carried bool   // carried from the previous scan (--since)
 	why     string // why an incremental scan read it
-	ok    bool // every section asked for was collected
-	retry bool // a section failed on its own read: reading it again may help
-	lost  int  // sections asked for and not collected
+	ok      bool   // every section asked for was collected
+	retry   bool   // a section failed on its own read: reading it again may help
+	lost    int    // sections asked for and not collected
 }
 
 // maxHeldForRetry bounds the accounts held back, in memory, to be read
