@@ -231,6 +231,12 @@ func (s *Set) Evaluate(ctx context.Context, doc *snapshot.Document) *results.Sub
 		}
 	}
 	sub.NotRead = notRead(doc)
+	if prov, ok := doc.Value["provenance"].(map[string]any); ok {
+		sub.Carried = prov["carried"] == true
+		if at, err := time.Parse(time.RFC3339, fmt.Sprint(doc.Value["collectedAt"])); err == nil {
+			sub.ReadAt = &at
+		}
+	}
 	mq := s.byMode[mode]
 	input, err := ast.InterfaceToValue(doc.Value)
 	var outputs map[string]any

@@ -25,6 +25,7 @@ var htmlTemplate = template.Must(template.New("report.html.tmpl").Funcs(template
 		return string(b)
 	},
 	"label": func(s results.Status) string { return statusLabel[s] },
+	"readAt": readNote,
 	"counts": func(s *results.Subject) []htmlCount {
 		n := map[results.Status]int{}
 		for _, f := range s.Findings {
@@ -111,6 +112,7 @@ type htmlView struct {
 type htmlTenant struct {
 	Accounts, Exposed, Clean, More int
 	Percent                        string
+	Age                            string // how old what is judged is, when accounts were carried
 	Items                          []htmlItem
 	Tenants                        []*results.Subject
 	Rows                           []htmlAccountRow
@@ -144,7 +146,7 @@ const htmlAccountsListed = 5000
 
 func tenantHTML(doc *document) *htmlTenant {
 	over := doc.Over
-	t := &htmlTenant{Accounts: over.accounts, Exposed: over.exposed, Percent: percent(over.exposed, over.accounts)}
+	t := &htmlTenant{Accounts: over.accounts, Exposed: over.exposed, Percent: percent(over.exposed, over.accounts), Age: over.ageLine()}
 	for _, it := range over.exposures() {
 		t.Items = append(t.Items, htmlItem{Severity: it.severity, Item: it.item, Accounts: it.accounts, Policies: strings.Join(sortedKeys(it.policies), ", ")})
 	}

@@ -93,6 +93,9 @@ const markdownAccountsListed = 500
 func renderMarkdownTenant(b *strings.Builder, doc *document) {
 	over := doc.Over
 	fmt.Fprintf(b, "\n**%s of %s have a blocking finding (%s).**\n", plural(over.exposed, "account"), plural(over.accounts, "account"), percent(over.exposed, over.accounts))
+	if line := over.ageLine(); line != "" {
+		fmt.Fprintf(b, "\n%s.\n", line)
+	}
 	if items := over.exposures(); len(items) > 0 {
 		b.WriteString("\n## Exposed accounts by checklist item\n\n| severity | checklist item | accounts | policies |\n|---|---|---:|---|\n")
 		for _, it := range items {
@@ -173,6 +176,9 @@ func renderMarkdownSubject(b *strings.Builder, raw *results.Subject) {
 	context := "posture scan"
 	if s.Mode == "incident" {
 		context = "incident " + s.Incident
+	}
+	if note := readNote(raw); note != "" {
+		sha += " · " + note
 	}
 	fmt.Fprintf(b, "\n## %s\n\n%s · snapshot %s · sha256 %s\n\n", title, context, source, sha)
 	var openItems []results.Finding

@@ -7,6 +7,7 @@ import (
 	"io"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/closeout-dev/closeout/results"
 )
@@ -78,6 +79,10 @@ type overview struct {
 	readAny  int
 	tenantFx []string
 	tenantN  int
+	// carried counts accounts carried from an earlier scan (scan --since);
+	// oldest is the earliest read time of what is judged.
+	carried int
+	oldest  *time.Time
 }
 
 func newOverview() *overview {
@@ -115,6 +120,12 @@ func (r *overview) add(s *results.Subject) {
 		return
 	}
 	r.accounts++
+	if s.Carried {
+		r.carried++
+	}
+	if s.ReadAt != nil && (r.oldest == nil || s.ReadAt.Before(*r.oldest)) {
+		r.oldest = s.ReadAt
+	}
 	if len(s.NotRead) > 0 {
 		r.readAny++
 	}
@@ -269,6 +280,9 @@ func (r *summaryReporter) End(sum results.Summary) error {
 	if r.unknown > 0 {
 		fmt.Fprintf(w, "\n%s could not be judged (unknown): a missing section or value is never a pass\n", plural(r.unknown, "finding"))
 	}
+	if line := r.ageLine(); line != "" {
+		fmt.Fprintf(w, "\n%s\n", line)
+	}
 	fmt.Fprintln(w)
 	gate := gateWords(r.meta.FailOn)
 	if sum.Blocking > 0 {
@@ -381,4 +395,37 @@ func sortWorstFirst(subjects []*results.Subject) {
 		}
 		return a.Subject < b.Subject
 	})
+}
+
+// ageLine says how old what is judged is, when a scan carried accounts
+// from an earlier one: how many were read, how many carried, and the
+// oldest read.
+func (r *overview) ageLine() string {
+	if r.oldest == nil {
+		return ""
+	}
+	return fmt.Sprintf("Judged on data of different ages: %d accounts read by this scan, %d carried from an earlier one unchanged; the oldest was read %s (%s ago)",
+		r.accounts-r.carried, r.carried, r.oldest.UTC().Format("2006-01-02 15:04"), ageWords(r.meta.GeneratedAt.Sub(*r.oldest)))
+}
+
+// ageWords is a duration as a person says it: "3.0 days", "5 hours".
+func ageWords(d time.Duration) string {
+	if d >= 48*time.Hour {
+		return fmt.Sprintf("%.1f days", d.Hours()/24)
+	}
+	return fmt.Sprintf("%d hours", int(d.Hours()))
+}
+
+// readNote says when a subject's snapshot was read, and that it was
+// carried from an earlier scan, for a scan that carries accounts; "" for
+// one read by the run that judged it.
+func readNote(s *results.Subject) string {
+	if s.ReadAt == nil {
+		return ""
+	}
+	note := "read " + s.ReadAt.UTC().Format("2006-01-02 15:04") + " UTC"
+	if s.Carried {
+		note += " (carried unchanged from an earlier scan)"
+	}
+	return note
 }

@@ -130,8 +130,13 @@ type Subject struct {
 	// NotRead are the sections of the snapshot that could not be read
 	// (forbidden, unlicensed, failed): what the findings that needed them
 	// could not judge.
-	NotRead  []NotRead `json:"notRead,omitempty"`
-	Findings []Finding `json:"findings"`
+	NotRead []NotRead `json:"notRead,omitempty"`
+	// ReadAt is when the snapshot was read, for a scan that carries
+	// accounts from an earlier one (scan --since); Carried says this one
+	// was carried, not read tonight.
+	ReadAt   *time.Time `json:"readAt,omitempty"`
+	Carried  bool       `json:"carried,omitempty"`
+	Findings []Finding  `json:"findings"`
 }
 
 // NotRead is a section of a snapshot that was not collected, and why.
