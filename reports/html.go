@@ -24,7 +24,7 @@ var htmlTemplate = template.Must(template.New("report.html.tmpl").Funcs(template
 		b, _ := json.MarshalIndent(v, "", "  ")
 		return string(b)
 	},
-	"label": func(s results.Status) string { return statusLabel[s] },
+	"label":  func(s results.Status) string { return statusLabel[s] },
 	"readAt": readNote,
 	"counts": func(s *results.Subject) []htmlCount {
 		n := map[results.Status]int{}
