@@ -707,10 +707,10 @@ func (s *scanner) readAll(ctx context.Context, b *batcher, jobs <-chan snapshot.
 // read reads one account into the line the scan writes, saying what it
 // lost and whether reading it again may help.
 func (s *scanner) read(ctx context.Context, b *batcher, u snapshot.User) (written, error) {
-	why := ""
+	why, bulk := "", s.bulkSum(u)
 	if s.inc != nil {
-		if why = s.inc.why(u); why == "" {
-			line, err := s.inc.carry(u, s.tenant)
+		if why = s.inc.why(u, bulk); why == "" {
+			line, err := s.inc.carry(u, s.tenant, bulk)
 			if err == nil {
 				return written{user: u, line: line, ok: true, carried: true}, nil
 			}
@@ -718,9 +718,9 @@ func (s *scanner) read(ctx context.Context, b *batcher, u snapshot.User) (writte
 		}
 	}
 	snap := s.account(ctx, b, u)
-	if s.inc != nil {
-		snap.Provenance = &snapshot.Provenance{Reason: why}
-	}
+	// Every scan's snapshot records what the lists said of the account:
+	// the next scan --since compares it with its own.
+	snap.Provenance = &snapshot.Provenance{Reason: why, BulkSum: bulk}
 	line, err := json.Marshal(snap)
 	if err != nil {
 		return written{}, err

@@ -96,6 +96,7 @@ type prevAccount struct {
 	complete bool // every section asked for was collected (or has no object)
 	bypassed bool // its mailbox is not audited, or its owner bypasses auditing
 	userSum  uint64
+	bulkSum  string // what the tenant-wide lists said of it (provenance.bulkSum)
 }
 
 type incremental struct {
@@ -167,12 +168,16 @@ func (inc *incremental) index(raw []byte, off int64, want map[string]bool) error
 		Mailbox     *struct {
 			Audit *snapshot.MailboxAudit `json:"audit"`
 		} `json:"mailbox"`
-		Coverage map[string]snapshot.CoverageItem `json:"coverage"`
+		Coverage   map[string]snapshot.CoverageItem `json:"coverage"`
+		Provenance *snapshot.Provenance             `json:"provenance"`
 	}
 	if err := json.Unmarshal(raw, &doc); err != nil || doc.User.ID == "" {
 		return fmt.Errorf("not a snapshot of the scan")
 	}
 	a := prevAccount{off: off, n: len(raw), readAt: doc.CollectedAt, complete: true, userSum: userSum(doc.User)}
+	if doc.Provenance != nil {
+		a.bulkSum = doc.Provenance.BulkSum
+	}
 	for sec := range want {
 		switch doc.Coverage[sec].Status {
 		case snapshot.StatusCollected, snapshot.StatusNotFound:
@@ -324,8 +329,9 @@ func (inc *incremental) mark(key, why string) {
 	}
 }
 
-// why is the reason an account is read tonight, or "" to carry it.
-func (inc *incremental) why(u snapshot.User) string {
+// why is the reason an account is read tonight, or "" to carry it; bulk
+// is what tonight's tenant-wide lists say of it (bulkSum).
+func (inc *incremental) why(u snapshot.User, bulk string) string {
 	if inc.full != "" {
 		return "full read: " + inc.full
 	}
@@ -343,6 +349,10 @@ func (inc *incremental) why(u snapshot.User) string {
 		return "mailbox audit off or bypassed"
 	case prev.userSum != userSum(u):
 		return "changed: user properties"
+	case bulk == "" || prev.bulkSum == "":
+		return "unvouched: no digest of the tenant-wide lists to compare"
+	case prev.bulkSum != bulk:
+		return "changed: tenant-wide lists"
 	}
 	age := inc.now.Sub(prev.readAt)
 	if age >= inc.opts.MaxAge-24*time.Hour {
@@ -359,7 +369,7 @@ func (inc *incremental) why(u snapshot.User) string {
 
 // carry is the previous scan's line of the account, marked carried, with
 // tonight's tenant (its accepted domains decide inside and outside).
-func (inc *incremental) carry(u snapshot.User, tenant snapshot.Tenant) ([]byte, error) {
+func (inc *incremental) carry(u snapshot.User, tenant snapshot.Tenant, bulk string) ([]byte, error) {
 	prev := inc.byID[strings.ToLower(u.ID)]
 	raw := make([]byte, prev.n)
 	if _, err := inc.file.ReadAt(raw, prev.off); err != nil {
@@ -369,7 +379,7 @@ func (inc *incremental) carry(u snapshot.User, tenant snapshot.Tenant) ([]byte, 
 	if err := json.Unmarshal(raw, &doc); err != nil {
 		return nil, err
 	}
-	doc["provenance"], _ = json.Marshal(snapshot.Provenance{Carried: true, From: inc.opts.Dir})
+	doc["provenance"], _ = json.Marshal(snapshot.Provenance{Carried: true, From: inc.opts.Dir, BulkSum: bulk})
 	doc["tenant"], _ = json.Marshal(tenant)
 	line, err := json.Marshal(doc)
 	return append(line, '\n'), err
@@ -397,4 +407,45 @@ func equalSets(a, b []string) bool {
 func reasonKind(why string) string {
 	k, _, _ := strings.Cut(why, ":")
 	return k
+}
+
+// bulkSum is a digest of what tonight's tenant-wide lists say of an
+// account: its Get-Mailbox and Get-CASMailbox rows, its risk, roles,
+// registration and grants, whether it is restricted, bypasses auditing or
+// is granted SendAs. An account whose digest differs from the one its
+// previous snapshot recorded changed, whatever the audit logs say; the
+// lists are read every night anyway, so this costs no request. "" when a
+// list could not be read.
+func (s *scanner) bulkSum(u snapshot.User) string {
+	for _, err := range s.bulkErrors {
+		if err != nil {
+			return ""
+		}
+	}
+	mbx, _, err1 := s.mailboxes.get(u.ID, u.UserPrincipalName)
+	primary, _ := mbx["PrimarySmtpAddress"].(string)
+	cas, _, err2 := s.casRows.get(u.ID, primary, u.UserPrincipalName)
+	if err1 != nil || err2 != nil {
+		return ""
+	}
+	parts := map[string]any{"mailbox": mbx, "cas": cas, "risk": s.risk[u.ID], "roles": s.roles[u.ID],
+		"registration": s.registered[u.ID], "grants": s.grants[u.ID], "allGrants": s.allGrants}
+	if mbx != nil {
+		parts["bypass"] = s.bypassed(mbx)
+		if identity, _ := mbx["Identity"].(string); identity != "" {
+			parts["sendAs"] = s.sendAs[strings.ToLower(identity)]
+		}
+	}
+	var restricted []map[string]any
+	for _, addr := range []string{u.UserPrincipalName, primary} {
+		restricted = append(restricted, s.restricted[strings.ToLower(addr)]...)
+	}
+	parts["restricted"] = restricted
+	raw, err := json.Marshal(parts)
+	if err != nil {
+		return ""
+	}
+	h := fnv.New64a()
+	h.Write(raw)
+	return fmt.Sprintf("%016x", h.Sum64())
 }

@@ -74,6 +74,11 @@ type Provenance struct {
 	// Set-Mailbox", "new", "incomplete before", "due: read 30 days ago",
 	// "mailbox audit bypassed") or why the scan read everything.
 	Reason string `json:"reason,omitempty"`
+	// BulkSum is a digest of what the scan's tenant-wide lists (mailboxes,
+	// risk, roles, grants, registration, restricted senders, audit bypass)
+	// said of the account: the next incremental scan reads it again when
+	// its own lists say otherwise.
+	BulkSum string `json:"bulkSum,omitempty"`
 }
 
 // Source names the tool and collectors that produced a snapshot.

@@ -662,6 +662,10 @@ func progressPrinter(io *IOStreams, label string, quiet bool) func(scan.Progress
 	}
 }
 
+// readReasons are why an incremental scan reads an account, in the order
+// the summary gives them.
+var readReasons = []string{"changed", "new", "incomplete before", "mailbox audit off or bypassed", "due", "unvouched"}
+
 // incrementalSummary says what an incremental scan read and why, what it
 // carried, and what the change feeds cost.
 func incrementalSummary(inc *scan.Incremental) string {
@@ -676,13 +680,13 @@ func incrementalSummary(inc *scan.Incremental) string {
 		return fmt.Sprintf("read every account (%d), not incrementally: %s; %s", inc.ReadTotal(), inc.Full, cost)
 	}
 	var why []string
-	for _, k := range []string{"changed", "new", "incomplete before", "mailbox audit off or bypassed", "due"} {
+	for _, k := range readReasons {
 		if n := inc.Read[k]; n > 0 {
 			why = append(why, fmt.Sprintf("%d %s", n, k))
 		}
 	}
 	for k, n := range inc.Read {
-		if !slices.Contains([]string{"changed", "new", "incomplete before", "mailbox audit off or bypassed", "due"}, k) {
+		if !slices.Contains(readReasons, k) {
 			why = append(why, fmt.Sprintf("%d %s", n, k))
 		}
 	}
