@@ -76,6 +76,10 @@ bench-verify: ## Round trips of one account's collection (Graph and Exchange) at
 bench-history: ## Recording a run of 10,000 accounts x 40 findings in a history file (time, peak heap)
 	$(GO) test -run '^$$' -bench BenchmarkRecord -benchmem -benchtime 3x ./history
 
+.PHONY: bench-incremental
+bench-incremental: ## scan --since on 10,000 generated accounts, 1% changed across every kind: its findings against a full scan's, and the share of Exchange cmdlets and Graph units it spends (about 12 minutes)
+	$(GO) test -run '^$$' -bench BenchmarkIncremental -benchtime 1x -timeout 60m ./scan
+
 .PHONY: bench-scan
 bench-scan: build ## closeout scan of 10,000 fake accounts under Microsoft's budgets (wall time against the floor), and its peak RSS at 10,000 and 100,000
 	$(GO) build -o $(BIN)/closeout-fake ./cmd/closeout-fake

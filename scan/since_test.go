@@ -2,6 +2,7 @@ package scan
 
 import (
 	"context"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -21,14 +22,21 @@ func at(o Options, when time.Time) Options {
 
 // verdicts are every account's findings, policy by policy, as a policy
 // set judges the scan's snapshots.
-func verdicts(t *testing.T, dir string) map[string]string {
+func verdicts(t *testing.T, dir string) map[string]string { return verdictsOf(t, dir) }
+
+func verdictsOf(t testing.TB, dir string) map[string]string {
 	t.Helper()
 	set, err := policies.Load(context.Background(), policies.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	out := map[string]string{}
-	for id, d := range readSnapshots(t, dir) {
+	docs, err := snapshot.LoadFile(filepath.Join(dir, "snapshots.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range docs {
+		id := d.Value["user"].(map[string]any)["id"].(string)
 		var b strings.Builder
 		for _, f := range set.Evaluate(context.Background(), d).Findings {
 			b.WriteString(f.PolicyID + "=" + string(f.Status) + " ")
