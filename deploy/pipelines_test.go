@@ -20,6 +20,16 @@ type pipelineStep struct {
 	env    []string
 }
 
+// run runs the step as its CI service would, in work, with closeout
+// from bin on PATH.
+func (s pipelineStep) run(work, bin string) ([]byte, error) {
+	cmd := exec.Command("bash", "-e", "-o", "pipefail", "-c", s.script)
+	cmd.Dir = work
+	cmd.Env = append(os.Environ(), "PATH="+bin+string(os.PathListSeparator)+os.Getenv("PATH"))
+	cmd.Env = append(cmd.Env, s.env...)
+	return cmd.CombinedOutput()
+}
+
 // The three example pipelines run as written, step by step, in a scratch
 // clone where a pull request lowers a custom policy's severity: lint
 // writes its SARIF, the Rego tests pass with coverage, and the diff
@@ -44,11 +54,7 @@ func TestPipelinesRun(t *testing.T) {
 				t.Fatalf("%s: %d steps run closeout, want lint, test and diff", c.file, len(steps))
 			}
 			for _, s := range steps {
-				cmd := exec.Command("bash", "-e", "-o", "pipefail", "-c", s.script)
-				cmd.Dir = work
-				cmd.Env = append(os.Environ(), "PATH="+bin+string(os.PathListSeparator)+os.Getenv("PATH"))
-				cmd.Env = append(cmd.Env, s.env...)
-				if b, err := cmd.CombinedOutput(); err != nil {
+				if b, err := s.run(work, bin); err != nil {
 					t.Fatalf("%s: step %q: %v\n%s", c.file, s.name, err, b)
 				}
 			}
@@ -105,11 +111,7 @@ func TestPipelinesFailOnAnUntestedPolicy(t *testing.T) {
 			out := t.TempDir()
 			failed := map[string]string{}
 			for _, s := range c.steps(t, raw, out) {
-				cmd := exec.Command("bash", "-e", "-o", "pipefail", "-c", s.script)
-				cmd.Dir = work
-				cmd.Env = append(os.Environ(), "PATH="+bin+string(os.PathListSeparator)+os.Getenv("PATH"))
-				cmd.Env = append(cmd.Env, s.env...)
-				b, err := cmd.CombinedOutput()
+				b, err := s.run(work, bin)
 				for _, gate := range []string{"policy lint", "policy test", "policy diff"} {
 					if strings.Contains(s.script, gate) && err != nil {
 						failed[gate] = string(b)

@@ -1,7 +1,7 @@
 package policies
 
 import (
-	"fmt"
+	"github.com/closeout-dev/closeout/internal/testtool"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -10,47 +10,33 @@ import (
 	"github.com/closeout-dev/closeout/results"
 )
 
-func header(id, checklist, requires, modes string) string {
-	return fmt.Sprintf(`# METADATA
-# title: Custom %[1]s
-# description: A custom policy used by the engine tests.
-# custom:
-#   id: %[1]s
-#   severity: high
-#   checklist: %[2]s
-#   requires: %[3]s
-#   modes: %[4]s
-#   remediation: Fix {user}.
-`, id, checklist, requires, modes)
-}
-
 func TestCustomPolicyLoadErrors(t *testing.T) {
 	cases := []struct {
 		name, src, wantErr string
 	}{
 		{"no metadata", "package custom.c\n\ndeny contains \"x\" if input.user\n", "no package-scope METADATA"},
-		{"no id", strings.Replace(header("X-1", "custom-x", "[user]", "[posture]"), "#   id: X-1\n", "", 1) + "package custom.c\n\ndeny contains \"x\" if input.user\n", "no custom.id"},
-		{"duplicate id", header("CO-MFA-001", "custom-x", "[user]", "[posture]") + "package custom.c\n\ndeny contains \"x\" if input.user\n", "CO-MFA-001 is already used"},
-		{"bad severity", strings.Replace(header("X-1", "custom-x", "[user]", "[posture]"), "severity: high", "severity: urgent", 1) + "package custom.c\n\ndeny contains \"x\" if input.user\n", "unknown severity"},
-		{"bad checklist", header("X-1", "sessions-nuked", "[user]", "[posture]") + "package custom.c\n\ndeny contains \"x\" if input.user\n", "not a checklist key"},
-		{"bad section", header("X-1", "custom-x", "[mailbox]", "[posture]") + "package custom.c\n\ndeny contains \"x\" if input.user\n", "unknown section \"mailbox\""},
-		{"bad mode", header("X-1", "custom-x", "[user]", "[always]") + "package custom.c\n\ndeny contains \"x\" if input.user\n", "unknown mode"},
-		{"no modes", header("X-1", "custom-x", "[user]", "[]") + "package custom.c\n\ndeny contains \"x\" if input.user\n", "modes is empty"},
-		{"http.send", header("X-1", "custom-x", "[user]", "[posture]") + "package custom.c\n\ndeny contains \"x\" if http.send({\"method\": \"get\", \"url\": \"http://127.0.0.1/\"})\n", "http.send is not allowed in closeout policies: network I/O"},
-		{"net lookup", header("X-1", "custom-x", "[user]", "[posture]") + "package custom.c\n\ndeny contains \"x\" if net.lookup_ip_addr(\"example.com\")\n", "net.lookup_ip_addr is not allowed in closeout policies"},
-		{"opa.runtime", header("X-1", "custom-x", "[user]", "[posture]") + "package custom.c\n\ndeny contains x if x := opa.runtime().env\n", "opa.runtime is not allowed in closeout policies"},
-		{"time.now_ns", header("X-1", "custom-x", "[user]", "[posture]") + "package custom.c\n\ndeny contains \"x\" if time.now_ns() > 0\n", "time.now_ns is not allowed in closeout policies"},
-		{"strict unused local", header("X-1", "custom-x", "[user]", "[posture]") + "package custom.c\n\ndeny contains \"x\" if {\n\ty := 1\n\tinput.user\n}\n", "assigned var y unused"},
+		{"no id", strings.Replace(testtool.PolicyHeader("X-1", "custom-x", "[user]", "[posture]"), "#   id: X-1\n", "", 1) + "package custom.c\n\ndeny contains \"x\" if input.user\n", "no custom.id"},
+		{"duplicate id", testtool.PolicyHeader("CO-MFA-001", "custom-x", "[user]", "[posture]") + "package custom.c\n\ndeny contains \"x\" if input.user\n", "CO-MFA-001 is already used"},
+		{"bad severity", strings.Replace(testtool.PolicyHeader("X-1", "custom-x", "[user]", "[posture]"), "severity: high", "severity: urgent", 1) + "package custom.c\n\ndeny contains \"x\" if input.user\n", "unknown severity"},
+		{"bad checklist", testtool.PolicyHeader("X-1", "sessions-nuked", "[user]", "[posture]") + "package custom.c\n\ndeny contains \"x\" if input.user\n", "not a checklist key"},
+		{"bad section", testtool.PolicyHeader("X-1", "custom-x", "[mailbox]", "[posture]") + "package custom.c\n\ndeny contains \"x\" if input.user\n", "unknown section \"mailbox\""},
+		{"bad mode", testtool.PolicyHeader("X-1", "custom-x", "[user]", "[always]") + "package custom.c\n\ndeny contains \"x\" if input.user\n", "unknown mode"},
+		{"no modes", testtool.PolicyHeader("X-1", "custom-x", "[user]", "[]") + "package custom.c\n\ndeny contains \"x\" if input.user\n", "modes is empty"},
+		{"http.send", testtool.PolicyHeader("X-1", "custom-x", "[user]", "[posture]") + "package custom.c\n\ndeny contains \"x\" if http.send({\"method\": \"get\", \"url\": \"http://127.0.0.1/\"})\n", "http.send is not allowed in closeout policies: network I/O"},
+		{"net lookup", testtool.PolicyHeader("X-1", "custom-x", "[user]", "[posture]") + "package custom.c\n\ndeny contains \"x\" if net.lookup_ip_addr(\"example.com\")\n", "net.lookup_ip_addr is not allowed in closeout policies"},
+		{"opa.runtime", testtool.PolicyHeader("X-1", "custom-x", "[user]", "[posture]") + "package custom.c\n\ndeny contains x if x := opa.runtime().env\n", "opa.runtime is not allowed in closeout policies"},
+		{"time.now_ns", testtool.PolicyHeader("X-1", "custom-x", "[user]", "[posture]") + "package custom.c\n\ndeny contains \"x\" if time.now_ns() > 0\n", "time.now_ns is not allowed in closeout policies"},
+		{"strict unused local", testtool.PolicyHeader("X-1", "custom-x", "[user]", "[posture]") + "package custom.c\n\ndeny contains \"x\" if {\n\ty := 1\n\tinput.user\n}\n", "assigned var y unused"},
 		{"syntax", "package custom.c\n\ndeny contains if {\n", "rego_parse_error"},
-		{"javascript reference", strings.Replace(header("X-1", "custom-x", "[user]", "[posture]"), "# custom:\n", "# related_resources:\n#   - ref: javascript:alert(14)\n# custom:\n", 1) + "package custom.c\n\ndeny contains \"x\" if input.user\n", `ref "javascript:alert(14)" is not an https URL`},
-		{"http reference", strings.Replace(header("X-1", "custom-x", "[user]", "[posture]"), "# custom:\n", "# related_resources:\n#   - ref: http://intranet/runbook\n# custom:\n", 1) + "package custom.c\n\ndeny contains \"x\" if input.user\n", "not an https URL"},
-		{"unknown placeholder", strings.Replace(header("X-1", "custom-x", "[user]", "[posture]"), "Fix {user}.", "Fix {user:sql}.", 1) + "package custom.c\n\ndeny contains \"x\" if input.user\n", "placeholder {user:sql}"},
+		{"javascript reference", strings.Replace(testtool.PolicyHeader("X-1", "custom-x", "[user]", "[posture]"), "# custom:\n", "# related_resources:\n#   - ref: javascript:alert(14)\n# custom:\n", 1) + "package custom.c\n\ndeny contains \"x\" if input.user\n", `ref "javascript:alert(14)" is not an https URL`},
+		{"http reference", strings.Replace(testtool.PolicyHeader("X-1", "custom-x", "[user]", "[posture]"), "# custom:\n", "# related_resources:\n#   - ref: http://intranet/runbook\n# custom:\n", 1) + "package custom.c\n\ndeny contains \"x\" if input.user\n", "not an https URL"},
+		{"unknown placeholder", strings.Replace(testtool.PolicyHeader("X-1", "custom-x", "[user]", "[posture]"), "Fix {user}.", "Fix {user:sql}.", 1) + "package custom.c\n\ndeny contains \"x\" if input.user\n", "placeholder {user:sql}"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			dir := t.TempDir()
-			writePolicy(t, dir, "c.rego", tc.src)
+			testtool.WritePolicy(t, dir, "c.rego", tc.src)
 			_, err := Load(ctx, Options{Dirs: []string{dir}})
 			if err == nil {
 				t.Fatalf("Load succeeded, want error containing %q", tc.wantErr)
@@ -75,19 +61,19 @@ func TestCustomPolicyDirMissing(t *testing.T) {
 // Every status the engine produces, from one custom policy set.
 func TestCustomPolicyStatuses(t *testing.T) {
 	dir := t.TempDir()
-	writePolicy(t, dir, "warn.rego", header("X-WARN", "custom-x", "[user]", "[incident, posture]")+
+	testtool.WritePolicy(t, dir, "warn.rego", testtool.PolicyHeader("X-WARN", "custom-x", "[user]", "[incident, posture]")+
 		"package custom.warn\n\nwarn contains {\"msg\": \"careful\", \"upn\": input.user.userPrincipalName} if input.user\n")
-	writePolicy(t, dir, "manual.rego", header("X-MANUAL", "user-notified", "[]", "[incident]")+
+	testtool.WritePolicy(t, dir, "manual.rego", testtool.PolicyHeader("X-MANUAL", "user-notified", "[]", "[incident]")+
 		"package custom.manual\n\nmanual contains \"call the user\" if input.incident\n")
-	writePolicy(t, dir, "posture_only.rego", header("X-POSTURE", "custom-x", "[user]", "[posture]")+
+	testtool.WritePolicy(t, dir, "posture_only.rego", testtool.PolicyHeader("X-POSTURE", "custom-x", "[user]", "[posture]")+
 		"package custom.posture\n\ndeny contains \"posture\" if input.user\n")
-	writePolicy(t, dir, "conflict.rego", header("X-ERROR", "custom-x", "[user]", "[incident, posture]")+
+	testtool.WritePolicy(t, dir, "conflict.rego", testtool.PolicyHeader("X-ERROR", "custom-x", "[user]", "[incident, posture]")+
 		"package custom.conflict\n\nv := input.user.userPrincipalName\n\nv := input.user.id\n\ndeny contains \"never\" if v == \"\"\n")
-	writePolicy(t, dir, "unknown.rego", header("X-UNKNOWN", "custom-x", "[user]", "[incident, posture]")+
+	testtool.WritePolicy(t, dir, "unknown.rego", testtool.PolicyHeader("X-UNKNOWN", "custom-x", "[user]", "[incident, posture]")+
 		"package custom.unknown\n\nunknown contains \"riskState is null\" if input.user\n\nwarn contains \"outranked\" if input.user\n")
-	writePolicy(t, dir, "failunknown.rego", header("X-FAIL-OVER-UNKNOWN", "custom-x", "[user]", "[incident, posture]")+
+	testtool.WritePolicy(t, dir, "failunknown.rego", testtool.PolicyHeader("X-FAIL-OVER-UNKNOWN", "custom-x", "[user]", "[incident, posture]")+
 		"package custom.failunknown\n\nunknown contains \"cannot tell\" if input.user\n\ndeny contains \"proof\" if input.user\n")
-	writePolicy(t, dir, "plain.rego", header("X-STRING", "custom-x", "[user]", "[incident, posture]")+
+	testtool.WritePolicy(t, dir, "plain.rego", testtool.PolicyHeader("X-STRING", "custom-x", "[user]", "[incident, posture]")+
 		"package custom.plain\n\ndeny contains \"plain string result\" if input.user\n")
 	set, err := Load(ctx, Options{Dirs: []string{dir}})
 	if err != nil {
@@ -144,7 +130,7 @@ func TestCustomPolicyStatuses(t *testing.T) {
 // what a policy reads, whatever its METADATA lists.
 func TestCustomPolicyRequiresWhatItReads(t *testing.T) {
 	dir := t.TempDir()
-	writePolicy(t, dir, "forgot.rego", header("X-FORGOT", "custom-x", "[user]", "[incident, posture]")+
+	testtool.WritePolicy(t, dir, "forgot.rego", testtool.PolicyHeader("X-FORGOT", "custom-x", "[user]", "[incident, posture]")+
 		"package custom.forgot\n\ndeny contains \"a rule forwards\" if {\n\tsome rule in input.mailbox.inboxRules\n\tcount(rule.actions.forwardTo) > 0\n}\n")
 	set, err := Load(ctx, Options{Dirs: []string{dir}})
 	if err != nil {
@@ -168,12 +154,12 @@ func TestDigest(t *testing.T) {
 		t.Fatalf("digests %s %s", a.Digest, b.Digest)
 	}
 	dir := t.TempDir()
-	writePolicy(t, dir, "p.rego", header("X-1", "custom-x", "[user]", "[posture]")+"package custom.p\n\ndeny contains \"x\" if input.nope\n")
+	testtool.WritePolicy(t, dir, "p.rego", testtool.PolicyHeader("X-1", "custom-x", "[user]", "[posture]")+"package custom.p\n\ndeny contains \"x\" if input.nope\n")
 	c, err := Load(ctx, Options{Dirs: []string{dir}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	writePolicy(t, dir, "p.rego", header("X-1", "custom-x", "[user]", "[posture]")+"package custom.p\n\ndeny contains \"y\" if input.nope\n")
+	testtool.WritePolicy(t, dir, "p.rego", testtool.PolicyHeader("X-1", "custom-x", "[user]", "[posture]")+"package custom.p\n\ndeny contains \"y\" if input.nope\n")
 	d, err := Load(ctx, Options{Dirs: []string{dir}})
 	if err != nil {
 		t.Fatal(err)

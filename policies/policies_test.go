@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -412,16 +411,6 @@ func cloneDoc(t testing.TB, d *snapshot.Document) *snapshot.Document {
 		t.Fatal(err)
 	}
 	return c
-}
-
-func writePolicy(t *testing.T, dir, name, src string) {
-	t.Helper()
-	if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, name), []byte(src), 0o644); err != nil {
-		t.Fatal(err)
-	}
 }
 
 // Every input a Rego test evaluates a policy with must be a snapshot a

@@ -1,6 +1,7 @@
 package policies
 
 import (
+	"github.com/closeout-dev/closeout/internal/testtool"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -85,7 +86,7 @@ func TestSandboxRefusesBuiltins(t *testing.T) {
 		t.Run(builtin, func(t *testing.T) {
 			t.Parallel()
 			dir := t.TempDir()
-			writePolicy(t, dir, "c.rego", header("X-1", "custom-x", "[user]", "[posture, incident]")+"package custom.c\n\n"+rule+"\n")
+			testtool.WritePolicy(t, dir, "c.rego", testtool.PolicyHeader("X-1", "custom-x", "[user]", "[posture, incident]")+"package custom.c\n\n"+rule+"\n")
 			_, err := Load(ctx, Options{Dirs: []string{dir}})
 			if err == nil || !strings.Contains(err.Error(), builtin+" is not allowed in closeout policies: ") || !strings.Contains(err.Error(), filepath.Join(dir, "c.rego")) {
 				t.Fatalf("err = %v, want %s refused by the sandbox in %s", err, builtin, dir)
@@ -108,16 +109,16 @@ func TestCustomCannotRewriteLibrary(t *testing.T) {
 		{"other root", "package acme\n\nx := 1\n", "package acme: a custom policy's package must be custom.<name>"},
 		{"undeclared helper", "package custom.helpers\n\nok := true\n", "declare it a helper library"},
 		{"library with rules", "# METADATA\n# custom:\n#   library: true\npackage custom.helpers\n\ndeny contains \"x\" if input.user\n", "declared a helper library"},
-		{"deny boolean", header("X-1", "custom-x", "[user]", "[posture]") + "package custom.c\n\ndeny := true\n", "c.rego:13: package custom.c: deny must be a set of results"},
-		{"deny if", header("X-1", "custom-x", "[user]", "[posture]") + "package custom.c\n\ndeny if input.user\n", "c.rego:13: package custom.c: deny must be a set of results"},
-		{"warn object", header("X-1", "custom-x", "[user]", "[posture]") + "package custom.c\n\nwarn[x] := 1 if x := input.user.id\n", "c.rego:13: package custom.c: warn must be a set of results"},
-		{"deny ref head", header("X-1", "custom-x", "[user]", "[posture]") + "package custom.c\n\ndeny.x contains 1 if input.user\n", "deny must be a set of results"},
+		{"deny boolean", testtool.PolicyHeader("X-1", "custom-x", "[user]", "[posture]") + "package custom.c\n\ndeny := true\n", "c.rego:13: package custom.c: deny must be a set of results"},
+		{"deny if", testtool.PolicyHeader("X-1", "custom-x", "[user]", "[posture]") + "package custom.c\n\ndeny if input.user\n", "c.rego:13: package custom.c: deny must be a set of results"},
+		{"warn object", testtool.PolicyHeader("X-1", "custom-x", "[user]", "[posture]") + "package custom.c\n\nwarn[x] := 1 if x := input.user.id\n", "c.rego:13: package custom.c: warn must be a set of results"},
+		{"deny ref head", testtool.PolicyHeader("X-1", "custom-x", "[user]", "[posture]") + "package custom.c\n\ndeny.x contains 1 if input.user\n", "deny must be a set of results"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			dir := t.TempDir()
-			writePolicy(t, dir, "c.rego", tc.src)
+			testtool.WritePolicy(t, dir, "c.rego", tc.src)
 			_, err := Load(ctx, Options{Dirs: []string{dir}})
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("err = %v, want %q", err, tc.want)
@@ -132,11 +133,11 @@ func TestCustomCannotRewriteLibrary(t *testing.T) {
 // A custom package lives in one file, and no rule defines inside another
 // package: either would let one file change what another policy says.
 func TestCustomPackagesDoNotOverlap(t *testing.T) {
-	policy := header("X-1", "custom-x", "[user]", "[posture]") + "package custom.p\n\ndefault ok := false\n\ndeny contains \"not ok\" if not ok\n"
+	policy := testtool.PolicyHeader("X-1", "custom-x", "[user]", "[posture]") + "package custom.p\n\ndefault ok := false\n\ndeny contains \"not ok\" if not ok\n"
 	t.Run("second file", func(t *testing.T) {
 		dir := t.TempDir()
-		writePolicy(t, dir, "a.rego", policy)
-		writePolicy(t, dir, "b.rego", "# METADATA\n# custom:\n#   library: true\npackage custom.p\n\nok := true\n")
+		testtool.WritePolicy(t, dir, "a.rego", policy)
+		testtool.WritePolicy(t, dir, "b.rego", "# METADATA\n# custom:\n#   library: true\npackage custom.p\n\nok := true\n")
 		_, err := Load(ctx, Options{Dirs: []string{dir}})
 		if err == nil || !strings.Contains(err.Error(), "package custom.p is already defined in "+filepath.Join(dir, "a.rego")) {
 			t.Fatalf("err = %v", err)
@@ -144,8 +145,8 @@ func TestCustomPackagesDoNotOverlap(t *testing.T) {
 	})
 	t.Run("ref head", func(t *testing.T) {
 		dir := t.TempDir()
-		writePolicy(t, dir, "a.rego", policy)
-		writePolicy(t, dir, "b.rego", "# METADATA\n# custom:\n#   library: true\npackage custom\n\np.ok := true\n")
+		testtool.WritePolicy(t, dir, "a.rego", policy)
+		testtool.WritePolicy(t, dir, "b.rego", "# METADATA\n# custom:\n#   library: true\npackage custom\n\np.ok := true\n")
 		_, err := Load(ctx, Options{Dirs: []string{dir}})
 		if err == nil || !strings.Contains(err.Error(), "defines inside package custom.p") {
 			t.Fatalf("err = %v", err)
@@ -153,8 +154,8 @@ func TestCustomPackagesDoNotOverlap(t *testing.T) {
 	})
 	t.Run("declared helper library", func(t *testing.T) {
 		dir := t.TempDir()
-		writePolicy(t, dir, "lib.rego", "# METADATA\n# title: helpers\n# custom:\n#   library: true\npackage custom.lib\n\nupn := input.user.userPrincipalName\n")
-		writePolicy(t, dir, "p.rego", header("X-1", "custom-x", "[user]", "[posture, incident]")+"package custom.p\n\nimport data.custom.lib\n\ndeny contains lib.upn if endswith(lib.upn, \"@contoso.com\")\n")
+		testtool.WritePolicy(t, dir, "lib.rego", "# METADATA\n# title: helpers\n# custom:\n#   library: true\npackage custom.lib\n\nupn := input.user.userPrincipalName\n")
+		testtool.WritePolicy(t, dir, "p.rego", testtool.PolicyHeader("X-1", "custom-x", "[user]", "[posture, incident]")+"package custom.p\n\nimport data.custom.lib\n\ndeny contains lib.upn if endswith(lib.upn, \"@contoso.com\")\n")
 		set, err := Load(ctx, Options{Dirs: []string{dir}})
 		if err != nil {
 			t.Fatal(err)
@@ -170,7 +171,7 @@ func TestCustomPackagesDoNotOverlap(t *testing.T) {
 // error naming the limit, the other policies still judge the account.
 func TestEvalTimeout(t *testing.T) {
 	dir := t.TempDir()
-	writePolicy(t, dir, "loop.rego", header("X-LOOP", "custom-x", "[user]", "[posture, incident]")+`package custom.loop
+	testtool.WritePolicy(t, dir, "loop.rego", testtool.PolicyHeader("X-LOOP", "custom-x", "[user]", "[posture, incident]")+`package custom.loop
 
 deny contains "never" if {
 	n := count([1 | walk(input, _); walk(input, _); walk(input, _); walk(input, _)])
@@ -202,7 +203,7 @@ deny contains "never" if {
 // it takes the process down; its finding is an error.
 func TestEvalHeapLimit(t *testing.T) {
 	dir := t.TempDir()
-	writePolicy(t, dir, "big.rego", header("X-BIG", "custom-x", "[user]", "[posture, incident]")+`package custom.big
+	testtool.WritePolicy(t, dir, "big.rego", testtool.PolicyHeader("X-BIG", "custom-x", "[user]", "[posture, incident]")+`package custom.big
 
 s0 := concat("", [input.user.userPrincipalName | walk(input, _)])
 
@@ -235,15 +236,15 @@ deny contains "big" if total < 0
 // goes on and the other policies are judged.
 func TestPatternBuiltinsAreBounded(t *testing.T) {
 	dir := t.TempDir()
-	writePolicy(t, dir, "regex.rego", header("X-REGEX", "custom-x", "[user]", "[posture, incident]")+`package custom.regex
+	testtool.WritePolicy(t, dir, "regex.rego", testtool.PolicyHeader("X-REGEX", "custom-x", "[user]", "[posture, incident]")+`package custom.regex
 
 deny contains "matched" if regex.match(concat("|", [sprintf("%0100000d", [0]), "x"]), input.user.userPrincipalName)
 `)
-	writePolicy(t, dir, "glob.rego", header("X-GLOB", "custom-x", "[user]", "[posture, incident]")+`package custom.glob
+	testtool.WritePolicy(t, dir, "glob.rego", testtool.PolicyHeader("X-GLOB", "custom-x", "[user]", "[posture, incident]")+`package custom.glob
 
 deny contains "matched" if glob.match(sprintf("%05000d", [0]), [], input.user.userPrincipalName)
 `)
-	writePolicy(t, dir, "small.rego", header("X-SMALL", "custom-x", "[user]", "[posture, incident]")+`package custom.small
+	testtool.WritePolicy(t, dir, "small.rego", testtool.PolicyHeader("X-SMALL", "custom-x", "[user]", "[posture, incident]")+`package custom.small
 
 deny contains "a contoso account" if regex.match("@contoso\\.com$", input.user.userPrincipalName)
 `)

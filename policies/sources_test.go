@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"errors"
+	"github.com/closeout-dev/closeout/internal/testtool"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -18,7 +19,7 @@ import (
 func TestCustomFileNeverShadowsTheLibrary(t *testing.T) {
 	root := t.TempDir()
 	t.Chdir(root)
-	writePolicy(t, "policies", "mail/legacy_protocols.rego", "# METADATA\n# custom:\n#   library: true\npackage custom.helpers\n\nok := true\n")
+	testtool.WritePolicy(t, "policies", "mail/legacy_protocols.rego", "# METADATA\n# custom:\n#   library: true\npackage custom.helpers\n\nok := true\n")
 	_, err := Load(ctx, Options{Dirs: []string{"policies"}})
 	if err == nil || !strings.Contains(err.Error(), "policies/mail/legacy_protocols.rego: has the name of the library's module policies/mail/legacy_protocols.rego") {
 		t.Fatalf("a custom file named as a library module: %v", err)
@@ -48,7 +49,7 @@ func TestPolicyDirectoriesHoldRegularFilesOnly(t *testing.T) {
 	secret := filepath.Join(t.TempDir(), "environ")
 	os.WriteFile(secret, []byte("AZURE_CLIENT_SECRET=do-not-print-me"), 0o600)
 	dir := t.TempDir()
-	writePolicy(t, dir, "ok.rego", header("X-1", "custom-x", "[user]", "[posture]")+"package custom.ok\n\ndeny contains \"x\" if input.user.accountEnabled == false\n")
+	testtool.WritePolicy(t, dir, "ok.rego", testtool.PolicyHeader("X-1", "custom-x", "[user]", "[posture]")+"package custom.ok\n\ndeny contains \"x\" if input.user.accountEnabled == false\n")
 	if err := os.Symlink(secret, filepath.Join(dir, "zz.rego")); err != nil {
 		t.Fatal(err)
 	}

@@ -222,7 +222,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		return nil, &WrongTenantError{Want: man.Tenant.ID, Got: s.tenant.ID}
 	}
 	if opts.Since != nil {
-		if s.inc, err = openPrevious(*opts.Since, opts.Sections); err != nil {
+		if s.inc, err = openPrevious(*opts.Since, opts.Sections, shardOf(opts)); err != nil {
 			return nil, err
 		}
 		defer s.inc.close()
@@ -275,6 +275,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		if err := s.readFeeds(ctx); err != nil {
 			return nil, err
 		}
+		s.inc.planShare()
 	}
 	stopTicker := s.tick(ctx)
 	err = s.accounts(ctx)

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"time"
 
@@ -32,8 +33,9 @@ type Since struct {
 	// Microsoft commits to no delay). Default 24 h.
 	Overlap time.Duration
 	// MaxAge is the oldest a carried snapshot may be (default 7 days):
-	// each night reads again 1/(MaxAge in days) of the accounts, by a
-	// stable hash, and any account read longer ago than MaxAge less a day.
+	// each night reads again 1/(MaxAge in days) of the accounts, the
+	// oldest first (those read for another reason count towards it), and
+	// any account read longer ago than MaxAge less half a day.
 	MaxAge time.Duration
 	// Retention is how far back the feeds are trusted to reach (default
 	// 30 days, Entra ID's directory audit retention with P1 or P2): a
@@ -97,6 +99,7 @@ type prevAccount struct {
 	bypassed bool // its mailbox is not audited, or its owner bypasses auditing
 	userSum  uint64
 	bulkSum  string // what the tenant-wide lists said of it (provenance.bulkSum)
+	upn      string // lower case
 }
 
 type incremental struct {
@@ -108,12 +111,13 @@ type incremental struct {
 	from    time.Time
 	now     time.Time
 	changed map[string]string // lower-case id or UPN → the change that named it
+	due     map[string]bool   // lower-case ids of tonight's share, the oldest
 	stats   *Incremental
 }
 
 // openPrevious reads the previous scan's manifest and indexes its
 // snapshots (offsets, not the lines: a carried line is read when written).
-func openPrevious(opts Since, sections []string) (*incremental, error) {
+func openPrevious(opts Since, sections []string, shard *ShardSpec) (*incremental, error) {
 	opts = opts.withDefaults()
 	man, err := ReadManifest(opts.Dir)
 	if err != nil {
@@ -122,8 +126,10 @@ func openPrevious(opts Since, sections []string) (*incremental, error) {
 	if man.Finished == nil {
 		return nil, previousErrorf("--since %s: that scan did not finish: finish it with scan --resume, or scan without --since", opts.Dir)
 	}
-	if man.Shard != nil {
-		return nil, previousErrorf("--since %s: a shard (%d/%d): give a merged scan, or the same shard's previous scan to each shard", opts.Dir, man.Shard.Index, man.Shard.Count)
+	// A whole tenant's scan (or a merge) serves any shard; a shard serves
+	// only the same shard.
+	if man.Shard != nil && man.Shard.String() != shard.String() {
+		return nil, previousErrorf("--since %s: it holds %s, this scan reads %s: give each shard its own previous shard, or a merged scan", opts.Dir, man.Shard, shard)
 	}
 	f, err := safefile.Open(filepath.Join(opts.Dir, snapshotsName), os.O_RDONLY)
 	if err != nil {
@@ -174,7 +180,7 @@ func (inc *incremental) index(raw []byte, off int64, want map[string]bool) error
 	if err := json.Unmarshal(raw, &doc); err != nil || doc.User.ID == "" {
 		return fmt.Errorf("not a snapshot of the scan")
 	}
-	a := prevAccount{off: off, n: len(raw), readAt: doc.CollectedAt, complete: true, userSum: userSum(doc.User)}
+	a := prevAccount{off: off, n: len(raw), readAt: doc.CollectedAt, complete: true, userSum: userSum(doc.User), upn: strings.ToLower(doc.User.UserPrincipalName)}
 	if doc.Provenance != nil {
 		a.bulkSum = doc.Provenance.BulkSum
 	}
@@ -355,16 +361,48 @@ func (inc *incremental) why(u snapshot.User, bulk string) string {
 		return "changed: tenant-wide lists"
 	}
 	age := inc.now.Sub(prev.readAt)
-	if age >= inc.opts.MaxAge-24*time.Hour {
-		return "due: read " + days(age) + " ago"
-	}
-	nights := max(1, int(inc.opts.MaxAge/(24*time.Hour)))
-	h := fnv.New32a()
-	h.Write([]byte(strings.ToLower(u.ID)))
-	if int(h.Sum32()%uint32(nights)) == int(inc.now.Unix()/86400)%nights {
-		return "due: tonight's share of the accounts (one in " + fmt.Sprint(nights) + ")"
+	switch {
+	case age >= inc.opts.MaxAge-12*time.Hour:
+		return "due: read " + days(age) + " ago, near --max-age"
+	case inc.due[strings.ToLower(u.ID)]:
+		return "due: tonight's share, the oldest (read " + days(age) + " ago)"
 	}
 	return ""
+}
+
+// planShare picks tonight's share of the accounts to read again: enough
+// that, night after night, every account is read within --max-age (one
+// (max-age in days)th of them), less those read tonight for another
+// reason the previous scan or the feeds already tell, the oldest first.
+// Anything that would be older than --max-age is read regardless.
+func (inc *incremental) planShare() {
+	inc.due = map[string]bool{}
+	nights := max(1, int(inc.opts.MaxAge/(24*time.Hour)))
+	quota := (len(inc.byID) + nights - 1) / nights
+	type candidate struct {
+		id     string
+		readAt time.Time
+		h      uint32
+	}
+	var rest []candidate
+	for id, a := range inc.byID {
+		if inc.changed[id] != "" || inc.changed[a.upn] != "" || !a.complete || a.bypassed {
+			quota--
+			continue
+		}
+		h := fnv.New32a()
+		h.Write([]byte(id))
+		rest = append(rest, candidate{id, a.readAt, h.Sum32()})
+	}
+	sort.Slice(rest, func(i, j int) bool {
+		if !rest[i].readAt.Equal(rest[j].readAt) {
+			return rest[i].readAt.Before(rest[j].readAt)
+		}
+		return rest[i].h < rest[j].h
+	})
+	for i := 0; i < quota && i < len(rest); i++ {
+		inc.due[rest[i].id] = true
+	}
 }
 
 // carry is the previous scan's line of the account, marked carried, with

@@ -20,6 +20,19 @@ func at(o Options, when time.Time) Options {
 	return o
 }
 
+// scanNight scans the fake tenant into a new directory as of when, reading
+// sections, incrementally when since is set.
+func scanNight(t testing.TB, srv *fake.Server, sections []string, when time.Time, since *Since) (string, *Result) {
+	t.Helper()
+	o := at(options(srv, t.TempDir()), when)
+	o.Sections, o.Since = sections, since
+	res, err := Run(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return o.Dir, res
+}
+
 // verdicts are every account's findings, policy by policy, as a policy
 // set judges the scan's snapshots.
 func verdicts(t *testing.T, dir string) map[string]string { return verdictsOf(t, dir) }
@@ -151,16 +164,11 @@ func TestSinceSeesEveryKindOfChange(t *testing.T) {
 	srv, tenant := generated(t, 250)
 	sections := append(slices.Clone(postureSections), "mailbox.audit", "mailbox.restricted")
 	scanAt := func(when time.Time, since string) (string, *Result) {
-		o := at(options(srv, t.TempDir()), when)
-		o.Sections = sections
+		var s *Since
 		if since != "" {
-			o.Since = &Since{Dir: since, MaxAge: 30 * 24 * time.Hour}
+			s = &Since{Dir: since, MaxAge: 30 * 24 * time.Hour}
 		}
-		res, err := Run(context.Background(), o)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return o.Dir, res
+		return scanNight(t, srv, sections, when, s)
 	}
 	night1 := time.Date(2026, 12, 1, 1, 0, 0, 0, time.UTC)
 	first, _ := scanAt(night1, "")
@@ -221,16 +229,11 @@ func TestSinceOverlapAndUnauditedMailboxes(t *testing.T) {
 	srv, tenant := generated(t, 120)
 	sections := append(slices.Clone(postureSections), "mailbox.audit")
 	scanAt := func(when time.Time, since string, overlap time.Duration) (string, *Result) {
-		o := at(options(srv, t.TempDir()), when)
-		o.Sections = sections
+		var s *Since
 		if since != "" {
-			o.Since = &Since{Dir: since, MaxAge: 30 * 24 * time.Hour, Overlap: overlap}
+			s = &Since{Dir: since, MaxAge: 30 * 24 * time.Hour, Overlap: overlap}
 		}
-		res, err := Run(context.Background(), o)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return o.Dir, res
+		return scanNight(t, srv, sections, when, s)
 	}
 	night1 := time.Date(2026, 12, 1, 1, 0, 0, 0, time.UTC)
 	first, _ := scanAt(night1, "", 0)

@@ -55,7 +55,7 @@ func (t *Tenant) change(kind, upn string, now time.Time) {
 	audit := func(activity string, initiatedBy bool) {
 		entry := map[string]any{"id": fmt.Sprintf("change-%s-%d", uid, len(t.DirectoryAudits)), "activityDateTime": now.Format(time.RFC3339),
 			"activityDisplayName": activity, "category": "UserManagement", "result": "success",
-			"initiatedBy": map[string]any{"user": map[string]any{"id": "admin", "userPrincipalName": "admin@contoso.com"}},
+			"initiatedBy":     map[string]any{"user": map[string]any{"id": "admin", "userPrincipalName": "admin@contoso.com"}},
 			"targetResources": []any{map[string]any{"id": uid, "userPrincipalName": upn, "type": "User"}}}
 		if initiatedBy {
 			entry["initiatedBy"] = map[string]any{"user": map[string]any{"id": uid, "userPrincipalName": upn}}

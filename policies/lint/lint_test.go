@@ -28,29 +28,29 @@ func TestLibraryIsLintClean(t *testing.T) {
 // line.
 func TestLintFindsEachDefect(t *testing.T) {
 	dir := t.TempDir()
-	good := func(id string) string { return header(id, "custom-x", "[user]", "[posture]") }
-	writePolicy(t, dir, "unformatted.rego", good("ACME-001")+"package custom.unformatted\n\ndeny contains \"x\"   if input.user\n")
-	writePolicy(t, dir, "unformatted_test.rego", "package custom.unformatted_test\n\nimport data.custom.unformatted\n\ntest_x if unformatted.deny\n")
-	writePolicy(t, dir, "badid.rego", good("acme_2")+"package custom.badid\n\ndeny contains \"x\" if input.user\n")
-	writePolicy(t, dir, "badid_test.rego", "package custom.badid_test\n\nimport data.custom.badid\n\ntest_x if badid.deny\n")
-	writePolicy(t, dir, "nomsg.rego", good("ACME-003")+"package custom.nomsg\n\ndeny contains result if {\n\tinput.user\n\tresult := {\"upn\": input.user.userPrincipalName}\n}\n")
-	writePolicy(t, dir, "nomsg_test.rego", "package custom.nomsg_test\n\nimport data.custom.nomsg\n\ntest_x if nomsg.deny\n")
-	writePolicy(t, dir, "notests.rego", good("ACME-004")+"package custom.notests\n\ndeny contains \"x\" if input.user\n")
-	writePolicy(t, dir, "unused.rego", good("ACME-005")+"package custom.unused\n\nleftover := 1\n\ndeny contains \"x\" if input.user\n")
-	writePolicy(t, dir, "unused_test.rego", "package custom.unused_test\n\nimport data.custom.unused\n\ntest_x if unused.deny\n")
-	writePolicy(t, dir, "untested.rego", good("ACME-006")+"package custom.untested\n\ndeny contains \"x\" if input.user\n\nwarn contains \"y\" if input.user\n")
-	writePolicy(t, dir, "untested_test.rego", "package custom.untested_test\n\nimport data.custom.untested\n\ntest_x if untested.deny\n")
+	good := func(id string) string { return testtool.PolicyHeader(id, "custom-x", "[user]", "[posture]") }
+	testtool.WritePolicy(t, dir, "unformatted.rego", good("ACME-001")+"package custom.unformatted\n\ndeny contains \"x\"   if input.user\n")
+	testtool.WritePolicy(t, dir, "unformatted_test.rego", "package custom.unformatted_test\n\nimport data.custom.unformatted\n\ntest_x if unformatted.deny\n")
+	testtool.WritePolicy(t, dir, "badid.rego", good("acme_2")+"package custom.badid\n\ndeny contains \"x\" if input.user\n")
+	testtool.WritePolicy(t, dir, "badid_test.rego", "package custom.badid_test\n\nimport data.custom.badid\n\ntest_x if badid.deny\n")
+	testtool.WritePolicy(t, dir, "nomsg.rego", good("ACME-003")+"package custom.nomsg\n\ndeny contains result if {\n\tinput.user\n\tresult := {\"upn\": input.user.userPrincipalName}\n}\n")
+	testtool.WritePolicy(t, dir, "nomsg_test.rego", "package custom.nomsg_test\n\nimport data.custom.nomsg\n\ntest_x if nomsg.deny\n")
+	testtool.WritePolicy(t, dir, "notests.rego", good("ACME-004")+"package custom.notests\n\ndeny contains \"x\" if input.user\n")
+	testtool.WritePolicy(t, dir, "unused.rego", good("ACME-005")+"package custom.unused\n\nleftover := 1\n\ndeny contains \"x\" if input.user\n")
+	testtool.WritePolicy(t, dir, "unused_test.rego", "package custom.unused_test\n\nimport data.custom.unused\n\ntest_x if unused.deny\n")
+	testtool.WritePolicy(t, dir, "untested.rego", good("ACME-006")+"package custom.untested\n\ndeny contains \"x\" if input.user\n\nwarn contains \"y\" if input.user\n")
+	testtool.WritePolicy(t, dir, "untested_test.rego", "package custom.untested_test\n\nimport data.custom.untested\n\ntest_x if untested.deny\n")
 	// The first not is silent exactly when accountEnabled is missing; the
 	// second reads it first and is fine.
-	writePolicy(t, dir, "negread.rego", good("ACME-007")+"package custom.negread\n\ndeny contains \"x\" if {\n\tinput.user\n\tnot is_boolean(input.user.accountEnabled)\n}\n\nwarn contains \"y\" if {\n\tenabled := object.get(input, [\"user\", \"accountEnabled\"], null)\n\tnot is_boolean(enabled)\n}\n")
-	writePolicy(t, dir, "negread_test.rego", "package custom.negread_test\n\nimport data.custom.negread\n\ntest_x if negread.deny\n\ntest_y if negread.warn\n")
+	testtool.WritePolicy(t, dir, "negread.rego", good("ACME-007")+"package custom.negread\n\ndeny contains \"x\" if {\n\tinput.user\n\tnot is_boolean(input.user.accountEnabled)\n}\n\nwarn contains \"y\" if {\n\tenabled := object.get(input, [\"user\", \"accountEnabled\"], null)\n\tnot is_boolean(enabled)\n}\n")
+	testtool.WritePolicy(t, dir, "negread_test.rego", "package custom.negread_test\n\nimport data.custom.negread\n\ntest_x if negread.deny\n\ntest_y if negread.warn\n")
 	// A misspelt field, read directly and through a variable bound to the
 	// input; the fields spelt right are not reported.
-	writePolicy(t, dir, "typo.rego", good("ACME-008")+"package custom.typo\n\ndeny contains \"x\" if {\n\tsome rule in input.mailbox.inboxRules\n\trule.forwardTO\n\trule.hidden\n}\n\nwarn contains \"y\" if input.user.accountEnabled == false\n")
-	writePolicy(t, dir, "typo_test.rego", "package custom.typo_test\n\nimport data.custom.typo\n\ntest_x if typo.deny\n\ntest_y if typo.warn\n")
+	testtool.WritePolicy(t, dir, "typo.rego", good("ACME-008")+"package custom.typo\n\ndeny contains \"x\" if {\n\tsome rule in input.mailbox.inboxRules\n\trule.forwardTO\n\trule.hidden\n}\n\nwarn contains \"y\" if input.user.accountEnabled == false\n")
+	testtool.WritePolicy(t, dir, "typo_test.rego", "package custom.typo_test\n\nimport data.custom.typo\n\ntest_x if typo.deny\n\ntest_y if typo.warn\n")
 	// A value the field never takes (the type is spelt fido2).
-	writePolicy(t, dir, "enum.rego", header("ACME-009", "custom-x", "[authMethods]", "[posture]")+"package custom.enum\n\ndeny contains \"x\" if {\n\tsome m in input.authMethods\n\tm.type == \"Fido2\"\n}\n")
-	writePolicy(t, dir, "enum_test.rego", "package custom.enum_test\n\nimport data.custom.enum\n\ntest_x if enum.deny\n")
+	testtool.WritePolicy(t, dir, "enum.rego", testtool.PolicyHeader("ACME-009", "custom-x", "[authMethods]", "[posture]")+"package custom.enum\n\ndeny contains \"x\" if {\n\tsome m in input.authMethods\n\tm.type == \"Fido2\"\n}\n")
+	testtool.WritePolicy(t, dir, "enum_test.rego", "package custom.enum_test\n\nimport data.custom.enum\n\ntest_x if enum.deny\n")
 	findings, err := Run(ctx, policies.Options{Dirs: []string{dir}, NoEmbedded: true})
 	if err != nil {
 		t.Fatal(err)
@@ -112,7 +112,7 @@ func TestLintFindsEachDefect(t *testing.T) {
 // files' only.
 func TestLintReportsEveryProblemAtItsLine(t *testing.T) {
 	dir := t.TempDir()
-	writePolicy(t, dir, "six.rego", `# METADATA
+	testtool.WritePolicy(t, dir, "six.rego", `# METADATA
 # title: Six problems
 # description: A policy whose METADATA has six problems.
 # related_resources:
@@ -136,7 +136,7 @@ warn contains "y" if {
 	r.status_code == 200
 }
 `)
-	writePolicy(t, dir, "six_test.rego", "package custom.six_test\n\nimport data.custom.six\n\ntest_x if six.deny\n\ntest_y if six.warn\n")
+	testtool.WritePolicy(t, dir, "six_test.rego", "package custom.six_test\n\nimport data.custom.six\n\ntest_x if six.deny\n\ntest_y if six.warn\n")
 	findings, err := Run(ctx, policies.Options{Dirs: []string{dir}, NoEmbedded: true})
 	if err != nil {
 		t.Fatal(err)
@@ -169,27 +169,3 @@ warn contains "y" if {
 }
 
 var ctx = context.Background()
-
-func writePolicy(t *testing.T, dir, name, src string) {
-	t.Helper()
-	if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, name), []byte(src), 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func header(id, checklist, requires, modes string) string {
-	return fmt.Sprintf(`# METADATA
-# title: Custom %[1]s
-# description: A custom policy used by the lint tests.
-# custom:
-#   id: %[1]s
-#   severity: high
-#   checklist: %[2]s
-#   requires: %[3]s
-#   modes: %[4]s
-#   remediation: Fix {user}.
-`, id, checklist, requires, modes)
-}
