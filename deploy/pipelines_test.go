@@ -37,55 +37,44 @@ func (s pipelineStep) run(work, bin string) ([]byte, error) {
 // closeout is left out (the binary built from this tree is on PATH), and
 // the CI service's variables and macros are set as the service would.
 func TestPipelinesRun(t *testing.T) {
-	if _, err := exec.LookPath("git"); err != nil {
-		t.Skip("git is not installed: the pipelines read the base policies with git")
-	}
-	bin := buildCloseout(t)
-	for _, c := range pipelines {
-		t.Run(c.name, func(t *testing.T) {
-			raw, err := os.ReadFile(filepath.Join("..", "examples", "ci", c.file))
-			if err != nil {
-				t.Fatal(err)
+	eachPipeline(t, func(t *testing.T, c pipeline, raw []byte, work, bin string) {
+		out := t.TempDir()
+		steps := c.steps(t, raw, out)
+		if len(steps) < 3 {
+			t.Fatalf("%s: %d steps run closeout, want lint, test and diff", c.file, len(steps))
+		}
+		for _, s := range steps {
+			if b, err := s.run(work, bin); err != nil {
+				t.Fatalf("%s: step %q: %v\n%s", c.file, s.name, err, b)
 			}
-			work := pullRequestClone(t)
-			out := t.TempDir()
-			steps := c.steps(t, raw, out)
-			if len(steps) < 3 {
-				t.Fatalf("%s: %d steps run closeout, want lint, test and diff", c.file, len(steps))
+		}
+		sarifPath := filepath.Join(work, "lint.sarif")
+		diffPath := filepath.Join(work, "policy-diff.md")
+		if c.summary != "" {
+			diffPath = filepath.Join(out, c.summary)
+		}
+		if c.name == "azure" {
+			sarifPath = filepath.Join(out, "lint.sarif")
+		}
+		var sarif struct {
+			Version string `json:"version"`
+			Runs    []struct {
+				Results []any `json:"results"`
+			} `json:"runs"`
+		}
+		if b, err := os.ReadFile(sarifPath); err != nil || json.Unmarshal(b, &sarif) != nil || sarif.Version != "2.1.0" || len(sarif.Runs) != 1 || len(sarif.Runs[0].Results) != 0 {
+			t.Errorf("%s: lint SARIF: want SARIF 2.1.0 with no results, got %+v (%v)", c.file, sarif, err)
+		}
+		diff, err := os.ReadFile(diffPath)
+		if err != nil {
+			t.Fatalf("%s: the diff for the reviewer: %v", c.file, err)
+		}
+		for _, want := range []string{"ACME-001 (severity high → medium)", "holds Global Administrator without a FIDO2 security key"} {
+			if !strings.Contains(string(diff), want) {
+				t.Errorf("%s: the diff does not say %q:\n%s", c.file, want, diff)
 			}
-			for _, s := range steps {
-				if b, err := s.run(work, bin); err != nil {
-					t.Fatalf("%s: step %q: %v\n%s", c.file, s.name, err, b)
-				}
-			}
-			sarifPath := filepath.Join(work, "lint.sarif")
-			diffPath := filepath.Join(work, "policy-diff.md")
-			if c.summary != "" {
-				diffPath = filepath.Join(out, c.summary)
-			}
-			if c.name == "azure" {
-				sarifPath = filepath.Join(out, "lint.sarif")
-			}
-			var sarif struct {
-				Version string `json:"version"`
-				Runs    []struct {
-					Results []any `json:"results"`
-				} `json:"runs"`
-			}
-			if b, err := os.ReadFile(sarifPath); err != nil || json.Unmarshal(b, &sarif) != nil || sarif.Version != "2.1.0" || len(sarif.Runs) != 1 || len(sarif.Runs[0].Results) != 0 {
-				t.Errorf("%s: lint SARIF: want SARIF 2.1.0 with no results, got %+v (%v)", c.file, sarif, err)
-			}
-			diff, err := os.ReadFile(diffPath)
-			if err != nil {
-				t.Fatalf("%s: the diff for the reviewer: %v", c.file, err)
-			}
-			for _, want := range []string{"ACME-001 (severity high → medium)", "holds Global Administrator without a FIDO2 security key"} {
-				if !strings.Contains(string(diff), want) {
-					t.Errorf("%s: the diff does not say %q:\n%s", c.file, want, diff)
-				}
-			}
-		})
-	}
+		}
+	})
 }
 
 // The pipelines' gates measure the user's own policies: a pull request
@@ -94,41 +83,30 @@ func TestPipelinesRun(t *testing.T) {
 // (Counting the built-in library's coverage, a file at 0% once passed a
 // 90% gate.)
 func TestPipelinesFailOnAnUntestedPolicy(t *testing.T) {
-	if _, err := exec.LookPath("git"); err != nil {
-		t.Skip("git is not installed: the pipelines read the base policies with git")
-	}
-	bin := buildCloseout(t)
-	for _, c := range pipelines {
-		t.Run(c.name, func(t *testing.T) {
-			raw, err := os.ReadFile(filepath.Join("..", "examples", "ci", c.file))
-			if err != nil {
-				t.Fatal(err)
-			}
-			work := pullRequestClone(t)
-			if err := os.WriteFile(filepath.Join(work, "policies", "untested.rego"), []byte(untestedPolicy), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			out := t.TempDir()
-			failed := map[string]string{}
-			for _, s := range c.steps(t, raw, out) {
-				b, err := s.run(work, bin)
-				for _, gate := range []string{"policy lint", "policy test", "policy diff"} {
-					if strings.Contains(s.script, gate) && err != nil {
-						failed[gate] = string(b)
-					}
+	eachPipeline(t, func(t *testing.T, c pipeline, raw []byte, work, bin string) {
+		if err := os.WriteFile(filepath.Join(work, "policies", "untested.rego"), []byte(untestedPolicy), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		out := t.TempDir()
+		failed := map[string]string{}
+		for _, s := range c.steps(t, raw, out) {
+			b, err := s.run(work, bin)
+			for _, gate := range []string{"policy lint", "policy test", "policy diff"} {
+				if strings.Contains(s.script, gate) && err != nil {
+					failed[gate] = string(b)
 				}
 			}
-			if !strings.Contains(failed["policy lint"], "policies/untested.rego") {
-				t.Errorf("%s: lint did not fail naming policies/untested.rego: %q", c.file, failed["policy lint"])
-			}
-			if !strings.Contains(failed["policy test"], "policies/untested.rego (0.0%)") {
-				t.Errorf("%s: the coverage gate did not fail naming policies/untested.rego: %q", c.file, failed["policy test"])
-			}
-			if out, bad := failed["policy diff"]; bad {
-				t.Errorf("%s: policy diff failed: %s", c.file, out)
-			}
-		})
-	}
+		}
+		if !strings.Contains(failed["policy lint"], "policies/untested.rego") {
+			t.Errorf("%s: lint did not fail naming policies/untested.rego: %q", c.file, failed["policy lint"])
+		}
+		if !strings.Contains(failed["policy test"], "policies/untested.rego (0.0%)") {
+			t.Errorf("%s: the coverage gate did not fail naming policies/untested.rego: %q", c.file, failed["policy test"])
+		}
+		if out, bad := failed["policy diff"]; bad {
+			t.Errorf("%s: policy diff failed: %s", c.file, out)
+		}
+	})
 }
 
 const untestedPolicy = `# METADATA
@@ -151,12 +129,33 @@ deny contains "a guest forwards mail outside" if {
 }
 `
 
-var pipelines = []struct {
+// pipeline is one example pipeline: its file and how its steps are read.
+type pipeline struct {
 	name    string
 	file    string
 	steps   func(t *testing.T, raw []byte, out string) []pipelineStep
 	summary string // where the step writes the diff, under out
-}{
+}
+
+// eachPipeline runs check on every example pipeline, in a fresh clone with
+// a pull request, closeout built from this tree in bin.
+func eachPipeline(t *testing.T, check func(t *testing.T, c pipeline, raw []byte, work, bin string)) {
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Skip("git is not installed: the pipelines read the base policies with git")
+	}
+	bin := buildCloseout(t)
+	for _, c := range pipelines {
+		t.Run(c.name, func(t *testing.T) {
+			raw, err := os.ReadFile(filepath.Join("..", "examples", "ci", c.file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			check(t, c, raw, pullRequestClone(t), bin)
+		})
+	}
+}
+
+var pipelines = []pipeline{
 	{"github", "github/policy-pr.yml", githubSteps, "summary.md"},
 	{"gitlab", "gitlab/.gitlab-ci.yml", gitlabSteps, ""},
 	{"azure", "azure/azure-pipelines.yml", azureSteps, "policy-diff.md"},
