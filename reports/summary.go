@@ -401,7 +401,7 @@ func sortWorstFirst(subjects []*results.Subject) {
 // from an earlier one: how many were read, how many carried, and the
 // oldest read.
 func (r *overview) ageLine() string {
-	if r.oldest == nil {
+	if r.oldest == nil || r.carried == 0 {
 		return ""
 	}
 	return fmt.Sprintf("Judged on data of different ages: %d accounts read by this scan, %d carried from an earlier one unchanged; the oldest was read %s (%s ago)",

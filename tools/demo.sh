@@ -45,7 +45,8 @@ echo "== closeout collect --tenant, then check: the tenant's posture"
 echo
 
 # Two nights of the scheduled scan: each night a new directory; between
-# them the tenant fixes some exposures and gains one.
+# them the tenant fixes some exposures and gains one (each change in its
+# audit log, as an administrator's cmdlet).
 rm -rf "$out/nights" && mkdir -p "$out/nights"
 night_port=$((port + 1))
 for night in 1 2; do
@@ -53,8 +54,12 @@ for night in 1 2; do
 	nightly=$!
 	for _ in $(seq 50); do grep -q serving "$out/nights/fake-$night.log" 2>/dev/null && break; sleep 0.1; done
 	grep -h '^night' "$out/nights/fake-$night.log" || true
-	echo "== night $night: closeout scan -o $out/nights/$night --history $out/nights/history.db --fail-on none"
-	"$bin/closeout" scan -o "$out/nights/$night" --history "$out/nights/history.db" --fail-on none \
+	# Night two builds on night one: it reads the change feeds and only
+	# the accounts they (and the tenant-wide lists) name, and carries the rest.
+	since=()
+	[ "$night" -gt 1 ] && since=(--since "$out/nights/$((night - 1))")
+	echo "== night $night: closeout scan -o $out/nights/$night ${since[*]} --history $out/nights/history.db --fail-on none"
+	"$bin/closeout" scan -o "$out/nights/$night" "${since[@]}" --history "$out/nights/history.db" --fail-on none \
 		--graph-url "http://127.0.0.1:$night_port" --token demo-token --output html="$out/nights/night-$night.html"
 	kill "$nightly" 2>/dev/null || true
 	wait "$nightly" 2>/dev/null || true
