@@ -20,6 +20,7 @@ var Permissions = []struct{ Sections, Permission, Role string }{
 	{"mailbox.forwarding, mailbox.protocols, mailbox.inboxRules, mailbox.permissions, mailbox.audit, recipients (Get-Recipient)", "Exchange.ManageAsApp", "View-Only Recipients"},
 	{"mailbox.restricted (Get-BlockedSenderAddress)", "Exchange.ManageAsApp", "View-Only Recipients and Security Reader"},
 	{"connectors, accepted domains, exchange.* (tenant settings)", "Exchange.ManageAsApp", "View-Only Configuration"},
+	{"scan --since: the unified audit log (Search-UnifiedAuditLog; without it every account is read)", "Exchange.ManageAsApp", "View-Only Audit Logs"},
 }
 
 // RoleHint is what to grant when Exchange refuses the app.
