@@ -227,7 +227,7 @@ func checkResume(m *Manifest, o Options) error {
 	if m.Filters.IncludeGuests != f.IncludeGuests {
 		differ("--include-guests", m.Filters.IncludeGuests, f.IncludeGuests)
 	}
-	if m.Since != sinceDir(o) {
+	if m.Since != sinceDir(o) && (o.Since == nil || !o.Since.Optional) {
 		differ("--since", orNone(m.Since), orNone(sinceDir(o)))
 	}
 	if !slices.Equal(sorted(m.Sections), sorted(o.Sections)) {

@@ -12,6 +12,7 @@ package scan
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"strings"
@@ -221,10 +222,20 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	if man != nil && !strings.EqualFold(man.Tenant.ID, s.tenant.ID) {
 		return nil, &WrongTenantError{Want: man.Tenant.ID, Got: s.tenant.ID}
 	}
+	var noPrevious *Incremental
 	if opts.Since != nil {
-		if s.inc, err = openPrevious(*opts.Since, opts.Sections, shardOf(opts)); err != nil {
+		var prevErr *PreviousError
+		s.inc, err = openPrevious(*opts.Since, opts.Sections, shardOf(opts))
+		switch {
+		case err != nil && opts.Since.Optional && errors.As(err, &prevErr):
+			// Nothing to build on yet: every account is read, as said.
+			noPrevious = &Incremental{From: opts.Since.Dir, Full: err.Error(), Read: map[string]int{}, FeedRequests: map[string]int{}}
+			opts.Since, s.opts.Since = nil, nil
+		case err != nil:
 			return nil, err
 		}
+	}
+	if s.inc != nil {
 		defer s.inc.close()
 		if !strings.EqualFold(s.inc.man.Tenant.ID, s.tenant.ID) {
 			return nil, &WrongTenantError{Want: s.inc.man.Tenant.ID, Got: s.tenant.ID}
@@ -293,6 +304,9 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	if s.inc != nil {
 		s.inc.stats.Full = s.inc.full
 		res.Incremental, man.Incremental = s.inc.stats, s.inc.stats
+	} else if noPrevious != nil {
+		noPrevious.Read["full read"] = res.Done
+		res.Incremental = noPrevious
 	}
 	if err == nil {
 		finished := now().UTC()

@@ -41,6 +41,9 @@ type Since struct {
 	// 30 days, Entra ID's directory audit retention with P1 or P2): a
 	// previous scan older than that gives a full read.
 	Retention time.Duration
+	// Optional makes a missing or unfinished Dir a full read instead of
+	// an error (--since with {latest}: the first night has none).
+	Optional bool
 }
 
 func (s Since) withDefaults() Since {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -109,7 +110,7 @@ summary says why.`,
 	fl.StringArrayVar(&opts.Exclude, "exclude", nil, "leave out accounts whose UPN matches `PATTERN` (repeatable; * and ?)")
 	fl.BoolVar(&opts.IncludeGuests, "include-guests", false, "scan guest accounts too")
 	fl.IntVar(&opts.Workers, "workers", 64, "accounts read at once")
-	fl.StringVar(&opts.Since, "since", "", "scan incrementally: build on the previous finished scan `DIR` of the tenant, reading again only the accounts the change feeds name (and new, incomplete, unaudited and due ones) and carrying the rest")
+	fl.StringVar(&opts.Since, "since", "", "scan incrementally: build on the previous finished scan `DIR` of the tenant, reading again only the accounts the change feeds name (and new, incomplete, unaudited and due ones) and carrying the rest; {latest} in it is the newest earlier scan at its place (out/nights/{latest}), none yet meaning a full scan")
 	fl.StringVar(&opts.MaxAge, "max-age", "7d", "with --since: the oldest a carried snapshot may be, `AGE` (7d, 36h); a share of the accounts is read again each night so none is older")
 	fl.StringVar(&opts.Overlap, "overlap", "24h", "with --since: read the change feeds from this long before the previous scan began, `AGE`: audit records appear late")
 	fl.StringVar(&opts.Shard, "shard", "", "read one shard of the accounts, `i/n` (0 ≤ i < n) by a stable hash; the shards share the tenant's Graph budget, so give each a part of --identity-budget; closeout merge joins them")
@@ -453,10 +454,62 @@ func (opts *ScanOptions) since() (*scan.Since, error) {
 	if err != nil || overlap < 0 {
 		return nil, usageErrorf("--overlap %q: want an age such as 24h or 2d", opts.Overlap)
 	}
-	if filepath.Clean(opts.Since) == filepath.Clean(opts.Dir) {
-		return nil, usageErrorf("--since %s is the scan's own directory: build on the previous night's, into a new one", opts.Since)
+	since := &scan.Since{Dir: opts.Since, MaxAge: maxAge, Overlap: overlap}
+	if strings.Contains(opts.Since, latestMark) {
+		dir, err := latestScan(opts.Since, opts.Dir, opts.Tenants != "")
+		if err != nil {
+			return nil, err
+		}
+		if dir == "" {
+			fmt.Fprintf(opts.IO.ErrOut, "closeout: --since %s: no earlier finished scan there yet: every account is read\n", opts.Since)
+			return nil, nil
+		}
+		since.Dir, since.Optional = dir, opts.Tenants != ""
 	}
-	return &scan.Since{Dir: opts.Since, MaxAge: maxAge, Overlap: overlap}, nil
+	if filepath.Clean(since.Dir) == filepath.Clean(opts.Dir) {
+		return nil, usageErrorf("--since %s is the scan's own directory: build on the previous night's, into a new one", since.Dir)
+	}
+	return since, nil
+}
+
+// latestMark in --since stands for the newest earlier scan at its place.
+const latestMark = "{latest}"
+
+// latestScan expands {latest} in a --since pattern (/data/nights/{latest}/shard-0):
+// of the directories at its place, the latest by name ({date} names sort
+// by date) whose path holds a finished scan, the scan's own excepted; with
+// --tenants, whose path exists (each tenant's scan is checked when it
+// runs). "" when there is none.
+func latestScan(pattern, own string, tenants bool) (string, error) {
+	before, after, _ := strings.Cut(pattern, latestMark)
+	if strings.Contains(after, latestMark) || (before != "" && !strings.HasSuffix(before, "/")) || (after != "" && !strings.HasPrefix(after, "/")) {
+		return "", usageErrorf("--since %s: {latest} stands for one whole directory name (DIR/{latest} or DIR/{latest}/SUB)", pattern)
+	}
+	parent := filepath.Clean(cmp.Or(before, "."))
+	entries, err := os.ReadDir(parent)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return "", &exitError{code: exitInput, err: fmt.Errorf("--since %s: %v", pattern, err)}
+	}
+	for i := len(entries) - 1; i >= 0; i-- {
+		e := entries[i]
+		if !e.IsDir() || e.Type()&fs.ModeSymlink != 0 {
+			continue
+		}
+		dir := filepath.Join(parent, e.Name(), after)
+		if filepath.Clean(dir) == filepath.Clean(own) {
+			continue
+		}
+		if tenants {
+			if st, err := os.Stat(dir); err == nil && st.IsDir() {
+				return dir, nil
+			}
+			continue
+		}
+		if m, err := scan.ReadManifest(dir); err == nil && m.Finished != nil {
+			return dir, nil
+		}
+	}
+	return "", nil
 }
 
 // parseAge reads a duration that may be in days: 7d, 1.5d, 36h, 90m.
@@ -676,6 +729,9 @@ func incrementalSummary(inc *scan.Incremental) string {
 		}
 	}
 	cost := "the change feeds cost " + strings.Join(feeds, ", ") + " requests"
+	if len(feeds) == 0 {
+		cost = "no change feed was read"
+	}
 	if inc.Full != "" {
 		return fmt.Sprintf("read every account (%d), not incrementally: %s; %s", inc.ReadTotal(), inc.Full, cost)
 	}
