@@ -218,10 +218,10 @@ func (inc *incremental) close() {
 	}
 }
 
-// mailboxOperations are what the unified audit log records of a change
-// to a mailbox's sections; any other Exchange record naming a mailbox is
-// taken as a change too (reading one mailbox again costs little, missing
-// a change costs a wrong verdict).
+// auditResultSize is the records Search-UnifiedAuditLog returns a page.
+// Every record naming a mailbox is taken as a change to it, whatever its
+// operation: reading one mailbox again costs little, missing a change
+// costs a wrong verdict.
 const auditResultSize = "5000"
 
 // readFeeds reads the change feeds once each, from the previous scan's
