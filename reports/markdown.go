@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/closeout-dev/closeout/results"
 )
@@ -73,7 +74,7 @@ func renderMarkdown(w io.Writer, doc *document) error {
 		renderMarkdownTenant(&b, doc)
 	} else {
 		for _, s := range doc.Subjects {
-			renderMarkdownSubject(&b, s)
+			renderMarkdownSubject(&b, s, doc.Meta.GeneratedAt)
 		}
 		if doc.Clean > 0 {
 			fmt.Fprintf(&b, "\n%s with nothing open (not listed).\n", plural(doc.Clean, "account"))
@@ -111,7 +112,7 @@ func renderMarkdownTenant(b *strings.Builder, doc *document) {
 		}
 	}
 	for _, s := range tenants {
-		renderMarkdownSubject(b, s)
+		renderMarkdownSubject(b, s, doc.Meta.GeneratedAt)
 	}
 	sortWorstFirst(accounts)
 	listed := 0
@@ -166,7 +167,7 @@ func failingPolicy(over *overview, id string) bool {
 	return false
 }
 
-func renderMarkdownSubject(b *strings.Builder, raw *results.Subject) {
+func renderMarkdownSubject(b *strings.Builder, raw *results.Subject, now time.Time) {
 	source, sha := mdCode(raw.Source), mdCode(raw.SHA256)
 	s := displayText(raw, mdText)
 	title := s.Subject
@@ -177,7 +178,7 @@ func renderMarkdownSubject(b *strings.Builder, raw *results.Subject) {
 	if s.Mode == "incident" {
 		context = "incident " + s.Incident
 	}
-	if note := readNote(raw); note != "" {
+	if note := readNote(raw, now); note != "" {
 		sha += " · " + note
 	}
 	fmt.Fprintf(b, "\n## %s\n\n%s · snapshot %s · sha256 %s\n\n", title, context, source, sha)

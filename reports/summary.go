@@ -408,22 +408,25 @@ func (r *overview) ageLine() string {
 		r.accounts-r.carried, r.carried, r.oldest.UTC().Format("2006-01-02 15:04"), ageWords(r.meta.GeneratedAt.Sub(*r.oldest)))
 }
 
-// ageWords is a duration as a person says it: "3.0 days", "5 hours".
+// ageWords is a duration as a person says it: "3 days", "5 hours".
 func ageWords(d time.Duration) string {
-	if d >= 48*time.Hour {
-		return fmt.Sprintf("%.1f days", d.Hours()/24)
+	switch {
+	case d >= 48*time.Hour:
+		return fmt.Sprintf("%d days", int(d.Hours()/24+0.5))
+	case d >= 2*time.Hour:
+		return fmt.Sprintf("%d hours", int(d.Hours()+0.5))
 	}
-	return fmt.Sprintf("%d hours", int(d.Hours()))
+	return fmt.Sprintf("%d minutes", int(d.Minutes()+0.5))
 }
 
 // readNote says when a subject's snapshot was read, and that it was
 // carried from an earlier scan, for a scan that carries accounts; "" for
 // one read by the run that judged it.
-func readNote(s *results.Subject) string {
-	if s.ReadAt == nil {
+func readNote(s *results.Subject, now time.Time) string {
+	if s.ReadAt == nil || !s.Carried && now.Sub(*s.ReadAt) < 24*time.Hour {
 		return ""
 	}
-	note := "read " + s.ReadAt.UTC().Format("2006-01-02 15:04") + " UTC"
+	note := "read " + ageWords(now.Sub(*s.ReadAt)) + " ago, " + s.ReadAt.UTC().Format("2006-01-02 15:04") + " UTC"
 	if s.Carried {
 		note += " (carried unchanged from an earlier scan)"
 	}
