@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -98,12 +99,7 @@ func diffRun(opts *DiffOptions) error {
 	if !opts.All {
 		d.OmitStillFailing()
 	}
-	if opts.Output != "" {
-		err = writeFileAtomic(opts.Output, func(f *os.File) error { return reports.WriteDiff(f, d, opts.Format) })
-	} else {
-		err = reports.WriteDiff(opts.IO.Out, d, opts.Format)
-	}
-	if err != nil {
+	if err := writeOutput(opts.Output, opts.IO.Out, func(w io.Writer) error { return reports.WriteDiff(w, d, opts.Format) }); err != nil {
 		return err
 	}
 	if d.Blocking > 0 {

@@ -241,3 +241,12 @@ func createAtomic(path string) (*safefile.Atomic, error) { return safefile.Creat
 func writeFileAtomic(path string, write func(*os.File) error) error {
 	return safefile.Write(path, true, write)
 }
+
+// writeOutput writes to the file the user named with -o (atomically, mode
+// 0600), or to stdout when none was.
+func writeOutput(path string, stdout io.Writer, write func(io.Writer) error) error {
+	if path != "" {
+		return writeFileAtomic(path, func(f *os.File) error { return write(f) })
+	}
+	return write(stdout)
+}

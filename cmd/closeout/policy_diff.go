@@ -124,13 +124,7 @@ func policyDiffRun(opts *PolicyDiffOptions) error {
 	d.PolicyChange = true
 	d.OldLabel = "base " + opts.Base
 	d.NewLabel = "head " + cmp.Or(opts.Head, "(the library built into closeout "+version+")")
-	write := func(w io.Writer) error { return reports.WriteDiff(w, d, opts.Format) }
-	if opts.Output != "" {
-		err = writeFileAtomic(opts.Output, func(f *os.File) error { return write(f) })
-	} else {
-		err = write(opts.IO.Out)
-	}
-	if err != nil {
+	if err := writeOutput(opts.Output, opts.IO.Out, func(w io.Writer) error { return reports.WriteDiff(w, d, opts.Format) }); err != nil {
 		return err
 	}
 	changed := len(d.PoliciesAdded)+len(d.PoliciesRemoved)+len(d.PoliciesChanged) > 0

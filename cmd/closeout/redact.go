@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 
 	"github.com/closeout-dev/closeout/reports"
 	"github.com/spf13/cobra"
@@ -76,13 +75,7 @@ func redactRun(opts *RedactOptions) error {
 		}
 		return bw.Flush()
 	}
-	var err error
-	if opts.Output != "" {
-		err = writeFileAtomic(opts.Output, func(f *os.File) error { return write(f) })
-	} else {
-		err = write(opts.IO.Out)
-	}
-	if err != nil {
+	if err := writeOutput(opts.Output, opts.IO.Out, write); err != nil {
 		return err
 	}
 	fmt.Fprintf(opts.IO.ErrOut, "closeout: %d snapshots redacted\n", n)
