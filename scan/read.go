@@ -707,7 +707,8 @@ func (s *scanner) readAll(ctx context.Context, b *batcher, jobs <-chan snapshot.
 // read reads one account into the line the scan writes, saying what it
 // lost and whether reading it again may help.
 func (s *scanner) read(ctx context.Context, b *batcher, u snapshot.User) (written, error) {
-	why, bulk := "", s.bulkSum(u)
+	rows := s.mailboxRows(u)
+	why, bulk := "", s.bulkSum(u, rows)
 	if s.inc != nil {
 		if why = s.inc.why(u, bulk); why == "" {
 			line, err := s.inc.carry(u, s.tenant, bulk)
@@ -717,7 +718,7 @@ func (s *scanner) read(ctx context.Context, b *batcher, u snapshot.User) (writte
 			why = "the previous snapshot could not be carried (" + err.Error() + ")"
 		}
 	}
-	snap := s.account(ctx, b, u)
+	snap := s.account(ctx, b, u, rows)
 	// Every scan's snapshot records what the lists said of the account:
 	// the next scan --since compares it with its own.
 	snap.Provenance = &snapshot.Provenance{Reason: why, BulkSum: bulk}
@@ -742,7 +743,7 @@ func (s *scanner) read(ctx context.Context, b *batcher, u snapshot.User) (writte
 
 // account builds one account's posture snapshot from the lists and its
 // own reads.
-func (s *scanner) account(ctx context.Context, b *batcher, u snapshot.User) *snapshot.Snapshot {
+func (s *scanner) account(ctx context.Context, b *batcher, u snapshot.User, rows mailboxRows) *snapshot.Snapshot {
 	snap := &snapshot.Snapshot{
 		SchemaVersion: snapshot.SchemaVersion, CollectedAt: s.collectedAt,
 		Source: snapshot.Source{Tool: "closeout", Version: s.opts.Version, Collectors: []string{"graph"}, Cloud: cloudName(s.opts.Graph.Cloud)},
@@ -817,10 +818,8 @@ func (s *scanner) account(ctx context.Context, b *batcher, u snapshot.User) *sna
 		}
 	}
 	if s.exClient != nil && s.needsMailbox() {
-		mbx, hasMailbox, err1 := s.mailboxes.get(u.ID, u.UserPrincipalName)
-		primary, _ := mbx["PrimarySmtpAddress"].(string)
-		cas, hasCAS, err2 := s.casRows.get(u.ID, primary, u.UserPrincipalName)
-		if err := firstErr(err1, err2); err != nil {
+		mbx, hasMailbox, cas, hasCAS := rows.mbx, rows.hasMailbox, rows.cas, rows.hasCAS
+		if err := rows.err; err != nil {
 			for _, sec := range exchangeSections {
 				if s.sections[sec] {
 					snap.Coverage[sec] = snapshot.CoverageItem{Status: snapshot.StatusError, Detail: err.Error()}
@@ -847,6 +846,25 @@ func (s *scanner) account(ctx context.Context, b *batcher, u snapshot.User) *sna
 		}
 	}
 	return snap
+}
+
+// mailboxRows are an account's rows of the tenant-wide Get-Mailbox and
+// Get-CASMailbox lists, read once for both the account's snapshot and its
+// digest (bulkSum).
+type mailboxRows struct {
+	mbx, cas           map[string]any
+	hasMailbox, hasCAS bool
+	err                error
+}
+
+func (s *scanner) mailboxRows(u snapshot.User) mailboxRows {
+	var r mailboxRows
+	var err1, err2 error
+	r.mbx, r.hasMailbox, err1 = s.mailboxes.get(u.ID, u.UserPrincipalName)
+	primary, _ := r.mbx["PrimarySmtpAddress"].(string)
+	r.cas, r.hasCAS, err2 = s.casRows.get(u.ID, primary, u.UserPrincipalName)
+	r.err = firstErr(err1, err2)
+	return r
 }
 
 // skipUnread marks the sections the scan does not read, saying why.

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -163,7 +164,7 @@ func openPrevious(opts Since, sections []string, shard *ShardSpec) (*incremental
 			return nil, previousErrorf("--since %s: %v", opts.Dir, err)
 		}
 	}
-	if !equalSets(man.Sections, sections) {
+	if !slices.Equal(sorted(man.Sections), sorted(sections)) {
 		inc.full = "the policies ask for other sections than " + opts.Dir + " read"
 	}
 	return inc, nil
@@ -431,19 +432,6 @@ func days(d time.Duration) string {
 	return fmt.Sprintf("%.1f days", d.Hours()/24)
 }
 
-func equalSets(a, b []string) bool {
-	a, b = sorted(a), sorted(b)
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
-
 // reasonKind is a read reason without its detail, for the counts.
 func reasonKind(why string) string {
 	k, _, _ := strings.Cut(why, ":")
@@ -457,18 +445,17 @@ func reasonKind(why string) string {
 // previous snapshot recorded changed, whatever the audit logs say; the
 // lists are read every night anyway, so this costs no request. "" when a
 // list could not be read.
-func (s *scanner) bulkSum(u snapshot.User) string {
+func (s *scanner) bulkSum(u snapshot.User, rows mailboxRows) string {
 	for _, err := range s.bulkErrors {
 		if err != nil {
 			return ""
 		}
 	}
-	mbx, _, err1 := s.mailboxes.get(u.ID, u.UserPrincipalName)
-	primary, _ := mbx["PrimarySmtpAddress"].(string)
-	cas, _, err2 := s.casRows.get(u.ID, primary, u.UserPrincipalName)
-	if err1 != nil || err2 != nil {
+	if rows.err != nil {
 		return ""
 	}
+	mbx, cas := rows.mbx, rows.cas
+	primary, _ := mbx["PrimarySmtpAddress"].(string)
 	parts := map[string]any{"mailbox": mbx, "cas": cas, "risk": s.risk[u.ID], "roles": s.roles[u.ID],
 		"registration": s.registered[u.ID], "grants": s.grants[u.ID], "allGrants": s.allGrants}
 	if mbx != nil {
