@@ -82,6 +82,24 @@ func readSnapshots(t *testing.T, dir string) map[string]*snapshot.Document {
 	return out
 }
 
+// readWhole reads a scan's snapshots, failing unless every member of the
+// tenant was written with every posture section collected.
+func readWhole(t *testing.T, dir string, tenant *fake.Tenant) map[string]*snapshot.Document {
+	t.Helper()
+	got := readSnapshots(t, dir)
+	if len(got) != len(members(tenant)) {
+		t.Fatalf("%d accounts written, want %d", len(got), len(members(tenant)))
+	}
+	for id, d := range got {
+		for _, sec := range postureSections {
+			if c := d.Coverage(sec); c.Status != snapshot.StatusCollected {
+				t.Errorf("%s: %s is %s (%s)", id, sec, c.Status, c.Detail)
+			}
+		}
+	}
+	return got
+}
+
 func TestScanWritesEveryAccountOnce(t *testing.T) {
 	srv, tenant := generated(t, 150)
 	dir := t.TempDir()
@@ -134,17 +152,7 @@ func TestScanUnderFaultsLosesNothing(t *testing.T) {
 	srv.AddFault(fake.Fault{Path: `.`, Drop: true, Share: 0.01})
 	srv.AddFault(fake.Fault{Path: `.`, Status: 429, Code: "TooManyRequests", Message: "storm", RetryAfter: 1, Times: 6})
 	dir := scanned(t, srv, options)
-	got := readSnapshots(t, dir)
-	if len(got) != len(members(tenant)) {
-		t.Fatalf("%d accounts written, want %d", len(got), len(members(tenant)))
-	}
-	for id, d := range got {
-		for _, sec := range postureSections {
-			if c := d.Coverage(sec); c.Status != snapshot.StatusCollected {
-				t.Errorf("%s: %s is %s (%s)", id, sec, c.Status, c.Detail)
-			}
-		}
-	}
+	readWhole(t, dir, tenant)
 	sameFindings(t, want, "without faults", dir, "under faults")
 	faults := 0
 	for _, r := range srv.Requests() {
