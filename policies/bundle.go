@@ -101,10 +101,7 @@ type BundleSource struct {
 // hold every package, and with verify the signature must cover every
 // file.
 func readBundle(file string, verify *Verification) ([]moduleFile, *BundleSource, error) {
-	if err := regularFile(file); err != nil {
-		return nil, nil, err
-	}
-	raw, err := inputfile.Read(file, maxBundleCompressed)
+	raw, err := inputfile.Read(file, maxBundleCompressed) // a regular file only, never waiting on a FIFO
 	if err != nil {
 		return nil, nil, &LoadError{File: file, Reason: err.Error()}
 	}
