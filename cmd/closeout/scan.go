@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
@@ -741,9 +742,9 @@ func incrementalSummary(inc *scan.Incremental) string {
 			why = append(why, fmt.Sprintf("%d %s", n, k))
 		}
 	}
-	for k, n := range inc.Read {
+	for _, k := range slices.Sorted(maps.Keys(inc.Read)) {
 		if !slices.Contains(readReasons, k) {
-			why = append(why, fmt.Sprintf("%d %s", n, k))
+			why = append(why, fmt.Sprintf("%d %s", inc.Read[k], k))
 		}
 	}
 	return fmt.Sprintf("incremental since %s: read %d accounts (%s), carried %d; the feeds named %d accounts; %s",
