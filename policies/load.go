@@ -86,7 +86,7 @@ type moduleFile struct {
 }
 
 // readSources collects the .rego files of the embedded library (unless
-// skipped) and of each custom directory, sorted by name.
+// skipped) and of each custom directory; readAll sorts them with the rest.
 func readSources(dirs []string, withEmbedded bool) ([]moduleFile, error) {
 	var files []moduleFile
 	collect := func(fsys fs.FS, prefix string, custom bool) error {
@@ -117,7 +117,6 @@ func readSources(dirs []string, withEmbedded bool) ([]moduleFile, error) {
 		}
 		files = append(files, tree...)
 	}
-	sort.Slice(files, func(i, j int) bool { return files[i].name < files[j].name })
 	return files, nil
 }
 
@@ -208,7 +207,10 @@ func (o Options) readAll() ([]moduleFile, *BundleSource, bool, error) {
 	case o.LibraryDir != "":
 		other, err = readTree(o.LibraryDir, "policies", false)
 		if err == nil && !isLibrary(other) {
-			other, err = readTree(o.LibraryDir, o.LibraryDir, true)
+			// Custom policies are named as the user has them.
+			for i := range other {
+				other[i].name = path.Join(o.LibraryDir, strings.TrimPrefix(other[i].name, "policies/"))
+			}
 		}
 	}
 	if err != nil {
