@@ -207,10 +207,19 @@ func (inc *incremental) index(raw []byte, off int64, want map[string]bool) error
 // change of any of it (enabled, password changed, sessions revoked, a new
 // name) makes the account read again.
 func userSum(u snapshot.User) uint64 {
-	raw, _ := json.Marshal(u)
+	sum, _ := jsonSum(u)
+	return sum
+}
+
+// jsonSum is a digest of v's JSON (maps' keys sorted, so stable).
+func jsonSum(v any) (uint64, error) {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return 0, err
+	}
 	h := fnv.New64a()
 	h.Write(raw)
-	return h.Sum64()
+	return h.Sum64(), nil
 }
 
 func (inc *incremental) close() {
@@ -469,11 +478,9 @@ func (s *scanner) bulkSum(u snapshot.User, rows mailboxRows) string {
 		restricted = append(restricted, s.restricted[strings.ToLower(addr)]...)
 	}
 	parts["restricted"] = restricted
-	raw, err := json.Marshal(parts)
+	sum, err := jsonSum(parts)
 	if err != nil {
 		return ""
 	}
-	h := fnv.New64a()
-	h.Write(raw)
-	return fmt.Sprintf("%016x", h.Sum64())
+	return fmt.Sprintf("%016x", sum)
 }
